@@ -1,0 +1,92 @@
+// The one place that creates a ClickHouse client. CLICKHOUSE_URL set → a real server over
+// HTTP; unset → the embedded engine (chdb) in a data directory. Nothing else knows which.
+// The embedded engine allows one process per data directory: create one client per process
+// and share it (consumer + analytics API run in one process in embedded mode).
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { z } from 'zod';
+
+export type { ClickHouseClient };
+
+export const clickhouseEnv = {
+  CLICKHOUSE_URL: z.url().optional(),
+  CLICKHOUSE_USER: z.string().optional(),
+  CLICKHOUSE_PASSWORD: z.string().optional(),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('aurea'),
+  CLICKHOUSE_DATA_DIR: z.string().min(1).default('.aurea/data/clickhouse'),
+  CLICKHOUSE_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+};
+
+export interface ClickHouseOptions {
+  url?: string | undefined;
+  user?: string | undefined;
+  password?: string | undefined;
+  database: string;
+  dataDir: string;
+  requestTimeoutMs?: number;
+  /** Create the database if missing (the embedded engine always does; servers only when asked, e.g. by migrations). */
+  createDatabase?: boolean;
+}
+
+export interface AureaClickHouse {
+  client: ClickHouseClient;
+  database: string;
+  mode: 'server' | 'embedded';
+  close(): Promise<void>;
+}
+
+export async function createClickHouse(opts: ClickHouseOptions): Promise<AureaClickHouse> {
+  if (opts.url) {
+    if (opts.createDatabase) {
+      const admin = createClient({ url: opts.url, username: opts.user ?? 'default', password: opts.password ?? '' });
+      try {
+        await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(opts.database)}` });
+      } finally {
+        await admin.close();
+      }
+    }
+    const client = createClient({
+      url: opts.url,
+      username: opts.user ?? 'default',
+      password: opts.password ?? '',
+      database: opts.database,
+      request_timeout: opts.requestTimeoutMs ?? 30_000,
+      clickhouse_settings: { date_time_input_format: 'best_effort' },
+    });
+    return { client, database: opts.database, mode: 'server', close: () => client.close() };
+  }
+  // chdb is a large native addon: load it only in embedded mode.
+  const { createChdbConnection } = await import('chdb/connection');
+  const client = createClient({
+    connection: createChdbConnection({ path: opts.dataDir }),
+    clickhouse_settings: { date_time_input_format: 'best_effort' },
+  });
+  // The embedded connection ignores the client's `database` option but keeps session state:
+  // create the database and make it current, so unqualified table names work in both modes.
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(opts.database)}` });
+  await client.command({ query: `USE ${quoteIdent(opts.database)}` });
+  return { client, database: opts.database, mode: 'embedded', close: () => client.close() };
+}
+
+export function clickhouseOptionsFromEnv(cfg: {
+  CLICKHOUSE_URL?: string | undefined;
+  CLICKHOUSE_USER?: string | undefined;
+  CLICKHOUSE_PASSWORD?: string | undefined;
+  CLICKHOUSE_DATABASE: string;
+  CLICKHOUSE_DATA_DIR: string;
+  CLICKHOUSE_REQUEST_TIMEOUT_MS: number;
+}): ClickHouseOptions {
+  return {
+    url: cfg.CLICKHOUSE_URL,
+    user: cfg.CLICKHOUSE_USER,
+    password: cfg.CLICKHOUSE_PASSWORD,
+    database: cfg.CLICKHOUSE_DATABASE,
+    dataDir: cfg.CLICKHOUSE_DATA_DIR,
+    requestTimeoutMs: cfg.CLICKHOUSE_REQUEST_TIMEOUT_MS,
+  };
+}
+
+/** Database names come from validated config (identifier regex); quote them anyway. */
+export function quoteIdent(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid ClickHouse identifier: ${name}`);
+  return `\`${name}\``;
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Stops the local Aurea stack in reverse order (Collector first so it can flush to
+# Prometheus, then Prometheus, then Kafka). SIGTERM with a deadline, then SIGKILL.
+# Safe to run when nothing is running. Data stays in $AUREA_RUN_DIR.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+stop_pidfile "$AUREA_RUN_DIR/pids/otelcol.pid" collector 15
+stop_pidfile "$AUREA_RUN_DIR/pids/prometheus.pid" prometheus 15
+stop_pidfile "$AUREA_RUN_DIR/pids/kafka.pid" kafka 30
+log "stack stopped"

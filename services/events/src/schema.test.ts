@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderSchema, SCHEMA_FILE } from './gen-schema.js';
+import { decodeTaskEvent, validateTaskEvent } from './validate.js';
+import { uuidv7, uuidv7Time, deterministicEventId } from './ids.js';
+
+export function sampleEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    schema_version: 1,
+    event_id: uuidv7(),
+    started_at: '2026-11-23T10:00:00.000Z',
+    ended_at: '2026-11-23T10:00:01.250Z',
+    job_id: 'job-1',
+    task_id: 'task-1',
+    service: 'orchestrator',
+    task_name: 'summarize',
+    operation: 'chat',
+    provider: 'openai',
+    request_model: 'gpt-4o',
+    usage: { input_tokens: 100, output_tokens: 20 },
+    latency_ms: 1250,
+    status: 'ok',
+    ...overrides,
+  };
+}
+
+describe('task event schema v1', () => {
+  it('checked-in JSON Schema matches the TypeBox definition', () => {
+    expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(renderSchema());
+  });
+
+  it('accepts a minimal event and fills defaults', () => {
+    const r = validateTaskEvent(sampleEvent());
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.event.usage).toEqual({ input_tokens: 100, output_tokens: 20, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0 });
+    expect(r.event.tenant).toBeNull();
+    expect(r.event.source).toBe('sdk');
+    expect(r.event.pricing_status).toBe('unknown_model');
+  });
+
+  it('names each invalid field', () => {
+    const r = validateTaskEvent(sampleEvent({ job_id: '', usage: { input_tokens: -1 }, extra: 1 }));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.reason).toBe('schema_violation');
+    const fields = r.errors.map((e) => e.field);
+    expect(fields).toContain('/job_id');
+    expect(fields).toContain('/usage/input_tokens');
+    expect(fields).toContain('/extra');
+  });
+
+  it('rejects unknown schema versions, bad JSON and inconsistent times with distinct reasons', () => {
+    expect(decodeTaskEvent(JSON.stringify(sampleEvent({ schema_version: 2 })))).toMatchObject({ ok: false, reason: 'unknown_schema_version' });
+    expect(decodeTaskEvent('{nope')).toMatchObject({ ok: false, reason: 'invalid_json' });
+    expect(decodeTaskEvent('[1]')).toMatchObject({ ok: false, reason: 'not_an_object' });
+    expect(decodeTaskEvent(null)).toMatchObject({ ok: false, reason: 'invalid_json' });
+    expect(validateTaskEvent(sampleEvent({ ended_at: '2026-11-23T09:00:00.000Z' }))).toMatchObject({ ok: false, reason: 'inconsistent' });
+    expect(validateTaskEvent(sampleEvent({ started_at: 'yesterday' }))).toMatchObject({ ok: false, reason: 'schema_violation' });
+  });
+});
+
+describe('event ids', () => {
+  it('uuidv7 ids are unique, time-ordered and carry their timestamp', () => {
+    const t = Date.now() + 60_000; // ahead of any id made earlier in this process (ids never go back in time)
+    const ids = Array.from({ length: 10_000 }, () => uuidv7(t));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+    expect(uuidv7Time(ids[0]!)).toBe(t);
+    expect(ids[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('deterministic ids repeat for the same key and differ otherwise', () => {
+    const a = deterministicEventId('trace:span', 1_700_000_000_000);
+    expect(deterministicEventId('trace:span', 1_700_000_000_000)).toBe(a);
+    expect(deterministicEventId('trace:span2', 1_700_000_000_000)).not.toBe(a);
+    expect(uuidv7Time(a)).toBe(1_700_000_000_000);
+    expect(validateTaskEvent(sampleEvent({ event_id: a })).ok).toBe(true);
+  });
+});
