@@ -3,7 +3,7 @@
 # Idempotent: does nothing when $AUREA_CACHE/kafka/<version>/libs is complete.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-dest="$AUREA_CACHE/kafka/$KAFKA_VERSION-log4j$LOG4J_VERSION"
+dest="$AUREA_CACHE/kafka/$KAFKA_VERSION-log4j$LOG4J_VERSION-slf4j1"
 if [ -f "$dest/.complete" ]; then echo "$dest"; exit 0; fi
 command -v mvn >/dev/null || die "mvn (Maven) is required to fetch the Kafka jars"
 command -v java >/dev/null || die "java is required to run Kafka"
@@ -15,7 +15,7 @@ cat >"$work/pom.xml" <<POM
   <groupId>dev.aurea</groupId><artifactId>kafka-runtime</artifactId><version>1</version>
   <dependencies>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>
   </dependencies>
 </project>

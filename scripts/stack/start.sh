@@ -4,8 +4,9 @@
 # each listens. Idempotent: parts already running are left alone. Stop with stop.sh.
 # Data and logs: $AUREA_RUN_DIR (default .aurea/). Ports: see lib.sh (env overrides).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# One start/stop at a time (several terminals or test runs may call this).
+mkdir -p "$AUREA_RUN_DIR"; exec 9>"$AUREA_RUN_DIR/.stack.lock"; flock 9
 eval "$(bash "$AUREA_ROOT/scripts/stack/paths.sh")"
-if [ -x "$AUREA_CACHE/kustomize/$KUSTOMIZE_VERSION/kustomize" ] || [ -f "$AUREA_ROOT/scripts/stack/install-kustomize.sh" ]; then :; fi
 
 RUN="$AUREA_RUN_DIR"; LOGS="$RUN/logs"; mkdir -p "$LOGS" "$RUN/pids"
 
@@ -29,7 +30,7 @@ start_kafka() {
   log "starting kafka on 127.0.0.1:$KAFKA_PORT"
   nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$dir/log4j2.properties" -Dkafka.logs.dir="$LOGS" \
-    -cp "$cp" kafka.Kafka "$dir/server.properties" >>"$LOGS/kafka.log" 2>&1 &
+    -cp "$cp" kafka.Kafka "$dir/server.properties" >>"$LOGS/kafka.log" 2>&1 9>&- &
   echo $! >"$pidfile"
 }
 
@@ -46,7 +47,7 @@ start_collector() {
   OTELCOL_HEALTH_ENDPOINT="127.0.0.1:$OTELCOL_HEALTH_PORT" OTELCOL_METRICS_PORT="$OTELCOL_METRICS_PORT" \
   PROMETHEUS_OTLP_ENDPOINT="http://127.0.0.1:$PROMETHEUS_PORT/api/v1/otlp" KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" \
   AUREA_ENV="${AUREA_ENV:-local}" \
-    nohup "$OTELCOL_BIN" --config "$AUREA_ROOT/collector/config.yaml" >>"$LOGS/otelcol.log" 2>&1 &
+    nohup "$OTELCOL_BIN" --config "$AUREA_ROOT/collector/config.yaml" >>"$LOGS/otelcol.log" 2>&1 9>&- &
   echo $! >"$pidfile"
 }
 
@@ -63,7 +64,7 @@ start_prometheus() {
   log "starting prometheus on 127.0.0.1:$PROMETHEUS_PORT"
   nohup "$PROMETHEUS_BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-otlp-receiver --web.enable-lifecycle \
-    --storage.tsdb.retention.time="${PROMETHEUS_RETENTION:-7d}" >>"$LOGS/prometheus.log" 2>&1 &
+    --storage.tsdb.retention.time="${PROMETHEUS_RETENTION:-7d}" >>"$LOGS/prometheus.log" 2>&1 9>&- &
   echo $! >"$pidfile"
 }
 
