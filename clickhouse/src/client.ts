@@ -16,6 +16,16 @@ export const clickhouseEnv = {
   CLICKHOUSE_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
 };
 
+/**
+ * Settings applied in both modes so results look the same whichever engine answers:
+ * 64-bit integers and decimals arrive as strings (exact; money is never a float on the wire).
+ */
+export const COMMON_SETTINGS = {
+  date_time_input_format: 'best_effort',
+  output_format_json_quote_64bit_integers: 1,
+  output_format_json_quote_decimals: 1,
+} as const;
+
 export interface ClickHouseOptions {
   url?: string | undefined;
   user?: string | undefined;
@@ -50,7 +60,7 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<AureaCl
       password: opts.password ?? '',
       database: opts.database,
       request_timeout: opts.requestTimeoutMs ?? 30_000,
-      clickhouse_settings: { date_time_input_format: 'best_effort' },
+      clickhouse_settings: COMMON_SETTINGS,
     });
     return { client, database: opts.database, mode: 'server', close: () => client.close() };
   }
@@ -58,7 +68,7 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<AureaCl
   const { createChdbConnection } = await import('chdb/connection');
   const client = createClient({
     connection: createChdbConnection({ path: opts.dataDir }),
-    clickhouse_settings: { date_time_input_format: 'best_effort' },
+    clickhouse_settings: COMMON_SETTINGS,
   });
   // The embedded connection ignores the client's `database` option but keeps session state:
   // create the database and make it current, so unqualified table names work in both modes.
