@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.aurea/**', 'dist/**', 'coverage/**', 'bench/tmp/**'] },
+  { ignores: ['**/node_modules/**', '.aurea/**', 'dist/**', 'coverage/**', 'bench/tmp/**', '**/.scratch/**', '**/scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

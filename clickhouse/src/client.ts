@@ -3,6 +3,8 @@
 // The embedded engine allows one process per data directory: create one client per process
 // and share it (consumer + analytics API run in one process in embedded mode).
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+
+type ClientOptions = NonNullable<Parameters<typeof createClient>[0]>;
 import { z } from 'zod';
 
 export type { ClickHouseClient };
@@ -67,7 +69,9 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<AureaCl
   // chdb is a large native addon: load it only in embedded mode.
   const { createChdbConnection } = await import('chdb/connection');
   const client = createClient({
-    connection: createChdbConnection({ path: opts.dataDir }),
+    // chdb types its connection against @clickhouse/client-common, which @clickhouse/client
+    // 1.23 bundles as its own copy: structurally the same interface, nominally two types.
+    connection: createChdbConnection({ path: opts.dataDir }) as unknown as NonNullable<ClientOptions['connection']>,
     clickhouse_settings: COMMON_SETTINGS,
   });
   // The embedded connection ignores the client's `database` option but keeps session state:

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One-time (idempotent) project setup for both README commands:
+#  1. npm dependencies (npm ci) when node_modules is missing or package-lock.json changed —
+#     this also brings the pinned Node 24 runtime (the `node` devDependency) that every npm
+#     script then runs on;
+#  2. the stack's third-party components (Kafka jars, Collector, Prometheus, kustomize) into
+#     the cache under ~/.cache/aurea, built or downloaded only when missing.
+source "$(dirname "${BASH_SOURCE[0]}")/stack/lib.sh"
+cd "$AUREA_ROOT"
+
+command -v npm >/dev/null || die "npm is required (the machine's Node/npm bootstraps the pinned Node 24)"
+lock_hash="$(sha256sum package-lock.json | cut -c1-16)"
+stamp="node_modules/.aurea-lock-$lock_hash"
+if [ ! -f "$stamp" ]; then
+  log "installing npm dependencies (npm ci; first run downloads ~700 MB incl. the embedded ClickHouse engine)"
+  # npm's cache (~/.npm) is outside the clone, so a fresh clone on the same machine is fast.
+  npm ci --no-audit --no-fund --loglevel=error
+  rm -f node_modules/.aurea-lock-*; touch "$stamp"
+fi
+node_version="$(npm run -s node-version)"
+case "$node_version" in v24.*) ;; *) die "expected the pinned Node 24 on the npm script PATH, got $node_version";; esac
+
+bash scripts/stack/install.sh
