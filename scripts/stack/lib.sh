@@ -9,6 +9,9 @@ set -euo pipefail
 AUREA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 AUREA_CACHE="${AUREA_CACHE:-$HOME/.cache/aurea}"
 AUREA_RUN_DIR="${AUREA_RUN_DIR:-$AUREA_ROOT/.aurea}"
+# Every entry point runs on the project's pinned Node (the `node` devDependency), also when a
+# script is called directly rather than through npm.
+if [ -d "$AUREA_ROOT/node_modules/.bin" ]; then PATH="$AUREA_ROOT/node_modules/.bin:$PATH"; export PATH; fi
 
 # Pinned versions (docs/stack.md says why each one).
 KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
