@@ -1,0 +1,166 @@
+// The orchestrator's HTTP API (fastify). Every request is counted and timed by route and
+// status through the SDK; /metrics serves the SDK's Prometheus text when enabled.
+import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Logger } from '@aurea/common';
+import type { Aurea } from '@aurea/sdk';
+import { priceUsage, type PriceTable } from '@aurea/sdk/pricing';
+import type { OrchestratorConfig } from './config.js';
+import { JobRunner, JobSubmissionError, type JobRecord } from './jobs.js';
+import { SIMULATED_MODELS } from './models.js';
+import { OpenAiCompatibleProvider } from './providers/openai.js';
+import { SimulatedProvider } from './providers/simulated.js';
+import type { ProviderAdapter } from './providers/types.js';
+import { ProviderRouter } from './router.js';
+import { JobSchema, JobValidationError, checkJob, type JobBody } from './schema.js';
+
+export interface OrchestratorDeps {
+  config: OrchestratorConfig;
+  aurea: Aurea;
+  logger: Logger;
+  priceTable?: PriceTable;
+  /** Extra adapters tried before the configured ones (tests). */
+  adapters?: ProviderAdapter[];
+}
+
+export interface Orchestrator {
+  app: FastifyInstance;
+  runner: JobRunner;
+  router: ProviderRouter;
+  knownModels: string[];
+}
+
+export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
+  const { config: c, aurea, logger } = deps;
+  const adapters: ProviderAdapter[] = [...(deps.adapters ?? [])];
+  if (c.OPENAI_BASE_URL) {
+    adapters.push(
+      new OpenAiCompatibleProvider({
+        baseUrl: c.OPENAI_BASE_URL,
+        apiKey: c.OPENAI_API_KEY,
+        models: c.OPENAI_MODELS,
+        providerName: c.OPENAI_PROVIDER_NAME,
+        timeoutMs: c.OPENAI_TIMEOUT_MS,
+        maxRetries: c.OPENAI_MAX_RETRIES,
+        stream: c.OPENAI_STREAM,
+      }),
+    );
+  }
+  adapters.push(
+    new SimulatedProvider({ seed: c.SIM_SEED, failureRate: c.SIM_FAILURE_RATE, timeoutRate: c.SIM_TIMEOUT_RATE, latencyScale: c.SIM_LATENCY_SCALE }),
+  );
+  const router = new ProviderRouter(adapters);
+  const knownModels = [...new Set([...c.OPENAI_MODELS, ...SIMULATED_MODELS.map((m) => m.name)])].filter((m) => router.resolve(m));
+
+  const runner = new JobRunner({
+    aurea,
+    router,
+    logger,
+    price: (provider, model, usage, at) => priceUsage({ provider, model, usage, at, table: deps.priceTable }).costUsd,
+    concurrency: c.ORCH_CONCURRENCY,
+    queueCapacity: c.ORCH_QUEUE_CAPACITY,
+    taskTimeoutMs: c.ORCH_TASK_TIMEOUT_MS,
+    taskRetries: c.ORCH_TASK_RETRIES,
+    breaker: { failureThreshold: c.ORCH_CB_FAILURE_THRESHOLD, cooldownMs: c.ORCH_CB_COOLDOWN_MS },
+    retainJobs: c.ORCH_RETAIN_JOBS,
+  });
+
+  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }), disableRequestLogging: true, bodyLimit: 8 * 1024 * 1024 });
+
+  // HTTP request count and latency by route template and status (never the raw URL).
+  app.addHook('onResponse', (req, reply, done) => {
+    aurea.recordHttpRequest({
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      statusCode: reply.statusCode,
+      durationS: reply.elapsedTime / 1000,
+    });
+    done();
+  });
+
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    if (err.validation) {
+      return reply.code(400).send({ error: 'bad_request', message: err.message });
+    }
+    if (err instanceof JobValidationError) {
+      return reply.code(400).send({ error: 'bad_request', field: err.field, message: err.message });
+    }
+    if (err instanceof JobSubmissionError) {
+      if (err.retryAfterS !== undefined) void reply.header('retry-after', String(err.retryAfterS));
+      const code = err.statusCode === 429 ? 'queue_full' : err.statusCode === 409 ? 'conflict' : 'unavailable';
+      return reply.code(err.statusCode).send({ error: code, message: err.message });
+    }
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) logger.error({ err }, 'request failed');
+    return reply.code(status).send({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : err.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }));
+
+  app.post<{ Body: JobBody; Querystring: { wait?: boolean; waitTimeoutMs?: number } }>(
+    '/v1/jobs',
+    {
+      schema: {
+        body: JobSchema,
+        querystring: Type.Object({
+          wait: Type.Optional(Type.Boolean({ description: 'Answer when the job has finished' })),
+          waitTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 600_000 })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      checkJob(req.body, router, c.ORCH_MAX_TASKS_PER_JOB, knownModels);
+      const job = runner.submit(req.body);
+      if (req.query.wait) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          runner.wait(job.id),
+          new Promise<void>((r) => {
+            timer = setTimeout(r, req.query.waitTimeoutMs ?? 120_000);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      void reply.header('location', `/v1/jobs/${encodeURIComponent(job.id)}`);
+      return reply.code(job.status === 'running' ? 202 : 200).send(view(job));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (req, reply) => {
+    const job = runner.get(req.params.id);
+    if (!job) return reply.code(404).send({ error: 'not_found', message: `no job ${req.params.id}` });
+    return view(job);
+  });
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/v1/jobs',
+    { schema: { querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }) } },
+    async (req) => ({ jobs: runner.list(req.query.limit ?? 50).map(summary) }),
+  );
+
+  app.get('/v1/models', async () => ({ models: router.models(knownModels) }));
+  app.get('/v1/stats', async () => runner.snapshot());
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', (req, reply) => {
+    reply.hijack();
+    aurea.metricsHandler(req.raw, reply.raw);
+  });
+
+  return { app, runner, router, knownModels };
+}
+
+function view(job: JobRecord) {
+  return { ...job, links: { self: `/v1/jobs/${encodeURIComponent(job.id)}` } };
+}
+
+function summary(job: JobRecord) {
+  return {
+    id: job.id,
+    status: job.status,
+    tenant: job.tenant,
+    repository: job.repository,
+    createdAt: job.createdAt,
+    finishedAt: job.finishedAt,
+    tasks: job.tasks.length,
+    costUsd: job.costUsd,
+  };
+}

@@ -1,0 +1,370 @@
+// Jobs: a list of tasks (optionally depending on each other) run with bounded concurrency
+// through provider adapters. Every provider call goes through the SDK's monitorTask (one task
+// event, cost/token/latency metrics); each provider has a circuit breaker whose state the SDK
+// exports; the dispatch queue's depth and admissions/sheds are exported per stage.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aurea/common';
+import type { Aurea } from '@aurea/sdk';
+import { CircuitBreaker, type BreakerState } from './circuit-breaker.js';
+import { BoundedPool } from './queue.js';
+import type { ProviderRouter } from './router.js';
+import { ProviderError, emptyUsage, type SyntheticSize, type TokenUsage } from './providers/types.js';
+
+export interface TaskSpec {
+  name: string;
+  model: string;
+  prompt?: string;
+  synthetic?: SyntheticSize;
+  dependsOn?: string[];
+  maxOutputTokens?: number;
+  simulate?: 'ok' | 'error' | 'timeout';
+}
+
+export interface JobSpec {
+  id?: string;
+  tenant?: string;
+  user?: string;
+  repository?: string;
+  tasks: TaskSpec[];
+}
+
+export type TaskStatus = 'pending' | 'running' | 'ok' | 'error' | 'timeout' | 'skipped' | 'cancelled';
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface TaskRecord {
+  name: string;
+  model: string;
+  provider: string;
+  adapter: string;
+  dependsOn: string[];
+  status: TaskStatus;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  latencyMs: number | null;
+  timeToFirstTokenMs: number | null;
+  responseModel: string | null;
+  usage: TokenUsage;
+  /** Cost from the price table (null: unknown model or not run). */
+  costUsd: number | null;
+  errorType: string | null;
+  error: string | null;
+}
+
+export interface JobRecord {
+  id: string;
+  status: JobStatus;
+  tenant: string | null;
+  user: string | null;
+  repository: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  tasks: TaskRecord[];
+  costUsd: number;
+}
+
+export interface Pricer {
+  (provider: string, model: string, usage: TokenUsage, at: Date): number | null;
+}
+
+export interface JobRunnerOptions {
+  aurea: Aurea;
+  router: ProviderRouter;
+  logger: Logger;
+  price: Pricer;
+  concurrency: number;
+  queueCapacity: number;
+  taskTimeoutMs: number;
+  taskRetries: number;
+  breaker: { failureThreshold: number; cooldownMs: number };
+  /** Finished jobs kept in memory for GET /v1/jobs/:id. */
+  retainJobs: number;
+}
+
+export class JobSubmissionError extends Error {
+  constructor(
+    readonly statusCode: 409 | 429 | 503,
+    message: string,
+    readonly retryAfterS?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunnerStats {
+  jobsSubmitted: number;
+  jobsFinished: number;
+  jobsShed: number;
+  jobsRunning: number;
+  tasksFinished: number;
+  tasksFailed: number;
+  costUsd: number;
+  queueDepth: number;
+  activeTasks: number;
+  breakers: Record<string, BreakerState>;
+}
+
+interface Internal {
+  record: JobRecord;
+  spec: JobSpec;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+export class JobRunner {
+  private readonly jobs = new Map<string, Internal>();
+  private readonly finishedOrder: string[] = [];
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly pool: BoundedPool;
+  private readonly dispatch;
+  private accepting = true;
+  private readonly stats = { jobsSubmitted: 0, jobsFinished: 0, jobsShed: 0, tasksFinished: 0, tasksFailed: 0, costUsd: 0 };
+
+  constructor(private readonly o: JobRunnerOptions) {
+    this.dispatch = o.aurea.queueStage('dispatch', { capacity: o.queueCapacity });
+    this.pool = new BoundedPool(o.concurrency, o.queueCapacity, { onDepth: (n) => this.dispatch.setDepth(n) });
+    this.dispatch.setDepth(0);
+  }
+
+  /** Admit a validated job whole, or refuse it (429 when the queue is full). */
+  submit(spec: JobSpec): JobRecord {
+    if (!this.accepting) throw new JobSubmissionError(503, 'orchestrator is shutting down');
+    const id = spec.id ?? `job_${randomUUID()}`;
+    if (this.jobs.has(id)) throw new JobSubmissionError(409, `job ${id} already exists`);
+    if (!this.pool.tryReserve(spec.tasks.length)) {
+      this.dispatch.shed();
+      this.stats.jobsShed++;
+      throw new JobSubmissionError(
+        429,
+        `queue full: ${this.pool.outstanding} tasks outstanding, capacity ${this.pool.concurrency + this.pool.capacity}; retry later`,
+        1,
+      );
+    }
+    this.dispatch.admitted();
+    this.stats.jobsSubmitted++;
+    const now = new Date().toISOString();
+    const record: JobRecord = {
+      id,
+      status: 'running',
+      tenant: spec.tenant ?? null,
+      user: spec.user ?? null,
+      repository: spec.repository ?? null,
+      createdAt: now,
+      finishedAt: null,
+      costUsd: 0,
+      tasks: spec.tasks.map((t) => {
+        const route = this.o.router.resolve(t.model);
+        if (!route) throw new Error(`unknown model ${t.model} reached the runner (validate first)`);
+        return {
+          name: t.name,
+          model: t.model,
+          provider: route.provider,
+          adapter: route.adapter.kind,
+          dependsOn: t.dependsOn ?? [],
+          status: 'pending',
+          attempts: 0,
+          startedAt: null,
+          finishedAt: null,
+          latencyMs: null,
+          timeToFirstTokenMs: null,
+          responseModel: null,
+          usage: emptyUsage(),
+          costUsd: null,
+          errorType: null,
+          error: null,
+        };
+      }),
+    };
+    const internal: Internal = { record, spec, abort: new AbortController(), done: Promise.resolve() };
+    this.jobs.set(id, internal);
+    internal.done = this.run(internal).catch((err: unknown) => {
+      this.o.logger.error({ err, jobId: id }, 'job runner failed');
+    });
+    return record;
+  }
+
+  get(id: string): JobRecord | undefined {
+    return this.jobs.get(id)?.record;
+  }
+
+  /** Resolves when the job has finished (or at once when unknown). */
+  async wait(id: string): Promise<void> {
+    await this.jobs.get(id)?.done;
+  }
+
+  list(limit: number): JobRecord[] {
+    return [...this.jobs.values()].slice(-limit).reverse().map((j) => j.record);
+  }
+
+  snapshot(): RunnerStats {
+    let running = 0;
+    for (const j of this.jobs.values()) if (j.record.status === 'running') running++;
+    return {
+      ...this.stats,
+      costUsd: round9(this.stats.costUsd),
+      jobsRunning: running,
+      queueDepth: this.pool.depth,
+      activeTasks: this.pool.active,
+      breakers: Object.fromEntries([...this.breakers].map(([p, b]) => [p, b.current])),
+    };
+  }
+
+  /** Stop intake, let running jobs finish until `deadline`, then cancel what is left. */
+  async drain(deadlineMs: number): Promise<void> {
+    this.accepting = false;
+    const all = Promise.all([...this.jobs.values()].map((j) => j.done));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((r) => {
+        timer = setTimeout(() => r(true), deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const j of this.jobs.values()) j.abort.abort(new ProviderError('cancelled', 'orchestrator shutting down', false));
+      await all;
+    }
+  }
+
+  private breaker(provider: string): CircuitBreaker {
+    let b = this.breakers.get(provider);
+    if (!b) {
+      const exported = this.o.aurea.circuitBreaker(provider, { provider });
+      exported.set('closed');
+      b = new CircuitBreaker(provider, {
+        ...this.o.breaker,
+        onStateChange: (s) => {
+          exported.set(s);
+          this.o.logger.warn({ provider, state: s }, 'circuit breaker state changed');
+        },
+      });
+      this.breakers.set(provider, b);
+    }
+    return b;
+  }
+
+  private async run(job: Internal): Promise<void> {
+    const { record, spec } = job;
+    const byName = new Map(record.tasks.map((t, i) => [t.name, { rec: t, spec: spec.tasks[i]! }]));
+    const settled = new Map<string, Promise<boolean>>();
+    const runOne = (name: string): Promise<boolean> => {
+      let p = settled.get(name);
+      if (!p) {
+        const entry = byName.get(name)!;
+        p = (async () => {
+          const deps = await Promise.all(entry.rec.dependsOn.map(runOne));
+          if (!deps.every(Boolean) || job.abort.signal.aborted) {
+            entry.rec.status = job.abort.signal.aborted ? 'cancelled' : 'skipped';
+            entry.rec.error = job.abort.signal.aborted ? 'job cancelled' : 'a dependency did not succeed';
+            this.pool.release();
+            return false;
+          }
+          try {
+            return await this.pool.run(() => this.runTask(job, entry.rec, entry.spec));
+          } finally {
+            this.pool.release();
+          }
+        })();
+        settled.set(name, p);
+      }
+      return p;
+    };
+    const results = await Promise.all(record.tasks.map((t) => runOne(t.name)));
+    record.status = job.abort.signal.aborted ? 'cancelled' : results.every(Boolean) ? 'succeeded' : 'failed';
+    record.finishedAt = new Date().toISOString();
+    record.costUsd = round9(record.tasks.reduce((s, t) => s + (t.costUsd ?? 0), 0));
+    this.stats.jobsFinished++;
+    this.finishedOrder.push(record.id);
+    while (this.finishedOrder.length > this.o.retainJobs) this.jobs.delete(this.finishedOrder.shift()!);
+  }
+
+  /** One task: up to 1 + taskRetries monitored attempts. Resolves true on success. */
+  private async runTask(job: Internal, rec: TaskRecord, spec: TaskSpec): Promise<boolean> {
+    const route = this.o.router.resolve(rec.model)!;
+    const breaker = this.breaker(route.provider);
+    rec.status = 'running';
+    rec.startedAt = new Date().toISOString();
+    for (let attempt = 0; ; attempt++) {
+      rec.attempts = attempt + 1;
+      const started = performance.now();
+      const timeout = new AbortController();
+      const timer = setTimeout(
+        () => timeout.abort(new ProviderError('timeout', `task exceeded ${this.o.taskTimeoutMs} ms`, true)),
+        this.o.taskTimeoutMs,
+      );
+      const signal = AbortSignal.any([timeout.signal, job.abort.signal]);
+      try {
+        const out = await this.o.aurea.monitorTask(
+          {
+            jobId: job.record.id,
+            taskName: rec.name,
+            taskId: attempt === 0 ? rec.name : `${rec.name}#${attempt + 1}`,
+            model: rec.model,
+            provider: route.provider,
+            operation: 'chat',
+            tenant: job.spec.tenant,
+            user: job.spec.user,
+            repository: job.spec.repository,
+            attributes: { attempt: attempt + 1, adapter: route.adapter.kind },
+          },
+          async (ctx) => {
+            const res = await breaker.run(
+              () =>
+                route.adapter.complete({
+                  jobId: job.record.id,
+                  taskName: rec.name,
+                  model: rec.model,
+                  prompt: spec.prompt,
+                  synthetic: spec.synthetic,
+                  simulate: spec.simulate,
+                  maxOutputTokens: spec.maxOutputTokens,
+                  attempt,
+                  signal,
+                }),
+              // Cancellation is ours, not the provider's fault.
+              (err) => !(err instanceof ProviderError && err.errorType === 'cancelled'),
+            );
+            // Adapters return non-overlapping counts already.
+            ctx.recordUsage({ ...res.usage, convention: 'exclusive' });
+            ctx.setResponseModel(res.responseModel);
+            if (res.timeToFirstTokenMs !== null) ctx.setTimeToFirstToken(res.timeToFirstTokenMs);
+            // Wrapped so the SDK does not read usage from the result a second time.
+            return { completion: res };
+          },
+        );
+        const res = out.completion;
+        rec.usage = res.usage;
+        rec.responseModel = res.responseModel;
+        rec.timeToFirstTokenMs = res.timeToFirstTokenMs;
+        rec.latencyMs = performance.now() - started;
+        rec.costUsd = this.o.price(route.provider, rec.model, res.usage, new Date());
+        rec.status = 'ok';
+        rec.errorType = null;
+        rec.error = null;
+        rec.finishedAt = new Date().toISOString();
+        this.stats.tasksFinished++;
+        this.stats.costUsd += rec.costUsd ?? 0;
+        return true;
+      } catch (err) {
+        const e = err instanceof ProviderError ? err : new ProviderError('internal', err instanceof Error ? err.message : String(err), false);
+        rec.latencyMs = performance.now() - started;
+        rec.errorType = e.errorType;
+        rec.error = e.message;
+        rec.status = e.errorType === 'timeout' ? 'timeout' : e.errorType === 'cancelled' ? 'cancelled' : 'error';
+        if (e.retryable && attempt < this.o.taskRetries && !job.abort.signal.aborted) continue;
+        rec.finishedAt = new Date().toISOString();
+        rec.costUsd = 0;
+        this.stats.tasksFinished++;
+        this.stats.tasksFailed++;
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+}
+
+function round9(x: number): number {
+  return Math.round(x * 1e9) / 1e9;
+}

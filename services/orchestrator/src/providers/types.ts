@@ -1,0 +1,99 @@
+// What a provider adapter does: one chat completion, with token usage by type.
+// Usage types never overlap (the task-event contract's convention): `input` excludes cache
+// reads and writes, `output` excludes reasoning tokens. Adapters normalise their provider's
+// counting (OpenAI reports cached tokens inside prompt_tokens) before returning.
+
+export interface TokenUsage {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  reasoning: number;
+}
+
+/** Exact token counts for a synthetic task (load generation, tests with known costs). */
+export interface SyntheticSize {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  reasoningTokens?: number;
+}
+
+export interface CompletionRequest {
+  jobId: string;
+  taskName: string;
+  model: string;
+  prompt?: string;
+  synthetic?: SyntheticSize;
+  /** Force an outcome from the simulated provider (tests, demo failure injection). */
+  simulate?: 'ok' | 'error' | 'timeout';
+  maxOutputTokens?: number;
+  /** 0 for the first try; part of the simulated provider's deterministic key. */
+  attempt: number;
+  signal: AbortSignal;
+}
+
+export interface CompletionResult {
+  text: string;
+  responseModel: string;
+  usage: TokenUsage;
+  /** Time from request start to the first streamed chunk; null when not streamed. */
+  timeToFirstTokenMs: number | null;
+}
+
+export interface ProviderAdapter {
+  /** Adapter kind, for logs and job status: 'simulated' | 'openai-http'. */
+  readonly kind: string;
+  /** gen_ai.provider.name for a model this adapter serves. */
+  providerOf(model: string): string;
+  supports(model: string): boolean;
+  complete(req: CompletionRequest): Promise<CompletionResult>;
+}
+
+/**
+ * A failed provider call. `name` is the bounded error type that becomes the `error.type`
+ * metric attribute and the event's error_type (timeout, rate_limited, http_5xx, …).
+ */
+export class ProviderError extends Error {
+  constructor(
+    readonly errorType: string,
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = errorType;
+  }
+}
+
+export function emptyUsage(): TokenUsage {
+  return { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const r: unknown = signal?.reason;
+  if (r instanceof ProviderError) return r;
+  if (r instanceof Error && r.name === 'TimeoutError') return new ProviderError('timeout', 'provider call timed out', true);
+  return new ProviderError('cancelled', r instanceof Error ? r.message : 'provider call cancelled', false);
+}
