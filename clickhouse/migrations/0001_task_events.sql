@@ -11,7 +11,8 @@
 -- Partitioning: by month of ended_at: time-range queries prune whole months, TTL drops whole
 -- parts, and an event always lands in the same partition (dedup works per partition).
 -- kafka_partition/kafka_offset record where each row came from: the consumer resumes after
--- the highest offset already stored, so a crash between insert and commit never re-inserts.
+-- the highest offset already stored, so a crash between insert and commit never re-inserts
+-- (sink-side offset tracking; see docs/consumer.md). One task-events topic per database.
 CREATE TABLE IF NOT EXISTS task_events {{on_cluster}}
 (
     event_id               UUID,
