@@ -1,0 +1,38 @@
+// @aurea/sdk: per-task LLM cost and latency for orchestrator services.
+export {
+  init,
+  getAurea,
+  monitorTask,
+  recordLlmCall,
+  Aurea,
+  type InitOptions,
+  type TaskOptions,
+  type TaskContext,
+  type LlmCall,
+  type CostInfo,
+  type QueueStage,
+  type CircuitBreaker,
+  type BreakerState,
+  type Budget,
+  type HttpRequestRecord,
+} from './sdk.js';
+export {
+  BufferedPublisher,
+  createKafkaPublisher,
+  createKafkaTransport,
+  type EventPublisher,
+  type PublishableEvent,
+  type DeferredTaskEvent,
+  type PublisherStats,
+  type FlushResult,
+  type Transport,
+  type OutgoingMessage,
+  type DropReason,
+  type KafkaPublisherOptions,
+  type BufferedPublisherOptions,
+} from './publisher.js';
+export { normalizeUsage, usageFromResult, type Usage, type NormalizedUsage } from './usage.js';
+export { METRICS, ATTRIBUTE_BOUNDS, DURATION_BUCKETS, TOKEN_BUCKETS, HTTP_BUCKETS, type MetricSpec } from './metrics/spec.js';
+export { ID_ATTRIBUTE_KEYS } from './metrics/telemetry.js';
+export type { SdkLogger } from './log.js';
+export type { PriceTable, PriceTableData, PriceResult } from './pricing/index.js';

@@ -1,0 +1,242 @@
+// Every metric the SDK emits: one table that the code registers from, the Views' attribute
+// allow-lists come from, and docs/metrics.md is checked against (spec.test.ts).
+
+export type MetricKind = 'Counter' | 'UpDownCounter' | 'Histogram' | 'Gauge';
+
+export interface MetricSpec {
+  name: string;
+  /** Name after Prometheus 3's OTLP translation (UnderscoreEscapingWithSuffixes). */
+  prometheus: string;
+  kind: MetricKind;
+  unit: string;
+  description: string;
+  /** The only attributes that may reach the exporter (View allow-list). */
+  attributes: readonly string[];
+  buckets?: readonly number[];
+}
+
+/** gen_ai.client.operation.duration bucket advice (semconv): 0.01 … 81.92 s, doubling. */
+export const DURATION_BUCKETS: readonly number[] = Object.freeze(Array.from({ length: 14 }, (_, i) => Math.round(0.01 * 2 ** i * 100) / 100));
+/** gen_ai.client.token.usage bucket advice (semconv): 1, 4, 16 … 67108864 (powers of 4). */
+export const TOKEN_BUCKETS: readonly number[] = Object.freeze(Array.from({ length: 14 }, (_, i) => 4 ** i));
+/** http.server.request.duration bucket advice (semconv). */
+export const HTTP_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
+
+export const A = {
+  operation: 'gen_ai.operation.name',
+  provider: 'gen_ai.provider.name',
+  requestModel: 'gen_ai.request.model',
+  responseModel: 'gen_ai.response.model',
+  tokenType: 'gen_ai.token.type',
+  errorType: 'error.type',
+  taskName: 'aurea.task.name',
+  taskStatus: 'aurea.task.status',
+  aureaTokenType: 'aurea.token.type',
+  stage: 'aurea.stage',
+  breaker: 'aurea.circuit_breaker.name',
+  budgetName: 'aurea.budget.name',
+  budgetScope: 'aurea.budget.scope',
+  budgetPeriod: 'aurea.budget.period',
+  dropReason: 'aurea.drop.reason',
+  httpMethod: 'http.request.method',
+  httpRoute: 'http.route',
+  httpStatus: 'http.response.status_code',
+  overflow: 'otel.metric.overflow',
+} as const;
+
+/** Bound on each attribute's values (documented in docs/metrics.md). */
+export const ATTRIBUTE_BOUNDS: Record<string, string> = {
+  [A.operation]: 'semconv operation names the service uses (chat, text_completion, embeddings, …); a handful',
+  [A.provider]: 'providers the service calls (openai, anthropic, gcp.gemini, …); a handful',
+  [A.requestModel]: 'models the service is configured with; tens',
+  [A.responseModel]: 'model versions providers answer with; tens',
+  [A.tokenType]: 'input, output',
+  [A.errorType]: 'exception class names / provider error codes / timeout, cancelled; tens (capped at 128 chars)',
+  [A.taskName]: 'task names in the orchestrator code (never ids); tens',
+  [A.taskStatus]: 'ok, error, timeout, cancelled',
+  [A.aureaTokenType]: 'input, output, cache_read, cache_write, reasoning',
+  [A.stage]: 'queue stages declared in code; a handful',
+  [A.breaker]: 'circuit breakers declared in code (one per provider/agent); a handful',
+  [A.budgetName]: 'budgets configured; tens',
+  [A.budgetScope]: 'global, tenant, provider, model, … (configured); a handful',
+  [A.budgetPeriod]: 'day, week, month, … (configured); a handful',
+  [A.dropReason]: 'buffer_full, shutdown, too_large, serialize_error',
+  [A.httpMethod]: 'HTTP methods (others mapped to _OTHER)',
+  [A.httpRoute]: 'route templates (/v1/jobs/:jobId), never raw paths',
+  [A.httpStatus]: 'HTTP status codes',
+  [A.overflow]: 'true, only on the overflow series once the series limit is reached',
+};
+
+const GENAI_OP = [A.operation, A.provider, A.requestModel, A.responseModel, A.errorType] as const;
+
+export const METRICS = {
+  operationDuration: {
+    name: 'gen_ai.client.operation.duration',
+    prometheus: 'gen_ai_client_operation_duration_seconds',
+    kind: 'Histogram',
+    unit: 's',
+    description: 'GenAI operation duration.',
+    attributes: GENAI_OP,
+    buckets: DURATION_BUCKETS,
+  },
+  tokenUsage: {
+    name: 'gen_ai.client.token.usage',
+    prometheus: 'gen_ai_client_token_usage',
+    kind: 'Histogram',
+    unit: '{token}',
+    description: 'Number of input and output tokens used per operation (input includes cached input, output includes reasoning).',
+    attributes: [A.operation, A.provider, A.requestModel, A.responseModel, A.tokenType],
+    buckets: TOKEN_BUCKETS,
+  },
+  cost: {
+    name: 'aurea.llm.cost',
+    prometheus: 'aurea_llm_cost_USD_total',
+    kind: 'Counter',
+    unit: 'USD',
+    description: 'Cost of LLM calls computed from the price table (or the caller’s estimateCost); unpriced calls are not added, see aurea.cost.unpriced.',
+    attributes: [A.provider, A.requestModel, A.taskName],
+  },
+  tokens: {
+    name: 'aurea.llm.tokens',
+    prometheus: 'aurea_llm_tokens_total',
+    kind: 'Counter',
+    unit: '{token}',
+    description: 'Tokens by non-overlapping usage type.',
+    attributes: [A.provider, A.requestModel, A.aureaTokenType],
+  },
+  tasks: {
+    name: 'aurea.tasks',
+    prometheus: 'aurea_tasks_total',
+    kind: 'Counter',
+    unit: '{task}',
+    description: 'Finished tasks by status.',
+    attributes: [A.taskName, A.taskStatus, A.provider, A.requestModel],
+  },
+  taskDuration: {
+    name: 'aurea.task.duration',
+    prometheus: 'aurea_task_duration_seconds',
+    kind: 'Histogram',
+    unit: 's',
+    description: 'Wall time of monitored tasks.',
+    attributes: [A.taskName, A.taskStatus],
+    buckets: DURATION_BUCKETS,
+  },
+  tasksActive: {
+    name: 'aurea.tasks.active',
+    prometheus: 'aurea_tasks_active',
+    kind: 'UpDownCounter',
+    unit: '{task}',
+    description: 'Tasks currently running.',
+    attributes: [A.taskName],
+  },
+  errors: {
+    name: 'aurea.errors',
+    prometheus: 'aurea_errors_total',
+    kind: 'Counter',
+    unit: '{error}',
+    description: 'Failed tasks by error type.',
+    attributes: [A.errorType, A.taskName],
+  },
+  unpriced: {
+    name: 'aurea.cost.unpriced',
+    prometheus: 'aurea_cost_unpriced_total',
+    kind: 'Counter',
+    unit: '{call}',
+    description: 'LLM calls whose model is not in the price table (cost unknown, not counted as $0).',
+    attributes: [A.provider, A.requestModel],
+  },
+  queueDepth: {
+    name: 'aurea.queue.depth',
+    prometheus: 'aurea_queue_depth',
+    kind: 'Gauge',
+    unit: '{item}',
+    description: 'Items waiting in a queue stage.',
+    attributes: [A.stage],
+  },
+  queueCapacity: {
+    name: 'aurea.queue.capacity',
+    prometheus: 'aurea_queue_capacity',
+    kind: 'Gauge',
+    unit: '{item}',
+    description: 'Capacity of a queue stage.',
+    attributes: [A.stage],
+  },
+  queueAdmitted: {
+    name: 'aurea.queue.admitted',
+    prometheus: 'aurea_queue_admitted_total',
+    kind: 'Counter',
+    unit: '{request}',
+    description: 'Requests admitted into a queue stage.',
+    attributes: [A.stage],
+  },
+  queueShed: {
+    name: 'aurea.queue.shed',
+    prometheus: 'aurea_queue_shed_total',
+    kind: 'Counter',
+    unit: '{request}',
+    description: 'Requests shed (rejected) by a queue stage under backpressure.',
+    attributes: [A.stage],
+  },
+  circuitBreaker: {
+    name: 'aurea.circuit_breaker.state',
+    prometheus: 'aurea_circuit_breaker_state',
+    kind: 'Gauge',
+    unit: '',
+    description: 'Circuit-breaker state: 0 closed, 1 half-open, 2 open.',
+    attributes: [A.breaker, A.provider],
+  },
+  budgetLimit: {
+    name: 'aurea.budget.limit',
+    prometheus: 'aurea_budget_limit_USD',
+    kind: 'Gauge',
+    unit: 'USD',
+    description: 'Budget limit for the period.',
+    attributes: [A.budgetName, A.budgetScope, A.budgetPeriod],
+  },
+  budgetSpend: {
+    name: 'aurea.budget.spend',
+    prometheus: 'aurea_budget_spend_USD',
+    kind: 'Gauge',
+    unit: 'USD',
+    description: 'Spend so far in the budget period.',
+    attributes: [A.budgetName, A.budgetScope, A.budgetPeriod],
+  },
+  budgetRemaining: {
+    name: 'aurea.budget.remaining',
+    prometheus: 'aurea_budget_remaining_USD',
+    kind: 'Gauge',
+    unit: 'USD',
+    description: 'limit − spend (negative when over budget).',
+    attributes: [A.budgetName, A.budgetScope, A.budgetPeriod],
+  },
+  eventsPublished: {
+    name: 'aurea.events.published',
+    prometheus: 'aurea_events_published_total',
+    kind: 'Counter',
+    unit: '{event}',
+    description: 'Task events acknowledged by Kafka (acks=all).',
+    attributes: [],
+  },
+  eventsDropped: {
+    name: 'aurea.events.dropped',
+    prometheus: 'aurea_events_dropped_total',
+    kind: 'Counter',
+    unit: '{event}',
+    description: 'Task events dropped (buffer full, shutdown deadline, too large).',
+    attributes: [A.dropReason],
+  },
+  httpDuration: {
+    name: 'http.server.request.duration',
+    prometheus: 'http_server_request_duration_seconds',
+    kind: 'Histogram',
+    unit: 's',
+    description: 'Duration of HTTP server requests.',
+    attributes: [A.httpMethod, A.httpRoute, A.httpStatus, A.errorType],
+    buckets: HTTP_BUCKETS,
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** Attribute keys that are ids: never metric attributes, only task-event fields. */
+export const ID_ATTRIBUTE_PATTERN = /^(aurea\.)?(job|task|parent_task|tenant|user|repository|request|session|conversation)([._]id)?$|^(gen_ai\.(request|response|conversation)\.id|enduser\.id|http\.request\.id)$/;

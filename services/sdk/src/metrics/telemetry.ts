@@ -1,0 +1,395 @@
+// One MeterProvider per init(): resource, readers (OTLP/HTTP push, optional Prometheus pull,
+// extra exporters for tests), Views with per-instrument attribute allow-lists, and the
+// instruments of spec.ts. Cumulative temporality everywhere (Prometheus).
+import { ValueType, type Attributes, type HrTime, type Meter, type ObservableResult, type Histogram as OtelHistogram } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  DataPointType,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  createAllowListAttributesProcessor,
+  createDenyListAttributesProcessor,
+  type CollectionResult,
+  type HistogramMetricData,
+  type IMetricReader,
+  type MetricProducer,
+  type PushMetricExporter,
+  type ViewOptions,
+} from '@opentelemetry/sdk-metrics';
+import { OTLPMetricExporter, AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { Resource } from '@opentelemetry/resources';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { A, METRICS, type MetricSpec } from './spec.js';
+import { CellTable, HistCell, SumCell, attrs } from './aggregate.js';
+import type { NormalizedUsage } from '../usage.js';
+
+export const SCOPE_NAME = '@aurea/sdk';
+export const SCOPE_VERSION = '0.1.0';
+
+export const STATUS_INDEX = { ok: 0, error: 1, timeout: 2, cancelled: 3 } as const;
+export type Status = keyof typeof STATUS_INDEX;
+const STATUSES = Object.keys(STATUS_INDEX) as Status[];
+const TOKEN_TYPES = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'] as const;
+
+/** Keys that look like ids; a deny-list View strips them from the service's own instruments. */
+export const ID_ATTRIBUTE_KEYS: readonly string[] = (() => {
+  const out: string[] = [];
+  for (const base of ['job', 'task', 'parent_task', 'tenant', 'user', 'repository', 'request', 'session', 'conversation']) {
+    for (const name of [base, `${base}.id`, `${base}_id`]) out.push(name, `aurea.${name}`);
+  }
+  out.push('gen_ai.request.id', 'gen_ai.response.id', 'gen_ai.conversation.id', 'enduser.id', 'http.request.id', 'trace_id', 'span_id');
+  return out;
+})();
+
+export interface TelemetryOptions {
+  resource: Resource;
+  /** OTLP/HTTP push; null disables it. */
+  otlp: { url: string; intervalMs: number; timeoutMs: number } | null;
+  prometheus: boolean;
+  /** Additional push exporters (tests use InMemoryMetricExporter). */
+  exporters?: { exporter: PushMetricExporter; intervalMs?: number }[];
+  /** Scope name for `meter` (the service's own instruments). */
+  serviceName: string;
+  /** Max distinct (operation, provider, model, task) series before overflow. */
+  seriesLimit?: number;
+}
+
+interface OpCells {
+  duration: HistCell;
+  tokIn: HistCell;
+  tokOut: HistCell;
+}
+
+/** Everything one (operation, provider, request model, task name) touches, resolved once. */
+export class TaskSeries {
+  readonly tasks: SumCell[];
+  readonly taskDuration: HistCell[];
+  readonly tokens: SumCell[];
+  private lastOpKey: string | undefined;
+  private lastOp: OpCells | undefined;
+  private readonly ops = new Map<string, OpCells>();
+  private readonly errorCells = new Map<string, SumCell>();
+
+  constructor(
+    private readonly t: Telemetry,
+    readonly operation: string,
+    readonly provider: string,
+    readonly model: string,
+    readonly taskName: string,
+    readonly active: SumCell,
+    readonly cost: SumCell,
+    readonly unpriced: SumCell,
+  ) {
+    const k = `${provider}\u0000${model}\u0000${taskName}`;
+    this.tasks = STATUSES.map((s) => {
+      const c = t.tasks.get(`${k}\u0000${s}`, () => attrs([[A.taskName, taskName], [A.taskStatus, s], [A.provider, provider], [A.requestModel, model]]));
+      c.touched = true; // report 0 from the start, so increase() sees the first error
+      return c;
+    });
+    this.taskDuration = STATUSES.map((s) => t.taskDuration.get(`${taskName}\u0000${s}`, () => attrs([[A.taskName, taskName], [A.taskStatus, s]])));
+    this.tokens = TOKEN_TYPES.map((tt) =>
+      t.tokens.get(`${provider}\u0000${model}\u0000${tt}`, () => attrs([[A.provider, provider], [A.requestModel, model], [A.aureaTokenType, tt]])),
+    );
+    active.touched = true;
+  }
+
+  op(responseModel: string | null, errorType: string | null): OpCells {
+    const key = `${responseModel ?? ''}\u0000${errorType ?? ''}`;
+    if (key === this.lastOpKey) return this.lastOp!;
+    let cells = this.ops.get(key);
+    if (cells === undefined) {
+      const base = `${this.operation}\u0000${this.provider}\u0000${this.model}\u0000${responseModel ?? ''}`;
+      const opAttrs = (extra: [string, string | null][]) => () =>
+        attrs([[A.operation, this.operation], [A.provider, this.provider], [A.requestModel, this.model], [A.responseModel, responseModel], ...extra]);
+      cells = {
+        duration: this.t.opDuration.get(`${base}\u0000${errorType ?? ''}`, opAttrs([[A.errorType, errorType]])),
+        tokIn: this.t.tokenUsage.get(`${base}\u0000input`, opAttrs([[A.tokenType, 'input']])),
+        tokOut: this.t.tokenUsage.get(`${base}\u0000output`, opAttrs([[A.tokenType, 'output']])),
+      };
+      if (this.ops.size < 256) this.ops.set(key, cells);
+    }
+    this.lastOpKey = key;
+    this.lastOp = cells;
+    return cells;
+  }
+
+  error(errorType: string): SumCell {
+    let c = this.errorCells.get(errorType);
+    if (c === undefined) {
+      c = this.t.errors.get(`${errorType}\u0000${this.taskName}`, () => attrs([[A.errorType, errorType], [A.taskName, this.taskName]]));
+      if (this.errorCells.size < 256) this.errorCells.set(errorType, c);
+    }
+    return c;
+  }
+
+  /** Record one finished task / LLM call. `usage` null: no usage reported. `cost` null: unpriced. */
+  finish(
+    status: Status,
+    durationS: number,
+    usage: NormalizedUsage | null,
+    cost: number | null,
+    unknownModel: boolean,
+    responseModel: string | null,
+    errorType: string | null,
+  ): void {
+    const si = STATUS_INDEX[status];
+    this.tasks[si]!.add(1);
+    this.taskDuration[si]!.record(durationS);
+    const op = this.op(responseModel, errorType);
+    op.duration.record(durationS);
+    if (usage !== null) {
+      op.tokIn.record(usage.input + usage.cacheRead + usage.cacheWrite);
+      op.tokOut.record(usage.output + usage.reasoning);
+      const tk = this.tokens;
+      if (usage.input > 0) tk[0]!.add(usage.input);
+      if (usage.output > 0) tk[1]!.add(usage.output);
+      if (usage.cacheRead > 0) tk[2]!.add(usage.cacheRead);
+      if (usage.cacheWrite > 0) tk[3]!.add(usage.cacheWrite);
+      if (usage.reasoning > 0) tk[4]!.add(usage.reasoning);
+    }
+    if (cost !== null) this.cost.add(cost);
+    if (unknownModel) this.unpriced.add(1);
+    if (errorType !== null) this.error(errorType).add(1);
+  }
+}
+
+export interface QueueState {
+  depth: number;
+  capacity: number | undefined;
+  admitted: SumCell;
+  shed: SumCell;
+  attributes: Attributes;
+}
+
+export interface BudgetState {
+  attributes: Attributes;
+  limit: number;
+  spend: number;
+}
+
+function hr(ms: number): HrTime {
+  const s = Math.floor(ms / 1000);
+  return [s, Math.round((ms - s * 1000) * 1e6)];
+}
+
+export class Telemetry implements MetricProducer {
+  readonly provider: MeterProvider;
+  /** The service's own meter (scope = service name); id-like attributes are stripped by a View. */
+  readonly meter: Meter;
+  readonly prometheusExporter: PrometheusExporter | null;
+  private readonly startTime: HrTime = hr(Date.now());
+  private readonly seriesLimit: number;
+  private readonly series = new Map<string, TaskSeries>();
+  private overflowSeries: TaskSeries | undefined;
+
+  // Sum tables (exported through observable instruments).
+  readonly tasks: CellTable<SumCell>;
+  readonly active: CellTable<SumCell>;
+  readonly cost: CellTable<SumCell>;
+  readonly tokens: CellTable<SumCell>;
+  readonly errors: CellTable<SumCell>;
+  readonly unpriced: CellTable<SumCell>;
+  // Histogram tables (exported by this MetricProducer).
+  readonly opDuration: CellTable<HistCell>;
+  readonly tokenUsage: CellTable<HistCell>;
+  readonly taskDuration: CellTable<HistCell>;
+
+  readonly queues = new Map<string, QueueState>();
+  readonly breakers = new Map<string, { attributes: Attributes; state: number }>();
+  budgets: BudgetState[] = [];
+  eventStats: () => { published: number; dropped: Map<string, number> } = () => ({ published: 0, dropped: new Map() });
+
+  private readonly httpDuration: OtelHistogram;
+
+  constructor(opts: TelemetryOptions) {
+    const limit = (this.seriesLimit = opts.seriesLimit ?? 2000);
+    const sum = () => new CellTable<SumCell>((a) => new SumCell(a), limit);
+    this.tasks = sum();
+    this.active = sum();
+    this.cost = sum();
+    this.tokens = sum();
+    this.errors = sum();
+    this.unpriced = sum();
+    this.opDuration = new CellTable<HistCell>((a) => new HistCell(a, METRICS.operationDuration.buckets), limit);
+    this.tokenUsage = new CellTable<HistCell>((a) => new HistCell(a, METRICS.tokenUsage.buckets), limit);
+    this.taskDuration = new CellTable<HistCell>((a) => new HistCell(a, METRICS.taskDuration.buckets), limit);
+
+    const readers: IMetricReader[] = [];
+    const producers = [this];
+    if (opts.otlp) {
+      const exporter = new OTLPMetricExporter({
+        url: opts.otlp.url,
+        temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
+        timeoutMillis: opts.otlp.timeoutMs,
+      });
+      readers.push(
+        new PeriodicExportingMetricReader({
+          exporter,
+          exportIntervalMillis: opts.otlp.intervalMs,
+          exportTimeoutMillis: Math.min(opts.otlp.timeoutMs, opts.otlp.intervalMs),
+          metricProducers: producers,
+        }),
+      );
+    }
+    for (const e of opts.exporters ?? []) {
+      readers.push(new PeriodicExportingMetricReader({ exporter: e.exporter, exportIntervalMillis: e.intervalMs ?? 60_000, metricProducers: producers }));
+    }
+    this.prometheusExporter = opts.prometheus ? new PrometheusExporter({ preventServerStart: true, metricProducers: producers }) : null;
+    if (this.prometheusExporter) readers.push(this.prometheusExporter);
+
+    const views: ViewOptions[] = Object.values(METRICS as Record<string, MetricSpec>).map((m) => ({
+      instrumentName: m.name,
+      meterName: SCOPE_NAME,
+      attributesProcessors: [createAllowListAttributesProcessor([...m.attributes])],
+    }));
+    if (opts.serviceName !== SCOPE_NAME) {
+      views.push({ meterName: opts.serviceName, attributesProcessors: [createDenyListAttributesProcessor([...ID_ATTRIBUTE_KEYS])] });
+    }
+    this.provider = new MeterProvider({ resource: opts.resource, readers, views });
+    this.meter = this.provider.getMeter(opts.serviceName);
+    const m = this.provider.getMeter(SCOPE_NAME, SCOPE_VERSION);
+
+    const counter = (s: MetricSpec) => m.createObservableCounter(s.name, { unit: s.unit, description: s.description, valueType: ValueType.DOUBLE });
+    const gauge = (s: MetricSpec) => m.createObservableGauge(s.name, { unit: s.unit, description: s.description, valueType: ValueType.DOUBLE });
+    const sums: [ReturnType<typeof counter>, CellTable<SumCell>][] = [
+      [counter(METRICS.tasks), this.tasks],
+      [counter(METRICS.cost), this.cost],
+      [counter(METRICS.tokens), this.tokens],
+      [counter(METRICS.errors), this.errors],
+      [counter(METRICS.unpriced), this.unpriced],
+    ];
+    const active = m.createObservableUpDownCounter(METRICS.tasksActive.name, { unit: METRICS.tasksActive.unit, description: METRICS.tasksActive.description });
+    const qDepth = gauge(METRICS.queueDepth);
+    const qCap = gauge(METRICS.queueCapacity);
+    const qAdm = counter(METRICS.queueAdmitted);
+    const qShed = counter(METRICS.queueShed);
+    const cb = gauge(METRICS.circuitBreaker);
+    const bLimit = gauge(METRICS.budgetLimit);
+    const bSpend = gauge(METRICS.budgetSpend);
+    const bRem = gauge(METRICS.budgetRemaining);
+    const evPub = counter(METRICS.eventsPublished);
+    const evDrop = counter(METRICS.eventsDropped);
+
+    m.addBatchObservableCallback(
+      (r) => {
+        for (const [inst, table] of sums) for (const c of table.all()) if (c.touched) r.observe(inst, c.value, c.attributes);
+        for (const c of this.active.all()) if (c.touched) r.observe(active, c.value, c.attributes);
+        for (const q of this.queues.values()) {
+          r.observe(qDepth, q.depth, q.attributes);
+          if (q.capacity !== undefined) r.observe(qCap, q.capacity, q.attributes);
+          r.observe(qAdm, q.admitted.value, q.attributes);
+          r.observe(qShed, q.shed.value, q.attributes);
+        }
+        for (const b of this.breakers.values()) r.observe(cb, b.state, b.attributes);
+        for (const b of this.budgets) {
+          r.observe(bLimit, b.limit, b.attributes);
+          r.observe(bSpend, b.spend, b.attributes);
+          r.observe(bRem, b.limit - b.spend, b.attributes);
+        }
+        const ev = this.eventStats();
+        r.observe(evPub, ev.published);
+        for (const [reason, n] of ev.dropped) r.observe(evDrop, n, { [A.dropReason]: reason });
+      },
+      [...sums.map(([i]) => i), active, qDepth, qCap, qAdm, qShed, cb, bLimit, bSpend, bRem, evPub, evDrop],
+    );
+
+    this.httpDuration = m.createHistogram(METRICS.httpDuration.name, {
+      unit: METRICS.httpDuration.unit,
+      description: METRICS.httpDuration.description,
+      advice: { explicitBucketBoundaries: [...METRICS.httpDuration.buckets] },
+    });
+  }
+
+  /** The cached series for (operation, provider, model, task), created on first use. */
+  taskSeries(operation: string, provider: string, model: string, taskName: string): TaskSeries {
+    const key = `${operation}\u0000${provider}\u0000${model}\u0000${taskName}`;
+    let s = this.series.get(key);
+    if (s === undefined) {
+      if (this.series.size >= this.seriesLimit) {
+        return (this.overflowSeries ??= this.makeSeries('_OTHER', '_OTHER', '_OTHER', '_OTHER'));
+      }
+      s = this.makeSeries(operation, provider, model, taskName);
+      this.series.set(key, s);
+    }
+    return s;
+  }
+
+  private makeSeries(operation: string, provider: string, model: string, taskName: string): TaskSeries {
+    return new TaskSeries(
+      this,
+      operation,
+      provider,
+      model,
+      taskName,
+      this.active.get(taskName, () => attrs([[A.taskName, taskName]])),
+      this.cost.get(`${provider}\u0000${model}\u0000${taskName}`, () => attrs([[A.provider, provider], [A.requestModel, model], [A.taskName, taskName]])),
+      this.unpriced.get(`${provider}\u0000${model}`, () => attrs([[A.provider, provider], [A.requestModel, model]])),
+    );
+  }
+
+  recordHttp(method: string, route: string, statusCode: number, durationS: number, errorType?: string): void {
+    const a: Attributes = { [A.httpMethod]: method, [A.httpRoute]: route, [A.httpStatus]: statusCode };
+    if (errorType) a[A.errorType] = errorType;
+    this.httpDuration.record(durationS, a);
+  }
+
+  queue(stage: string): QueueState {
+    let q = this.queues.get(stage);
+    if (q === undefined) {
+      const attributes = Object.freeze({ [A.stage]: stage });
+      q = { depth: 0, capacity: undefined, admitted: new SumCell(attributes), shed: new SumCell(attributes), attributes };
+      this.queues.set(stage, q);
+    }
+    return q;
+  }
+
+  /** MetricProducer: the histograms aggregated in cells, as cumulative OTel histogram data. */
+  collect(): Promise<CollectionResult> {
+    const end = hr(Date.now());
+    const hist = (spec: MetricSpec, table: CellTable<HistCell>): HistogramMetricData => ({
+      descriptor: { name: spec.name, description: spec.description, unit: spec.unit, valueType: ValueType.DOUBLE },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints: [...table.all()]
+        .filter((c) => c.count > 0)
+        .map((c) => ({
+          attributes: c.attributes,
+          startTime: this.startTime,
+          endTime: end,
+          value: {
+            buckets: { boundaries: [...c.boundaries], counts: Array.from(c.counts) },
+            sum: c.sum,
+            count: c.count,
+            min: c.min,
+            max: c.max,
+          },
+        })),
+    });
+    const metrics = [
+      hist(METRICS.operationDuration, this.opDuration),
+      hist(METRICS.tokenUsage, this.tokenUsage),
+      hist(METRICS.taskDuration, this.taskDuration),
+    ].filter((m) => m.dataPoints.length > 0);
+    return Promise.resolve({
+      // The reader keeps the SDK producer's resource; this one is not used.
+      resourceMetrics: { resource: undefined as unknown as Resource, scopeMetrics: metrics.length ? [{ scope: { name: SCOPE_NAME, version: SCOPE_VERSION }, metrics }] : [] },
+      errors: [],
+    });
+  }
+
+  get metricsHandler(): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
+    const p = this.prometheusExporter;
+    return p ? (req, res) => p.getMetricsRequestHandler(req, res) : undefined;
+  }
+
+  forceFlush(timeoutMs: number): Promise<void> {
+    return this.provider.forceFlush({ timeoutMillis: timeoutMs });
+  }
+
+  shutdown(timeoutMs: number): Promise<void> {
+    return this.provider.shutdown({ timeoutMillis: timeoutMs });
+  }
+}
+
+export type { ObservableResult };

@@ -1,0 +1,615 @@
+// init(), the Aurea instance, monitorTask / recordLlmCall and the orchestration signals.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context as otelContext, trace, type Meter } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { SCHEMA_VERSION, uuidv7, type TaskEventV1 } from '@aurea/events';
+import { resolvePriceTable, type PriceTable, type PriceTableData, type ProviderConvention } from './pricing/index.js';
+import { addUsage, normalizeUsage, usageFromResult, type NormalizedUsage, type Usage } from './usage.js';
+import { Telemetry, type Status, type TaskSeries } from './metrics/telemetry.js';
+import { A } from './metrics/spec.js';
+import { BufferedPublisher, createKafkaPublisher, type DeferredTaskEvent, type EventPublisher, type FlushResult } from './publisher.js';
+import { RateLimitedLogger, stderrLogger, type SdkLogger } from './log.js';
+
+export interface InitOptions {
+  serviceName: string;
+  serviceVersion?: string;
+  environment?: string;
+  /** OTLP/HTTP metrics push to the Collector; false disables it. */
+  otlp?: { endpoint?: string; exportIntervalMs?: number; timeoutMs?: number } | false;
+  /** Prometheus pull endpoint served by `aurea.metricsHandler`. */
+  prometheus?: { enabled: boolean };
+  /** Task events to Kafka; false disables them. Undefined: KAFKA_BROKERS from the environment, else disabled. */
+  kafka?: { brokers: string[]; topic?: string; clientId?: string; maxBufferedEvents?: number; batchSize?: number; lingerMs?: number } | false;
+  /** Use this publisher instead of Kafka (tests, other transports). */
+  publisher?: EventPublisher;
+  /** File path, table data, or a compiled table; defaults built in. */
+  priceTable?: string | PriceTable | PriceTableData;
+  resourceAttributes?: Record<string, string>;
+  logger?: SdkLogger;
+  /** Extra metric exporters (tests use InMemoryMetricExporter). */
+  metricExporters?: { exporter: PushMetricExporter; intervalMs?: number }[];
+  /** Max distinct (operation, provider, model, task) metric series; default 2000. */
+  seriesLimit?: number;
+}
+
+export interface CostInfo {
+  provider: string;
+  model: string;
+  usage: NormalizedUsage;
+  totalTokens: number;
+  at: Date;
+}
+
+export interface TaskOptions {
+  jobId: string;
+  taskName: string;
+  model: string;
+  provider: string;
+  operation?: string;
+  taskId?: string;
+  parentTaskId?: string;
+  tenant?: string;
+  user?: string;
+  repository?: string;
+  attributes?: Record<string, string | number | boolean>;
+  /** Custom cost function; its result becomes cost_usd with pricing_status 'custom'. */
+  estimateCost?: (info: CostInfo) => number | null | undefined;
+}
+
+export interface TaskContext {
+  /** The task id (generated if not given): pass it as parentTaskId to child tasks. */
+  readonly taskId: string;
+  /** Add usage (accumulates over several calls). Overrides usage found in the result. */
+  recordUsage(usage: Usage | Record<string, unknown> | number): void;
+  setResponseModel(model: string): void;
+  setTimeToFirstToken(ms: number): void;
+  /** Cost reported by the provider or the caller, kept apart from the computed cost. */
+  setProvidedCost(usd: number): void;
+  setAttribute(key: string, value: string | number | boolean): void;
+}
+
+export interface LlmCall extends Omit<TaskOptions, 'estimateCost'> {
+  durationMs: number;
+  usage?: Usage | Record<string, unknown> | number;
+  status?: Status;
+  errorType?: string;
+  /** Start time (Date or ms since epoch); default now − durationMs. */
+  startedAt?: Date | number;
+  responseModel?: string;
+  timeToFirstTokenMs?: number;
+  providedCostUsd?: number;
+  estimateCost?: TaskOptions['estimateCost'];
+}
+
+export interface QueueStage {
+  setDepth(n: number): void;
+  setCapacity(n: number): void;
+  admitted(n?: number): void;
+  shed(n?: number): void;
+}
+
+export type BreakerState = 'closed' | 'half_open' | 'open';
+export interface CircuitBreaker {
+  set(state: BreakerState): void;
+  readonly state: BreakerState;
+}
+
+export interface Budget {
+  name: string;
+  scope: string;
+  period: string;
+  limitUsd: number;
+  spendUsd: number;
+}
+
+export interface HttpRequestRecord {
+  method: string;
+  route: string;
+  statusCode: number;
+  durationS: number;
+  errorType?: string;
+}
+
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+
+function cap(s: string | null | undefined, n: number): string | null {
+  if (s === null || s === undefined || s === '') return null;
+  return s.length > n ? s.slice(0, n) : s;
+}
+
+function errorTypeOf(err: unknown): { status: Status; type: string } {
+  if (err instanceof Error || (typeof err === 'object' && err !== null && 'name' in err)) {
+    const e = err as Error;
+    let type = typeof e.name === 'string' && e.name !== '' && e.name !== 'Error' ? e.name : (e.constructor?.name ?? 'Error');
+    if (type === 'Object') type = 'Error';
+    if (type === 'AbortError') return { status: 'cancelled', type };
+    if (type === 'TimeoutError') return { status: 'timeout', type };
+    return { status: 'error', type: type.slice(0, 128) };
+  }
+  return { status: 'error', type: '_OTHER' };
+}
+
+function boundedAttributes(a: Record<string, string | number | boolean> | undefined): Record<string, string | number | boolean> | undefined {
+  if (a === undefined) return undefined;
+  const out: Record<string, string | number | boolean> = {};
+  let n = 0;
+  for (const k of Object.keys(a)) {
+    if (n >= 32) break;
+    const v = a[k];
+    if (typeof v === 'number' && !Number.isFinite(v)) continue;
+    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
+    out[k.slice(0, 64)] = typeof v === 'string' && v.length > 256 ? v.slice(0, 256) : v;
+    n++;
+  }
+  return out;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** One finished task; the JSON event is built only when the publisher sends it. */
+class TaskRecord implements DeferredTaskEvent {
+  readonly job_id: string;
+  constructor(
+    private readonly service: string,
+    private readonly o: TaskOptions | LlmCall,
+    readonly taskId: string,
+    private readonly startMs: number,
+    private readonly latencyMs: number,
+    private readonly usage: NormalizedUsage | null,
+    private readonly status: Status,
+    private readonly errorType: string | null,
+    private readonly responseModel: string | null,
+    private readonly ttftMs: number | null,
+    private readonly costUsd: number | null,
+    private readonly providedCostUsd: number | null,
+    private readonly pricingStatus: 'priced' | 'custom' | 'unknown_model',
+    private readonly priceVersion: string | null,
+    private readonly extraAttributes: Record<string, string | number | boolean> | null,
+    private readonly traceId: string | null,
+    private readonly spanId: string | null,
+  ) {
+    this.job_id = cap(o.jobId, 256) ?? 'unknown';
+  }
+
+  toEvent(): TaskEventV1 {
+    const o = this.o;
+    const u = this.usage;
+    const lat = Math.min(86_400_000, Math.max(0, this.latencyMs));
+    const attributes = boundedAttributes(this.extraAttributes ? { ...o.attributes, ...this.extraAttributes } : o.attributes);
+    const e: TaskEventV1 = {
+      schema_version: SCHEMA_VERSION,
+      event_id: uuidv7(this.startMs + lat),
+      source: 'sdk',
+      started_at: iso(this.startMs),
+      ended_at: iso(this.startMs + lat),
+      job_id: this.job_id,
+      task_id: this.taskId,
+      parent_task_id: cap(o.parentTaskId, 256),
+      service: cap(this.service, 128)!,
+      task_name: cap(o.taskName, 128) ?? 'unknown',
+      operation: cap(o.operation, 64) ?? 'chat',
+      provider: cap(o.provider, 64) ?? 'unknown',
+      request_model: cap(o.model, 128) ?? 'unknown',
+      response_model: cap(this.responseModel, 128),
+      usage: u
+        ? { input_tokens: u.input, output_tokens: u.output, cache_read_tokens: u.cacheRead, cache_write_tokens: u.cacheWrite, reasoning_tokens: u.reasoning }
+        : {},
+      latency_ms: lat,
+      time_to_first_token_ms: this.ttftMs === null ? null : Math.min(86_400_000, Math.max(0, this.ttftMs)),
+      status: this.status,
+      error_type: cap(this.errorType, 128),
+      cost_usd: this.costUsd,
+      provided_cost_usd: this.providedCostUsd,
+      pricing_status: this.pricingStatus,
+      price_version: this.priceVersion,
+      tenant: cap(o.tenant, 256),
+      user: cap(o.user, 256),
+      repository: cap(o.repository, 256),
+      trace_id: this.traceId,
+      span_id: this.spanId,
+    };
+    if (attributes !== undefined) e.attributes = attributes;
+    return e;
+  }
+}
+
+class Ctx implements TaskContext {
+  usage: NormalizedUsage | null = null;
+  responseModel: string | null = null;
+  ttft: number | null = null;
+  provided: number | null = null;
+  attrs: Record<string, string | number | boolean> | null = null;
+  private id: string | undefined;
+  constructor(
+    private readonly conv: ProviderConvention,
+    id: string | undefined,
+  ) {
+    this.id = id;
+  }
+  get taskId(): string {
+    return (this.id ??= uuidv7());
+  }
+  get taskIdIfSet(): string | undefined {
+    return this.id;
+  }
+  recordUsage(u: Usage | Record<string, unknown> | number): void {
+    const n = normalizeUsage(u, this.conv);
+    if (n === null) return;
+    if (this.usage === null) this.usage = n;
+    else addUsage(this.usage, n);
+  }
+  setResponseModel(m: string): void {
+    this.responseModel = m;
+  }
+  setTimeToFirstToken(ms: number): void {
+    if (Number.isFinite(ms) && ms >= 0) this.ttft = ms;
+  }
+  setProvidedCost(usd: number): void {
+    if (Number.isFinite(usd) && usd >= 0) this.provided = usd;
+  }
+  setAttribute(k: string, v: string | number | boolean): void {
+    (this.attrs ??= {})[k] = v;
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+const timeOrigin = performance.timeOrigin;
+
+export class Aurea {
+  readonly serviceName: string;
+  readonly priceTable: PriceTable;
+  readonly telemetry: Telemetry;
+  readonly publisher: EventPublisher | null;
+  private readonly log: RateLimitedLogger;
+  private shutdownPromise: Promise<void> | null = null;
+
+  constructor(opts: InitOptions) {
+    if (!opts.serviceName) throw new Error('aurea.init: serviceName is required');
+    this.serviceName = opts.serviceName;
+    const logger = opts.logger ?? stderrLogger;
+    this.log = new RateLimitedLogger(logger);
+    this.priceTable = resolvePriceTable(opts.priceTable);
+
+    const env = process.env;
+    const resAttrs: Record<string, string> = {
+      'service.name': opts.serviceName,
+      'service.instance.id': randomUUID(),
+    };
+    if (opts.serviceVersion) resAttrs['service.version'] = opts.serviceVersion;
+    const environment = opts.environment ?? env.AUREA_ENV;
+    if (environment) resAttrs['deployment.environment.name'] = environment;
+    Object.assign(resAttrs, opts.resourceAttributes);
+
+    let otlp: { url: string; intervalMs: number; timeoutMs: number } | null = null;
+    if (opts.otlp !== false) {
+      const endpoint = (opts.otlp?.endpoint ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318').replace(/\/+$/, '');
+      const url = opts.otlp?.endpoint === undefined && env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT ? env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT : `${endpoint}/v1/metrics`;
+      const intervalMs = opts.otlp?.exportIntervalMs ?? (Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 10_000);
+      otlp = { url, intervalMs, timeoutMs: opts.otlp?.timeoutMs ?? Math.min(10_000, intervalMs) };
+    }
+    this.telemetry = new Telemetry({
+      resource: resourceFromAttributes(resAttrs),
+      otlp,
+      prometheus: opts.prometheus?.enabled ?? false,
+      exporters: opts.metricExporters,
+      serviceName: opts.serviceName,
+      seriesLimit: opts.seriesLimit,
+    });
+
+    if (opts.publisher) this.publisher = opts.publisher;
+    else if (opts.kafka === false) this.publisher = null;
+    else {
+      const brokers = opts.kafka?.brokers ?? (env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((s) => s.trim()) : undefined);
+      if (brokers && brokers.length > 0) {
+        this.publisher = createKafkaPublisher({
+          brokers,
+          topic: opts.kafka ? opts.kafka.topic : env.AUREA_TASK_EVENTS_TOPIC,
+          clientId: opts.kafka?.clientId ?? opts.serviceName,
+          maxBufferedEvents: opts.kafka ? opts.kafka.maxBufferedEvents : undefined,
+          batchSize: opts.kafka ? opts.kafka.batchSize : undefined,
+          lingerMs: opts.kafka ? opts.kafka.lingerMs : undefined,
+          logger,
+        });
+      } else {
+        this.publisher = null;
+        logger.warn({}, 'aurea: no Kafka brokers configured (kafka option or KAFKA_BROKERS); task events are disabled');
+      }
+    }
+    const pub = this.publisher;
+    if (pub) {
+      this.telemetry.eventStats = () => {
+        const s = pub.stats();
+        return { published: s.published, dropped: s.dropped };
+      };
+    }
+  }
+
+  /** An OTel Meter (scope = service name) for the service's own instruments. */
+  get meter(): Meter {
+    return this.telemetry.meter;
+  }
+
+  /** Prometheus text exposition (mount at /metrics); 404 unless prometheus.enabled. */
+  readonly metricsHandler = (req: IncomingMessage, res: ServerResponse): void => {
+    const h = this.telemetry.metricsHandler;
+    if (h) h(req, res);
+    else {
+      res.statusCode = 404;
+      res.end('Prometheus endpoint not enabled (init({ prometheus: { enabled: true } }))\n');
+    }
+  };
+
+  /**
+   * Run `fn` as a monitored task: timed, usage taken from ctx.recordUsage or the result, cost
+   * priced, metrics recorded, one task event enqueued. Returns fn's result unchanged; an error
+   * is recorded (error.type) and rethrown as is.
+   */
+  monitorTask<T>(o: TaskOptions, fn: (ctx: TaskContext) => T): Promise<Awaited<T>> {
+    const series = this.telemetry.taskSeries(o.operation ?? 'chat', o.provider, o.model, o.taskName);
+    const conv = this.priceTable.convention(o.provider);
+    const ctx = new Ctx(conv, o.taskId);
+    const t0 = performance.now();
+    series.active.value++;
+    let out: T;
+    try {
+      out = fn(ctx);
+    } catch (err) {
+      this.finishTask(o, series, ctx, t0, null, err);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrow the caller's error unchanged, whatever it is
+      return Promise.reject(err);
+    }
+    if (isThenable(out)) {
+      return Promise.resolve(out).then(
+        (v) => {
+          this.finishTask(o, series, ctx, t0, v, undefined);
+          return v;
+        },
+        (err: unknown) => {
+          this.finishTask(o, series, ctx, t0, null, err);
+          throw err;
+        },
+      );
+    }
+    this.finishTask(o, series, ctx, t0, out, undefined);
+    return Promise.resolve(out as Awaited<T>);
+  }
+
+  private finishTask(o: TaskOptions, series: TaskSeries, ctx: Ctx, t0: number, result: unknown, err: unknown): void {
+    const t1 = performance.now();
+    series.active.value--;
+    try {
+      let status: Status = 'ok';
+      let errorType: string | null = null;
+      if (err !== undefined) ({ status, type: errorType } = errorTypeOf(err));
+      const usage = ctx.usage ?? (err === undefined ? usageFromResult(result, this.priceTable.convention(o.provider)) : null);
+      this.complete(o, series, ctx.taskIdIfSet, timeOrigin + t0, t1 - t0, usage, status, errorType, ctx.responseModel, ctx.ttft, ctx.provided, ctx.attrs);
+    } catch (e) {
+      // Instrumentation must never break the caller's task.
+      this.log.log('error', 'finish', { err: (e as Error).message }, 'aurea: failed to record a task');
+    }
+  }
+
+  private complete(
+    o: TaskOptions | LlmCall,
+    series: TaskSeries,
+    taskId: string | undefined,
+    startMs: number,
+    latencyMs: number,
+    usage: NormalizedUsage | null,
+    status: Status,
+    errorType: string | null,
+    responseModel: string | null,
+    ttft: number | null,
+    provided: number | null,
+    extraAttrs: Record<string, string | number | boolean> | null,
+  ): void {
+    let cost: number | null = null;
+    let pricingStatus: 'priced' | 'custom' | 'unknown_model' = 'priced';
+    let priceVersion: string | null = null;
+    const u = usage ?? ZERO;
+    let custom = false;
+    if (o.estimateCost) {
+      try {
+        const c = o.estimateCost({ provider: o.provider, model: o.model, usage: { ...u }, totalTokens: u.input + u.output + u.cacheRead + u.cacheWrite + u.reasoning, at: new Date(startMs) });
+        if (typeof c === 'number' && Number.isFinite(c) && c >= 0) {
+          cost = c;
+          pricingStatus = 'custom';
+          custom = true;
+        }
+      } catch (e) {
+        this.log.log('warn', 'estimateCost', { err: (e as Error).message, task: o.taskName }, 'aurea: estimateCost threw; using the price table');
+      }
+    }
+    if (!custom) {
+      const p = this.priceTable.price(o.provider, o.model, u, startMs);
+      cost = p.costUsd;
+      pricingStatus = p.status;
+      priceVersion = p.priceVersion;
+    }
+    series.finish(status, latencyMs / 1000, usage, cost, pricingStatus === 'unknown_model', responseModel, errorType);
+    if (this.publisher !== null) {
+      const sc = trace.getSpanContext(otelContext.active());
+      this.publisher.publish(
+        new TaskRecord(
+          this.serviceName,
+          o,
+          taskId ?? o.taskId ?? uuidv7(startMs),
+          startMs,
+          latencyMs,
+          usage,
+          status,
+          errorType,
+          responseModel,
+          ttft,
+          cost,
+          provided,
+          pricingStatus,
+          priceVersion,
+          extraAttrs,
+          sc?.traceId ?? null,
+          sc?.spanId ?? null,
+        ),
+      );
+    }
+  }
+
+  /** Record an LLM call timed by the caller. Never throws. */
+  recordLlmCall(c: LlmCall): void {
+    try {
+      const series = this.telemetry.taskSeries(c.operation ?? 'chat', c.provider, c.model, c.taskName);
+      const usage = c.usage === undefined ? null : normalizeUsage(c.usage, this.priceTable.convention(c.provider));
+      const started = c.startedAt instanceof Date ? c.startedAt.getTime() : (c.startedAt ?? Date.now() - c.durationMs);
+      const status: Status = c.status ?? (c.errorType ? 'error' : 'ok');
+      const errorType = c.errorType ?? (status === 'ok' ? null : status);
+      const ttft = c.timeToFirstTokenMs ?? null;
+      const provided = c.providedCostUsd !== undefined && Number.isFinite(c.providedCostUsd) && c.providedCostUsd >= 0 ? c.providedCostUsd : null;
+      this.complete(c, series, c.taskId, started, Math.max(0, c.durationMs), usage, status, errorType, c.responseModel ?? null, ttft, provided, null);
+    } catch (e) {
+      this.log.log('error', 'recordLlmCall', { err: (e as Error).message }, 'aurea: failed to record an LLM call');
+    }
+  }
+
+  /** A queue stage's depth, capacity, admitted and shed counts (aurea.queue.*). */
+  queueStage(name: string, opts: { capacity?: number } = {}): QueueStage {
+    const q = this.telemetry.queue(name);
+    if (opts.capacity !== undefined) q.capacity = opts.capacity;
+    return {
+      setDepth: (n) => {
+        q.depth = n;
+      },
+      setCapacity: (n) => {
+        q.capacity = n;
+      },
+      admitted: (n = 1) => q.admitted.add(n),
+      shed: (n = 1) => q.shed.add(n),
+    };
+  }
+
+  /** A circuit breaker's state gauge (0 closed, 1 half-open, 2 open). Starts closed. */
+  circuitBreaker(name: string, opts: { provider?: string } = {}): CircuitBreaker {
+    let b = this.telemetry.breakers.get(name);
+    if (b === undefined) {
+      const attributes: Record<string, string> = { [A.breaker]: name };
+      if (opts.provider) attributes[A.provider] = opts.provider;
+      b = { attributes: Object.freeze(attributes), state: 0 };
+      this.telemetry.breakers.set(name, b);
+    }
+    const cell = b;
+    let state: BreakerState = (['closed', 'half_open', 'open'] as const)[cell.state] ?? 'closed';
+    return {
+      set(s: BreakerState) {
+        state = s;
+        cell.state = BREAKER_VALUE[s];
+      },
+      get state() {
+        return state;
+      },
+    };
+  }
+
+  /** Replace the set of budget gauges. Spend 0 is reported as 0, remaining as the limit. */
+  setBudgets(budgets: Budget[]): void {
+    const next = [];
+    for (const b of budgets) {
+      if (!Number.isFinite(b.limitUsd) || !Number.isFinite(b.spendUsd)) {
+        this.log.log('warn', `budget:${b.name}`, { budget: b.name }, 'aurea: budget with a non-finite limit or spend ignored');
+        continue;
+      }
+      next.push({
+        attributes: Object.freeze({ [A.budgetName]: b.name, [A.budgetScope]: b.scope, [A.budgetPeriod]: b.period }),
+        limit: b.limitUsd,
+        spend: Math.max(0, b.spendUsd),
+      });
+    }
+    this.telemetry.budgets = next;
+  }
+
+  /** http.server.request.duration for servers that are not auto-instrumented. */
+  recordHttpRequest(r: HttpRequestRecord): void {
+    const method = HTTP_METHODS.has(r.method.toUpperCase()) ? r.method.toUpperCase() : '_OTHER';
+    this.telemetry.recordHttp(method, r.route, r.statusCode, r.durationS, r.errorType ?? (r.statusCode >= 500 ? String(r.statusCode) : undefined));
+  }
+
+  /** Export metrics now (e.g. before a short-lived process exits). */
+  async flushMetrics(timeoutMs = 5_000): Promise<void> {
+    await this.telemetry.forceFlush(timeoutMs);
+  }
+
+  /** Flush buffered events, then metrics, within the deadline. Never throws. */
+  shutdown(opts: { deadlineMs?: number } = {}): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      const deadline = opts.deadlineMs ?? 5_000;
+      const until = Date.now() + deadline;
+      const reserve = Math.min(1_500, deadline / 4);
+      let res: FlushResult = { pending: 0 };
+      if (this.publisher) {
+        try {
+          res = await this.publisher.close(Math.max(0, deadline - reserve));
+        } catch (e) {
+          this.log.log('error', 'shutdown:events', { err: (e as Error).message }, 'aurea: closing the event publisher failed');
+        }
+      }
+      try {
+        await this.telemetry.shutdown(Math.max(200, until - Date.now()));
+      } catch (e) {
+        this.log.log('warn', 'shutdown:metrics', { err: (e as Error).message }, 'aurea: final metric export failed');
+      }
+      if (res.pending > 0) this.log.log('warn', 'shutdown:pending', { dropped: res.pending }, 'aurea: task events not delivered before the shutdown deadline');
+      if (current === this) current = null;
+    })();
+    return this.shutdownPromise;
+  }
+}
+
+const ZERO: NormalizedUsage = Object.freeze({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+
+let current: Aurea | null = null;
+let warnedNoInit = false;
+
+/** Build the SDK (MeterProvider, exporters, Kafka publisher). The latest instance backs the top-level functions. */
+export function init(opts: InitOptions): Promise<Aurea> {
+  const a = new Aurea(opts);
+  current = a;
+  return Promise.resolve(a);
+}
+
+/** The instance from the last init(), if any. */
+export function getAurea(): Aurea | null {
+  return current;
+}
+
+function noInit(): void {
+  if (!warnedNoInit) {
+    warnedNoInit = true;
+    stderrLogger.warn({}, 'aurea: monitorTask/recordLlmCall called before init(); running uninstrumented');
+  }
+}
+
+/** monitorTask on the last init() instance; without init it runs fn uninstrumented. */
+export function monitorTask<T>(o: TaskOptions, fn: (ctx: TaskContext) => T): Promise<Awaited<T>> {
+  if (current) return current.monitorTask(o, fn);
+  noInit();
+  const ctx = new Ctx({ input_includes_cache_read: false, output_includes_reasoning: false }, o.taskId);
+  try {
+    return Promise.resolve(fn(ctx));
+  } catch (err) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrow the caller's error unchanged
+    return Promise.reject(err);
+  }
+}
+
+/** recordLlmCall on the last init() instance (no-op without init). */
+export function recordLlmCall(c: LlmCall): void {
+  if (current) current.recordLlmCall(c);
+  else noInit();
+}
+
+export { BufferedPublisher };
