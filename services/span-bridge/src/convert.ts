@@ -1,0 +1,271 @@
+// One OTLP GenAI span → one task event v1 (source "otlp"). docs/otlp-spans.md is the mapping's
+// user-facing description; keep both in step.
+//
+// Usage follows the OTel GenAI conventions, where the counts are INCLUSIVE:
+// gen_ai.usage.input_tokens includes gen_ai.usage.cache_read.input_tokens and
+// gen_ai.usage.cache_creation.input_tokens, and gen_ai.usage.output_tokens includes
+// gen_ai.usage.reasoning.output_tokens. Task events carry non-overlapping counts, so the parts
+// are subtracted. When a producer evidently reports exclusive counts (the parts exceed the
+// total — e.g. an instrumentation passing Anthropic's input_tokens through), the total is taken
+// as already exclusive; `aurea.usage.convention = "exclusive"` on the span or resource says so
+// explicitly.
+import { SCHEMA_VERSION, deterministicEventId, validateTaskEvent, type FieldError, type TaskEventV1, type TaskStatus } from '@aurea/events';
+import { defaultPriceTable, priceUsage, type PriceResult, type PriceTable } from '@aurea/sdk/pricing';
+import { nanosToMs, STATUS_CODE, type AnyValue, type Attributes, type OtlpSpan } from './otlp-proto.js';
+
+/** Span/resource attributes the converter reads (besides the gen_ai.* ones). */
+export const AUREA_ATTRS = {
+  jobId: 'aurea.job.id',
+  taskName: 'aurea.task.name',
+  taskId: 'aurea.task.id',
+  tenant: 'aurea.tenant',
+  user: 'aurea.user',
+  repository: 'aurea.repository',
+  usageConvention: 'aurea.usage.convention',
+} as const;
+
+export const GENAI_ATTRS = {
+  operation: 'gen_ai.operation.name',
+  provider: 'gen_ai.provider.name',
+  system: 'gen_ai.system', // deprecated provider attribute
+  requestModel: 'gen_ai.request.model',
+  responseModel: 'gen_ai.response.model',
+  inputTokens: 'gen_ai.usage.input_tokens',
+  outputTokens: 'gen_ai.usage.output_tokens',
+  cacheReadTokens: 'gen_ai.usage.cache_read.input_tokens',
+  cacheCreationTokens: 'gen_ai.usage.cache_creation.input_tokens',
+  reasoningTokens: 'gen_ai.usage.reasoning.output_tokens',
+  promptTokens: 'gen_ai.usage.prompt_tokens', // deprecated
+  completionTokens: 'gen_ai.usage.completion_tokens', // deprecated
+  timeToFirstChunk: 'gen_ai.response.time_to_first_chunk',
+  responseId: 'gen_ai.response.id',
+  finishReasons: 'gen_ai.response.finish_reasons',
+  cost: 'gen_ai.usage.cost', // not in the conventions; OpenLIT sets it
+  errorType: 'error.type',
+} as const;
+
+/** Older spellings some instrumentations still emit (OpenLLMetry), read after the convention's names. */
+const LEGACY_USAGE = {
+  cacheRead: 'gen_ai.usage.cache_read_input_tokens',
+  cacheCreation: 'gen_ai.usage.cache_creation_input_tokens',
+  reasoning: 'gen_ai.usage.reasoning_tokens',
+} as const;
+
+/** Deprecated gen_ai.system values whose gen_ai.provider.name is spelled differently. */
+const SYSTEM_TO_PROVIDER: Record<string, string> = {
+  'az.ai.inference': 'azure.ai.inference',
+  'az.ai.openai': 'azure.ai.openai',
+  gemini: 'gcp.gemini',
+  vertex_ai: 'gcp.vertex_ai',
+  xai: 'x_ai',
+};
+
+export type SpanRejectReason = 'invalid_attribute' | 'inconsistent' | 'schema_violation' | 'unknown_schema_version' | 'not_an_object';
+
+export type ConvertResult =
+  | { kind: 'event'; event: TaskEventV1 }
+  /** Not a GenAI span (no gen_ai.operation.name): nothing to count. */
+  | { kind: 'skipped'; reason: 'not_genai' }
+  | { kind: 'rejected'; reason: SpanRejectReason; errors: FieldError[] };
+
+export interface ConvertContext {
+  resourceAttributes: Attributes;
+  scopeName?: string;
+  /** Price table for cost_usd (default: the built-in table). */
+  priceTable?: PriceTable;
+}
+
+class AttrError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function lookup(span: Attributes, resource: Attributes, key: string): AnyValue | undefined {
+  const v = span[key];
+  return v !== undefined && v !== null ? v : (resource[key] ?? undefined);
+}
+
+/** A non-empty string (numbers are accepted for ids and stringified). */
+function text(v: AnyValue | undefined): string | undefined {
+  if (typeof v === 'string') return v === '' ? undefined : v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+/** A token count: non-negative integer (ints, integral doubles, digit strings). */
+function count(attrs: Attributes, key: string): number | undefined {
+  const v = attrs[key];
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 1_000_000_000_000) {
+    throw new AttrError(`/attributes/${key}`, `${key} must be a non-negative integer token count, got ${JSON.stringify(String(v))}`);
+  }
+  return n;
+}
+
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : s.slice(0, max);
+}
+
+export interface NormalizedSpanUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+}
+
+/** Non-overlapping usage from a span's gen_ai.usage.* attributes (all zero when absent). */
+export function usageFromAttributes(span: Attributes, resource: Attributes = {}): NormalizedSpanUsage {
+  const input = count(span, GENAI_ATTRS.inputTokens) ?? count(span, GENAI_ATTRS.promptTokens) ?? 0;
+  const output = count(span, GENAI_ATTRS.outputTokens) ?? count(span, GENAI_ATTRS.completionTokens) ?? 0;
+  const cacheRead = count(span, GENAI_ATTRS.cacheReadTokens) ?? count(span, LEGACY_USAGE.cacheRead) ?? 0;
+  const cacheWrite = count(span, GENAI_ATTRS.cacheCreationTokens) ?? count(span, LEGACY_USAGE.cacheCreation) ?? 0;
+  const reasoning = count(span, GENAI_ATTRS.reasoningTokens) ?? count(span, LEGACY_USAGE.reasoning) ?? 0;
+  const exclusive = text(lookup(span, resource, AUREA_ATTRS.usageConvention)) === 'exclusive';
+  const cached = cacheRead + cacheWrite;
+  return {
+    input_tokens: exclusive || input < cached ? input : input - cached,
+    output_tokens: exclusive || output < reasoning ? output : output - reasoning,
+    cache_read_tokens: cacheRead,
+    cache_write_tokens: cacheWrite,
+    reasoning_tokens: reasoning,
+  };
+}
+
+const TIMEOUT_RE = /timeout|timed[ _.-]?out|deadline/i;
+const CANCEL_RE = /cancel|abort/i;
+
+function statusOf(span: OtlpSpan, errorType: string | undefined): { status: TaskStatus; error_type: string | null } {
+  if (span.status.code !== STATUS_CODE.error && errorType === undefined) return { status: 'ok', error_type: null };
+  // error.type's fallback value in the conventions is "_OTHER".
+  const type = cut(errorType ?? '_OTHER', 128);
+  const status: TaskStatus = TIMEOUT_RE.test(type) ? 'timeout' : CANCEL_RE.test(type) ? 'cancelled' : 'error';
+  return { status, error_type: type };
+}
+
+/** The mapped and unmapped attributes kept on the event (bounded, primitive). */
+const MAPPED = new Set<string>([...Object.values(AUREA_ATTRS)]);
+
+function extraAttributes(span: OtlpSpan, scopeName: string | undefined): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  const put = (k: string, v: AnyValue | undefined) => {
+    if (Object.keys(out).length >= 32 || k.length > 64) return;
+    if (typeof v === 'string' && v !== '') out[k] = cut(v, 256);
+    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') out[k] = v;
+  };
+  put('otel.span.name', span.name);
+  if (scopeName) put('otel.scope.name', scopeName);
+  put(GENAI_ATTRS.responseId, span.attributes[GENAI_ATTRS.responseId]);
+  const fr = span.attributes[GENAI_ATTRS.finishReasons];
+  if (Array.isArray(fr)) put(GENAI_ATTRS.finishReasons, fr.filter((x) => typeof x === 'string').join(','));
+  put('server.address', span.attributes['server.address']);
+  for (const [k, v] of Object.entries(span.attributes)) {
+    if (k.startsWith('aurea.') && !MAPPED.has(k)) put(k, v);
+  }
+  return out;
+}
+
+function price(table: PriceTable, provider: string, models: string[], usage: NormalizedSpanUsage, atMs: number): PriceResult {
+  let result: PriceResult | undefined;
+  for (const model of models) {
+    result = priceUsage({ provider, model, usage, at: atMs, table });
+    if (result.status !== 'unknown_model') return result;
+  }
+  return (
+    result ?? {
+      costUsd: null,
+      priceVersion: table.version,
+      status: 'unknown_model',
+    }
+  );
+}
+
+/**
+ * Convert one span. Never throws: problems come back as `rejected` (→ dead-letter topic) with
+ * field errors, non-GenAI spans as `skipped`.
+ */
+export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult {
+  const a = span.attributes;
+  const res = ctx.resourceAttributes;
+  const operation = text(a[GENAI_ATTRS.operation]);
+  if (operation === undefined) return { kind: 'skipped', reason: 'not_genai' };
+  try {
+    const rawProvider = text(a[GENAI_ATTRS.provider]) ?? text(a[GENAI_ATTRS.system]);
+    const provider = rawProvider === undefined ? 'unknown' : (SYSTEM_TO_PROVIDER[rawProvider] ?? rawProvider);
+    const requestModel = text(a[GENAI_ATTRS.requestModel]);
+    const responseModel = text(a[GENAI_ATTRS.responseModel]);
+    const usage = usageFromAttributes(a, res);
+
+    if (!/^[0-9a-f]{32}$/.test(span.traceId) || /^0+$/.test(span.traceId)) throw new AttrError('/trace_id', 'span has no valid trace id');
+    if (!/^[0-9a-f]{16}$/.test(span.spanId) || /^0+$/.test(span.spanId)) throw new AttrError('/span_id', 'span has no valid span id');
+    if (span.startTimeUnixNano === 0n) throw new AttrError('/started_at', 'span has no start time');
+    if (span.endTimeUnixNano < span.startTimeUnixNano) {
+      return {
+        kind: 'rejected',
+        reason: 'inconsistent',
+        errors: [{ field: '/ended_at', message: 'span ends before it starts' }],
+      };
+    }
+    const startMs = nanosToMs(span.startTimeUnixNano);
+    const endMs = nanosToMs(span.endTimeUnixNano);
+    const latencyMs = Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
+
+    const table = ctx.priceTable ?? defaultPriceTable;
+    const models = [responseModel, requestModel].filter((m): m is string => m !== undefined);
+    const priced = price(table, provider, models, usage, startMs);
+
+    const errorType = text(a[GENAI_ATTRS.errorType]);
+    const { status, error_type } = statusOf(span, errorType);
+    const ttfc = a[GENAI_ATTRS.timeToFirstChunk];
+    const providedCost = a[GENAI_ATTRS.cost];
+    const parentTask = text(lookup(a, res, AUREA_ATTRS.taskId)) ?? span.parentSpanId;
+
+    const event: TaskEventV1 = {
+      schema_version: SCHEMA_VERSION,
+      event_id: deterministicEventId(`${span.traceId}:${span.spanId}`, startMs),
+      source: 'otlp',
+      started_at: new Date(Math.floor(startMs)).toISOString(),
+      ended_at: new Date(Math.floor(endMs)).toISOString(),
+      job_id: text(lookup(a, res, AUREA_ATTRS.jobId)) ?? span.traceId,
+      task_id: span.spanId,
+      parent_task_id: parentTask ?? null,
+      service: cut(text(res['service.name']) ?? 'unknown_service', 128),
+      task_name: cut(text(lookup(a, res, AUREA_ATTRS.taskName)) ?? (span.name || operation), 128),
+      operation: cut(operation, 64),
+      provider: cut(provider, 64),
+      request_model: cut(requestModel ?? responseModel ?? 'unknown', 128),
+      response_model: responseModel === undefined ? null : cut(responseModel, 128),
+      usage,
+      latency_ms: latencyMs,
+      time_to_first_token_ms: typeof ttfc === 'number' && ttfc >= 0 && Number.isFinite(ttfc) ? ttfc * 1000 : null,
+      status,
+      error_type,
+      cost_usd: priced.costUsd,
+      provided_cost_usd: typeof providedCost === 'number' && providedCost >= 0 && Number.isFinite(providedCost) ? providedCost : null,
+      pricing_status: priced.status,
+      price_version: priced.priceVersion === null ? null : cut(priced.priceVersion, 64),
+      tenant: text(lookup(a, res, AUREA_ATTRS.tenant)) ?? null,
+      user: text(lookup(a, res, AUREA_ATTRS.user)) ?? text(a['enduser.id']) ?? null,
+      repository: text(lookup(a, res, AUREA_ATTRS.repository)) ?? null,
+      attributes: extraAttributes(span, ctx.scopeName),
+      trace_id: span.traceId,
+      span_id: span.spanId,
+    };
+    const v = validateTaskEvent(event);
+    if (!v.ok) return { kind: 'rejected', reason: v.reason, errors: v.errors };
+    return { kind: 'event', event };
+  } catch (err) {
+    if (err instanceof AttrError)
+      return {
+        kind: 'rejected',
+        reason: 'invalid_attribute',
+        errors: [{ field: err.field, message: err.message }],
+      };
+    throw err;
+  }
+}
