@@ -26,7 +26,7 @@ export const EVENTS_TABLE = 'task_events';
 const FROM_EVENTS = `${EVENTS_TABLE} FINAL`;
 const SETTINGS = 'SETTINGS do_not_merge_across_partitions_select_final = 1';
 export const MONEY_SCALE = 9;
-export const CURRENCY = 'USD';
+export const CURRENCY = 'USD' as const;
 
 /** Dimensions a caller may filter or group by → the column that holds them. */
 export const DIMENSIONS = {

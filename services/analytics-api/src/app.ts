@@ -1,0 +1,157 @@
+// buildApp: the analytics API as a fastify instance, assembled from plugins (auth, errors,
+// OpenAPI) and route plugins (health, /v1 jobs, attribution, budgets, events). It opens no
+// connections of its own: the caller passes the ClickHouse client (shared with the consumer in
+// the single-process main job), the Kafka publisher and the SDK handle, and closes them.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Meter } from '@opentelemetry/api';
+import type { AureaClickHouse } from '@aurea/clickhouse';
+import type { Logger } from '@aurea/common';
+import { authPlugin } from './auth.js';
+import { computeBudgets, toGauges, type BudgetGauge } from './budgets.js';
+import type { ApiConfig } from './config.js';
+import { ErrorSchema, installErrorHandler } from './errors.js';
+import type { EventPublisher } from './publisher.js';
+import { attributionRoutes } from './routes/attribution.js';
+import { budgetsRoutes } from './routes/budgets.js';
+import { eventsRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { jobsRoutes } from './routes/jobs.js';
+
+/** The parts of the SDK handle (`await init(...)` of @aurea/sdk) the API uses. */
+export interface AureaHandle {
+  setBudgets(budgets: BudgetGauge[]): void;
+  metricsHandler?(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
+  /** http.server.request.duration through the SDK's own instrument (preferred over `meter`). */
+  recordHttpRequest?(r: { method: string; route: string; statusCode: number; durationS: number; errorType?: string }): void;
+  meter?: Meter;
+}
+
+export interface BuildAppOptions {
+  ch: AureaClickHouse;
+  config: ApiConfig;
+  logger: Logger;
+  publisher?: EventPublisher | undefined;
+  /** Meter for the API's own HTTP metrics (defaults to aurea.meter). */
+  meter?: Meter | undefined;
+  /** SDK handle: budget gauges and the /metrics handler. */
+  aurea?: AureaHandle | undefined;
+  /** How often budget gauges are recomputed (ms); 0 = only at start. Default 30 s. */
+  budgetRefreshMs?: number | undefined;
+}
+
+export const API_VERSION = '1.0.0';
+
+export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = o.logger; // pino's Logger, seen through fastify's logger interface
+  const app = Fastify({
+    loggerInstance: logger,
+    genReqId: (req) => {
+      const h = req.headers['x-request-id'];
+      return typeof h === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(h) ? h : randomUUID();
+    },
+    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true } },
+    bodyLimit: o.config.ingest.bodyLimitBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  app.addSchema(ErrorSchema);
+  installErrorHandler(app);
+
+  if (o.config.docs) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Aurea analytics API',
+          version: API_VERSION,
+          description:
+            'Per-job LLM cost and latency analytics, cost attribution, budgets and task-event ingest. Money is a decimal string with 9 decimals; every answer states its currency.',
+        },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', description: 'API key as bearer token' },
+            apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          },
+        },
+        tags: [
+          { name: 'jobs', description: 'Per-job cost, tokens and latency' },
+          { name: 'attribution', description: 'Cost by model, provider, service, task, tenant, user, repository over time' },
+          { name: 'budgets', description: 'Budgets defined as data, their spend and projection' },
+          { name: 'ingest', description: 'Task events in' },
+          { name: 'health', description: 'Liveness, readiness, metrics' },
+        ],
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+    app.get('/openapi.json', { schema: { hide: true } }, (_req, reply) => reply.send(app.swagger()));
+  }
+
+  await app.register(authPlugin, o.config.auth);
+
+  const aureaHttp = o.aurea?.recordHttpRequest?.bind(o.aurea);
+  const meter = o.meter ?? o.aurea?.meter;
+  if (aureaHttp && !o.meter) {
+    app.addHook('onResponse', (req, reply, done) => {
+      aureaHttp({ method: req.method, route: req.routeOptions.url ?? 'unmatched', statusCode: reply.statusCode, durationS: reply.elapsedTime / 1000 });
+      done();
+    });
+  } else if (meter) {
+    const duration = meter.createHistogram('http.server.request.duration', { unit: 's', description: 'Duration of HTTP server requests.' });
+    app.addHook('onResponse', (req, reply, done) => {
+      duration.record(reply.elapsedTime / 1000, {
+        'http.request.method': req.method,
+        'http.route': req.routeOptions.url ?? 'unmatched',
+        'http.response.status_code': reply.statusCode,
+        ...(reply.statusCode >= 500 ? { 'error.type': String(reply.statusCode) } : {}),
+      });
+      done();
+    });
+  }
+
+  const ctx = { ch: o.ch, config: o.config, publisher: o.publisher };
+  await app.register(healthRoutes, { ...ctx, metricsHandler: o.aurea?.metricsHandler?.bind(o.aurea) });
+  await app.register(
+    async (v1) => {
+      await v1.register(jobsRoutes, ctx);
+      await v1.register(attributionRoutes, ctx);
+      await v1.register(budgetsRoutes, ctx);
+      await v1.register(eventsRoutes, ctx);
+    },
+    { prefix: '/v1' },
+  );
+
+  const aurea = o.aurea;
+  if (aurea && o.config.budgets.length > 0) {
+    const refresh = async () => {
+      try {
+        aurea.setBudgets(toGauges(await computeBudgets(o.ch, o.config.budgets)));
+      } catch (err) {
+        app.log.warn({ err }, 'budget gauges not refreshed (ClickHouse unavailable?); keeping the last values');
+      }
+    };
+    let timer: NodeJS.Timeout | undefined;
+    let inFlight: Promise<void> | undefined;
+    app.addHook('onReady', async () => {
+      inFlight = refresh();
+      await inFlight;
+      const every = o.budgetRefreshMs ?? 30_000;
+      if (every > 0) {
+        timer = setInterval(() => {
+          inFlight ??= refresh().finally(() => (inFlight = undefined));
+        }, every);
+        timer.unref();
+      }
+      inFlight = undefined;
+    });
+    app.addHook('onClose', async () => {
+      clearInterval(timer);
+      await inFlight;
+    });
+  }
+
+  return app;
+}

@@ -1,0 +1,67 @@
+// Configuration of the analytics API: environment (zod, parsed once at boot) → ApiConfig.
+// buildApp takes an ApiConfig, so tests and the combined main job build one directly.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { clickhouseEnv } from '@aurea/clickhouse';
+import { commonEnv, env, parseConfig } from '@aurea/common';
+import { TOPICS } from '@aurea/events';
+import { parseApiKeys, type ApiKey } from './auth.js';
+import { parseBudgets, type Budget } from './budgets.js';
+
+export interface ApiConfig {
+  auth: {
+    /** `required`: every /v1 route needs a key with the route's scope. `disabled`: local demos only. */
+    mode: 'required' | 'disabled';
+    keys: ApiKey[];
+  };
+  /** Who may scrape /metrics: anyone, or keys with the `read` (or `metrics`) scope. */
+  metricsAuth: 'open' | 'key';
+  ingest: { topic: string; maxEventsPerRequest: number; bodyLimitBytes: number };
+  budgets: Budget[];
+  /** Serve the OpenAPI document and the docs page. */
+  docs: boolean;
+  /** Largest page a list endpoint returns. */
+  maxPageSize: number;
+}
+
+export const apiEnvSchema = z.object({
+  ...commonEnv,
+  ...clickhouseEnv,
+  HOST: z.string().default('127.0.0.1'),
+  PORT: env.port(8080),
+  /** `label:secret:scope+scope,label2:secret2:read` — scopes: read, ingest, metrics. */
+  API_KEYS: z.string().default(''),
+  /** A file with one `label:secret:scopes` per line (# comments allowed); added to API_KEYS. */
+  API_KEYS_FILE: z.string().optional(),
+  API_AUTH: z.enum(['required', 'disabled']).default('required'),
+  METRICS_AUTH: z.enum(['open', 'key']).default('open'),
+  API_DOCS: env.bool(true),
+  INGEST_TOPIC: z.string().min(1).default(TOPICS.taskEvents),
+  INGEST_MAX_EVENTS: env.int(1000, 1),
+  INGEST_BODY_LIMIT_BYTES: env.int(5 * 1024 * 1024, 1024),
+  MAX_PAGE_SIZE: env.int(1000, 1),
+  BUDGETS_FILE: z.string().optional(),
+  BUDGET_REFRESH_MS: env.int(30_000, 1000),
+  METRICS_ENABLED: env.bool(true),
+});
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+
+export function loadApiEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
+  return parseConfig(apiEnvSchema, source);
+}
+
+export function apiConfigFromEnv(e: ApiEnv): ApiConfig {
+  const keyText = [e.API_KEYS.split(',').join('\n'), e.API_KEYS_FILE ? readFileSync(e.API_KEYS_FILE, 'utf8') : ''].join('\n');
+  const keys = parseApiKeys(keyText);
+  if (e.API_AUTH === 'required' && keys.length === 0) {
+    throw new Error('API_AUTH=required but no API keys are configured (set API_KEYS or API_KEYS_FILE, or API_AUTH=disabled for a local demo)');
+  }
+  return {
+    auth: { mode: e.API_AUTH, keys },
+    metricsAuth: e.METRICS_AUTH,
+    ingest: { topic: e.INGEST_TOPIC, maxEventsPerRequest: e.INGEST_MAX_EVENTS, bodyLimitBytes: e.INGEST_BODY_LIMIT_BYTES },
+    budgets: e.BUDGETS_FILE ? parseBudgets(readFileSync(e.BUDGETS_FILE, 'utf8'), e.BUDGETS_FILE) : [],
+    docs: e.API_DOCS,
+    maxPageSize: e.MAX_PAGE_SIZE,
+  };
+}

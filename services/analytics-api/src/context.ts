@@ -1,0 +1,12 @@
+import type { AureaClickHouse } from '@aurea/clickhouse';
+import type { ApiConfig } from './config.js';
+import type { EventPublisher } from './publisher.js';
+
+/** What every route plugin receives. */
+export interface RouteContext {
+  ch: AureaClickHouse;
+  config: ApiConfig;
+  publisher?: EventPublisher | undefined;
+}
+
+export const READ_SECURITY: { [scheme: string]: string[] }[] = [{ bearer: [] }, { apiKey: [] }];

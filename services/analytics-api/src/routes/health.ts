@@ -1,0 +1,76 @@
+// Liveness, readiness and the Prometheus scrape endpoint.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyPluginCallback } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { ping } from '@aurea/clickhouse/queries';
+import { runQuery } from '../ch.js';
+import type { RouteContext } from '../context.js';
+import { sendError } from '../errors.js';
+
+export interface HealthOptions extends RouteContext {
+  metricsHandler?: ((req: IncomingMessage, res: ServerResponse) => void | Promise<void>) | undefined;
+  readyTimeoutMs?: number;
+}
+
+const Check = Type.Union([Type.Literal('ok'), Type.Literal('unavailable'), Type.Literal('not_configured')]);
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const healthRoutes: FastifyPluginCallback<HealthOptions> = (app, ctx, done) => {
+  const timeout = ctx.readyTimeoutMs ?? 2000;
+
+  app.get(
+    '/health',
+    { schema: { summary: 'Liveness: the process serves HTTP', tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    (_req, reply) => reply.send({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Readiness: ClickHouse and Kafka reachable',
+        tags: ['health'],
+        response: {
+          200: Type.Object({ status: Type.String(), checks: Type.Object({ clickhouse: Check, kafka: Check }) }),
+          503: Type.Object({ status: Type.String(), checks: Type.Object({ clickhouse: Check, kafka: Check }) }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const [clickhouse, kafka] = await Promise.all([
+        withTimeout(runQuery(ctx.ch, ping), timeout).then(
+          () => 'ok' as const,
+          (err: unknown) => {
+            req.log.warn({ err }, 'readiness: ClickHouse unavailable');
+            return 'unavailable' as const;
+          },
+        ),
+        ctx.publisher ? ctx.publisher.ready(timeout).then((ok) => (ok ? ('ok' as const) : ('unavailable' as const))) : Promise.resolve('not_configured' as const),
+      ]);
+      const ready = clickhouse === 'ok' && kafka !== 'unavailable';
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { clickhouse, kafka } });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      config: { access: ctx.config.metricsAuth === 'key' ? 'metrics' : 'public' },
+      schema: { summary: 'Prometheus metrics of this process (budgets gauges included)', tags: ['health'], produces: ['text/plain'] },
+    },
+    async (req, reply) => {
+      if (!ctx.metricsHandler) return sendError(reply, 404, 'not_found', 'metrics are not enabled on this instance');
+      reply.hijack();
+      await ctx.metricsHandler(req.raw, reply.raw);
+    },
+  );
+  done();
+};

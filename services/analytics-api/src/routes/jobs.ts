@@ -1,0 +1,285 @@
+// /v1/jobs: list (filters, sort, keyset pagination), one job's summary, one job's events.
+import type { FastifyPluginCallback } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  CURRENCY,
+
+  jobEvents,
+  jobModelUsage,
+  jobSummary,
+  jobTaskBreakdown,
+  listJobs,
+  type JobSort,
+  type JobStatus,
+} from '@aurea/clickhouse/queries';
+import { runQuery } from '../ch.js';
+import { READ_SECURITY, type RouteContext } from '../context.js';
+import { decodeCursor, encodeCursor, invalidCursor } from '../cursor.js';
+import { BadRequestError, errorResponses, sendError } from '../errors.js';
+import { formatMoney, parseMoney } from '../money.js';
+import { latency, orNull, time, totals, type LatencyRow, type TotalsRow } from '../rows.js';
+import { JobEventsQuery, JobEventsResponse, JobIdParams, JobsListQuery, JobListResponse, JobSummaryResponse } from '../schemas.js';
+
+const DEFAULT_RANGE_MS = 30 * 86_400_000;
+
+interface JobListRow extends TotalsRow {
+  job_id: string;
+  latency_avg_ms: number;
+  first_seen: string;
+  last_seen: string;
+  job_status: JobStatus;
+  services: string[];
+  sort_value_s: string;
+}
+
+interface JobSummaryRow extends TotalsRow, LatencyRow {
+  job_id: string;
+  ok_tasks: number;
+  error_tasks: number;
+  timeout_tasks: number;
+  cancelled_tasks: number;
+  first_seen: string;
+  last_seen: string;
+  job_status: JobStatus;
+  services: string[];
+  tenants: string[];
+  users: string[];
+  repositories: string[];
+}
+
+interface EventRow {
+  event_id_s: string;
+  started_at_s: string;
+  ended_at_s: string;
+  task_id: string;
+  parent_task_id: string;
+  service: string;
+  task_name: string;
+  operation: string;
+  provider: string;
+  request_model: string;
+  response_model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  total_tokens: number;
+  latency_ms: number;
+  time_to_first_token_ms: number | null;
+  status: string;
+  error_type: string;
+  cost_usd_s: string | null;
+  provided_cost_usd_s: string | null;
+  pricing_status: string;
+  price_version: string;
+  tenant: string;
+  user: string;
+  repository: string;
+  attributes: Record<string, string>;
+  trace_id: string;
+  span_id: string;
+  source: string;
+}
+
+const SORT_VALUE_PATTERNS: Record<JobSort, RegExp> = {
+  cost: /^-?\d{1,29}(\.\d{1,9})?$/,
+  tokens: /^\d{1,20}$/,
+  tasks: /^\d{1,20}$/,
+  latency: /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i,
+  time: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,3})?$/,
+};
+
+export function checkRange(from: string, to: string | undefined): void {
+  if (to !== undefined && Date.parse(to) <= Date.parse(from)) {
+    throw new BadRequestError([{ in: 'querystring', field: '/to', message: 'must be later than from' }]);
+  }
+}
+
+export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, done) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { ch, config } = ctx;
+
+  app.get(
+    '/jobs',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'List jobs',
+        description:
+          'Jobs with task activity in the time range, with their totals over the range. Dimension filters select jobs that involve the value. Keyset pagination: pass next_cursor back as cursor (with the same filters).',
+        tags: ['jobs'],
+        security: READ_SECURITY,
+        querystring: JobsListQuery(config.maxPageSize),
+        response: { 200: JobListResponse, ...errorResponses(400, 401, 403, 503) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      let after: { value: string; jobId: string } | undefined;
+      let from = q.from;
+      let to = q.to;
+      if (q.cursor !== undefined) {
+        const c = decodeCursor(q.cursor);
+        if (c.s !== q.sort || c.o !== q.order) throw invalidCursor(`cursor was made for sort=${String(c.s)} order=${String(c.o)}; pass the same sort and order`);
+        if (typeof c.v !== 'string' || typeof c.j !== 'string' || !SORT_VALUE_PATTERNS[q.sort].test(c.v) || c.j.length === 0) throw invalidCursor('malformed cursor');
+        after = { value: c.v, jobId: c.j };
+        if (from === undefined && typeof c.f === 'string') from = c.f;
+        if (to === undefined && typeof c.t === 'string') to = c.t;
+      }
+      from ??= new Date((to === undefined ? Date.now() : Date.parse(to)) - DEFAULT_RANGE_MS).toISOString();
+      checkRange(from, to);
+      const rows = await runQuery<JobListRow>(
+        ch,
+        listJobs({
+          filters: { from, to, tenant: q.tenant, user: q.user, repository: q.repository, service: q.service, model: q.model, provider: q.provider, status: q.status },
+          sort: q.sort,
+          order: q.order,
+          limit: q.limit + 1,
+          after,
+        }),
+      );
+      const page = rows.slice(0, q.limit);
+      const last = page.at(-1);
+      return {
+        currency: CURRENCY,
+        from: new Date(from).toISOString(),
+        to: to === undefined ? null : new Date(to).toISOString(),
+        sort: q.sort,
+        order: q.order,
+        jobs: page.map((r) => ({
+          job_id: r.job_id,
+          status: r.job_status,
+          first_seen: time(r.first_seen),
+          last_seen: time(r.last_seen),
+          ...totals(r),
+          latency_avg_ms: r.latency_avg_ms,
+          services: r.services,
+        })),
+        next_cursor:
+          rows.length > q.limit && last
+            ? encodeCursor({ s: q.sort, o: q.order, v: last.sort_value_s, j: last.job_id, f: from, ...(to === undefined ? {} : { t: to }) })
+            : null,
+      };
+    },
+  );
+
+  app.get(
+    '/jobs/:job_id',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'One job: totals, cost, tokens by type, latency, task breakdown, model usage',
+        tags: ['jobs'],
+        security: READ_SECURITY,
+        params: JobIdParams,
+        response: { 200: JobSummaryResponse, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.job_id;
+      const [summary, tasks, models] = await Promise.all([
+        runQuery<JobSummaryRow>(ch, jobSummary(id)),
+        runQuery<TotalsRow & LatencyRow & { task_name: string }>(ch, jobTaskBreakdown(id)),
+        runQuery<TotalsRow & LatencyRow & { provider: string; model: string }>(ch, jobModelUsage(id)),
+      ]);
+      const s = summary[0];
+      if (!s) return sendError(reply, 404, 'not_found', `no events for job ${JSON.stringify(id)}`);
+      const t = totals(s);
+      const priced = BigInt(t.tasks - t.unpriced_tasks);
+      const first = time(s.first_seen);
+      const last = time(s.last_seen);
+      return {
+        job_id: s.job_id,
+        status: s.job_status,
+        currency: CURRENCY,
+        first_seen: first,
+        last_seen: last,
+        duration_ms: Math.max(Date.parse(last) - Date.parse(first), 0),
+        ...t,
+        tasks_by_status: { ok: Number(s.ok_tasks), error: Number(s.error_tasks), timeout: Number(s.timeout_tasks), cancelled: Number(s.cancelled_tasks) },
+        avg_cost_per_task_usd: formatMoney(priced > 0n ? parseMoney(t.cost_usd) / priced : 0n),
+        latency_ms: latency(s),
+        services: s.services,
+        tenants: s.tenants,
+        users: s.users,
+        repositories: s.repositories,
+        task_breakdown: tasks.map((r) => ({ task_name: r.task_name, ...totals(r), latency_ms: latency(r) })),
+        model_usage: models.map((r) => ({ provider: r.provider, model: r.model, ...totals(r), latency_ms: latency(r) })),
+      };
+    },
+  );
+
+  app.get(
+    '/jobs/:job_id/events',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: "One job's task events, in time order (paginated)",
+        tags: ['jobs'],
+        security: READ_SECURITY,
+        params: JobIdParams,
+        querystring: JobEventsQuery(config.maxPageSize),
+        response: { 200: JobEventsResponse, ...errorResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.job_id;
+      let after: { startedAt: string; eventId: string } | undefined;
+      if (req.query.cursor !== undefined) {
+        const c = decodeCursor(req.query.cursor);
+        if (typeof c.t !== 'string' || typeof c.e !== 'string' || Number.isNaN(Date.parse(c.t)) || !/^[0-9a-f-]{36}$/.test(c.e) || c.j !== id) {
+          throw invalidCursor('malformed cursor, or made for another job');
+        }
+        after = { startedAt: c.t, eventId: c.e };
+      }
+      const limit = req.query.limit;
+      const rows = await runQuery<EventRow>(ch, jobEvents(id, limit + 1, after));
+      if (rows.length === 0 && after === undefined) return sendError(reply, 404, 'not_found', `no events for job ${JSON.stringify(id)}`);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        job_id: id,
+        currency: CURRENCY,
+        events: page.map((r) => ({
+          event_id: r.event_id_s,
+          started_at: time(r.started_at_s),
+          ended_at: time(r.ended_at_s),
+          task_id: r.task_id,
+          parent_task_id: orNull(r.parent_task_id),
+          service: r.service,
+          task_name: r.task_name,
+          operation: r.operation,
+          provider: r.provider,
+          request_model: r.request_model,
+          response_model: orNull(r.response_model),
+          status: r.status,
+          error_type: orNull(r.error_type),
+          tokens: {
+            input: Number(r.input_tokens),
+            output: Number(r.output_tokens),
+            cache_read: Number(r.cache_read_tokens),
+            cache_write: Number(r.cache_write_tokens),
+            reasoning: Number(r.reasoning_tokens),
+            total: Number(r.total_tokens),
+          },
+          latency_ms: r.latency_ms,
+          time_to_first_token_ms: r.time_to_first_token_ms,
+          cost_usd: r.cost_usd_s,
+          provided_cost_usd: r.provided_cost_usd_s,
+          pricing_status: r.pricing_status,
+          price_version: orNull(r.price_version),
+          tenant: orNull(r.tenant),
+          user: orNull(r.user),
+          repository: orNull(r.repository),
+          attributes: r.attributes,
+          trace_id: orNull(r.trace_id),
+          span_id: orNull(r.span_id),
+          source: r.source,
+        })),
+        next_cursor: rows.length > limit && last ? encodeCursor({ j: id, t: time(last.started_at_s), e: last.event_id_s }) : null,
+      };
+    },
+  );
+  done();
+};
