@@ -1,10 +1,9 @@
 // The orchestrator's HTTP API (fastify). Every request is counted and timed by route and
 // status through the SDK; /metrics serves the SDK's Prometheus text when enabled.
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Logger } from '@aurea/common';
 import type { Aurea } from '@aurea/sdk';
-import { priceUsage, type PriceTable } from '@aurea/sdk/pricing';
 import type { OrchestratorConfig } from './config.js';
 import { JobRunner, JobSubmissionError, type JobRecord } from './jobs.js';
 import { SIMULATED_MODELS } from './models.js';
@@ -18,7 +17,6 @@ export interface OrchestratorDeps {
   config: OrchestratorConfig;
   aurea: Aurea;
   logger: Logger;
-  priceTable?: PriceTable;
   /** Extra adapters tried before the configured ones (tests). */
   adapters?: ProviderAdapter[];
 }
@@ -56,7 +54,8 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
     aurea,
     router,
     logger,
-    price: (provider, model, usage, at) => priceUsage({ provider, model, usage, at, table: deps.priceTable }).costUsd,
+    // The SDK's own table, so job status shows what the task events carry.
+    price: (provider, model, usage, at) => aurea.priceTable.price(provider, model, usage, at.getTime()).costUsd,
     concurrency: c.ORCH_CONCURRENCY,
     queueCapacity: c.ORCH_QUEUE_CAPACITY,
     taskTimeoutMs: c.ORCH_TASK_TIMEOUT_MS,
@@ -65,7 +64,15 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
     retainJobs: c.ORCH_RETAIN_JOBS,
   });
 
-  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }), disableRequestLogging: true, bodyLimit: 8 * 1024 * 1024 });
+  // Typed as the base logger so the instance keeps fastify's default generics.
+  const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: httpLogger,
+    disableRequestLogging: true,
+    bodyLimit: 8 * 1024 * 1024,
+    // Refuse unknown fields instead of silently dropping them; no string → array coercion.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  });
 
   // HTTP request count and latency by route template and status (never the raw URL).
   app.addHook('onResponse', (req, reply, done) => {
@@ -125,21 +132,21 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', (req, reply) => {
     const job = runner.get(req.params.id);
     if (!job) return reply.code(404).send({ error: 'not_found', message: `no job ${req.params.id}` });
-    return view(job);
+    return reply.send(view(job));
   });
 
   app.get<{ Querystring: { limit?: number } }>(
     '/v1/jobs',
     { schema: { querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }) } },
-    async (req) => ({ jobs: runner.list(req.query.limit ?? 50).map(summary) }),
+    (req, reply) => reply.send({ jobs: runner.list(req.query.limit ?? 50).map(summary) }),
   );
 
-  app.get('/v1/models', async () => ({ models: router.models(knownModels) }));
-  app.get('/v1/stats', async () => runner.snapshot());
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/v1/models', (_req, reply) => reply.send({ models: router.models(knownModels) }));
+  app.get('/v1/stats', (_req, reply) => reply.send(runner.snapshot()));
+  app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
   app.get('/metrics', (req, reply) => {
     reply.hijack();
     aurea.metricsHandler(req.raw, reply.raw);

@@ -288,6 +288,7 @@ export class JobRunner {
     for (let attempt = 0; ; attempt++) {
       rec.attempts = attempt + 1;
       const started = performance.now();
+      const startedAt = new Date();
       const timeout = new AbortController();
       const timer = setTimeout(
         () => timeout.abort(new ProviderError('timeout', `task exceeded ${this.o.taskTimeoutMs} ms`, true)),
@@ -338,7 +339,7 @@ export class JobRunner {
         rec.responseModel = res.responseModel;
         rec.timeToFirstTokenMs = res.timeToFirstTokenMs;
         rec.latencyMs = performance.now() - started;
-        rec.costUsd = this.o.price(route.provider, rec.model, res.usage, new Date());
+        rec.costUsd = this.o.price(route.provider, rec.model, res.usage, startedAt);
         rec.status = 'ok';
         rec.errorType = null;
         rec.error = null;

@@ -21,7 +21,7 @@ const aurea = await init({
   priceTable,
 });
 
-const { app, runner } = buildOrchestrator({ config, aurea, logger, priceTable });
+const { app, runner } = buildOrchestrator({ config, aurea, logger });
 const shutdown = new Shutdown(logger, config.ORCH_SHUTDOWN_DEADLINE_MS + 7_000);
 shutdown
   .add('stop accepting jobs, drain running ones', () => runner.drain(config.ORCH_SHUTDOWN_DEADLINE_MS))

@@ -52,8 +52,8 @@ export interface ProviderAdapter {
 }
 
 /**
- * A failed provider call. `name` is the bounded error type that becomes the `error.type`
- * metric attribute and the event's error_type (timeout, rate_limited, http_5xx, …).
+ * A failed provider call. `errorType` is bounded (timeout, cancelled, rate_limited, http_503,
+ * provider_error, circuit_open, network, …); `name` is what the SDK records as error.type.
  */
 export class ProviderError extends Error {
   constructor(
@@ -64,7 +64,8 @@ export class ProviderError extends Error {
     readonly retryAfterMs?: number,
   ) {
     super(message);
-    this.name = errorType;
+    // The SDK maps TimeoutError → status timeout and AbortError → cancelled; other names are the error type.
+    this.name = errorType === 'timeout' ? 'TimeoutError' : errorType === 'cancelled' ? 'AbortError' : errorType;
   }
 }
 

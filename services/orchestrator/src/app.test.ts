@@ -1,0 +1,273 @@
+// The orchestrator's HTTP API with the real SDK (metrics read from its Prometheus endpoint,
+// task events captured through the SDK's publisher interface). Costs are checked against the
+// price table's JSON data, computed here independently of the SDK's pricing code.
+import { createRequire } from 'node:module';
+import { createLogger } from '@aurea/common';
+import { init, type Aurea, type DeferredTaskEvent, type EventPublisher, type FlushResult, type PublishableEvent, type PublisherStats } from '@aurea/sdk';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildOrchestrator, type Orchestrator } from './app.js';
+import { loadConfig } from './config.js';
+import type { JobRecord } from './jobs.js';
+
+const require = createRequire(import.meta.url);
+const prices = require('@aurea/sdk/pricing/default-prices.json') as {
+  models: { provider: string; model?: string; pattern?: string; effective_from: string; input: number; output: number; cache_read?: number; cache_write?: number; reasoning?: number }[];
+};
+
+/** Independent cost: the newest entry in force for (provider, model), USD per 1M tokens. */
+function expectedCost(provider: string, model: string, u: { input: number; output: number; cacheRead?: number; cacheWrite?: number; reasoning?: number }): number {
+  const entries = prices.models
+    .filter((e) => (e.provider === provider || e.provider === '*') && (e.model ? e.model === model : new RegExp(`^(?:${e.pattern})$`, 'i').test(model)))
+    .filter((e) => Date.parse(e.effective_from) <= Date.now())
+    .sort((a, b) => Date.parse(b.effective_from) - Date.parse(a.effective_from));
+  const e = entries[0]!;
+  const cr = e.cache_read ?? e.input;
+  const cw = e.cache_write ?? e.input;
+  const r = e.reasoning ?? e.output;
+  return (u.input * e.input + u.output * e.output + (u.cacheRead ?? 0) * cr + (u.cacheWrite ?? 0) * cw + (u.reasoning ?? 0) * r) / 1e6;
+}
+
+type TaskEventV1 = ReturnType<DeferredTaskEvent['toEvent']>;
+
+class CapturingPublisher implements EventPublisher {
+  events: TaskEventV1[] = [];
+  publish(e: PublishableEvent): boolean {
+    this.events.push('toEvent' in e ? e.toEvent() : e);
+    return true;
+  }
+  flush(): Promise<FlushResult> {
+    return Promise.resolve({ pending: 0 });
+  }
+  close(): Promise<FlushResult> {
+    return this.flush();
+  }
+  stats(): PublisherStats {
+    return { published: this.events.length, buffered: 0, dropped: new Map() };
+  }
+}
+
+let aurea: Aurea | undefined;
+let orch: Orchestrator | undefined;
+afterEach(async () => {
+  await orch?.runner.drain(2000);
+  await orch?.app.close();
+  await aurea?.shutdown({ deadlineMs: 1000 });
+  orch = undefined;
+  aurea = undefined;
+});
+
+async function start(env: Record<string, string> = {}) {
+  const config = loadConfig({ SIM_LATENCY_SCALE: '0.01', SIM_FAILURE_RATE: '0', SIM_TIMEOUT_RATE: '0', LOG_LEVEL: 'silent', ...env });
+  const publisher = new CapturingPublisher();
+  aurea = await init({ serviceName: `orch-unit-${Math.random().toString(36).slice(2, 8)}`, otlp: false, kafka: false, prometheus: { enabled: true }, publisher });
+  orch = buildOrchestrator({ config, aurea, logger: createLogger('test', 'silent') });
+  await orch.app.ready();
+  return { app: orch.app, publisher, runner: orch.runner };
+}
+
+async function metrics(): Promise<string> {
+  const r = await orch!.app.inject({ method: 'GET', url: '/metrics' });
+  expect(r.statusCode).toBe(200);
+  return r.body;
+}
+
+/** Sum of the samples of `name` whose labels include all of `labels` (Prometheus pull names: no unit suffix). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+describe('POST /v1/jobs', () => {
+  it('runs a job of synthetic tasks with dependencies; costs match the price table; one event per task', async () => {
+    const { app, publisher } = await start();
+    const tasks = [
+      { name: 'plan', model: 'o3-mini', synthetic: { inputTokens: 1000, outputTokens: 200, cacheReadTokens: 300, reasoningTokens: 500 } },
+      { name: 'write', model: 'claude-3-7-sonnet', synthetic: { inputTokens: 4000, outputTokens: 800, cacheReadTokens: 1000, cacheWriteTokens: 500 }, dependsOn: ['plan'] },
+      { name: 'check', model: 'gemini-2.0-flash', synthetic: { inputTokens: 2500, outputTokens: 100 }, dependsOn: ['write'] },
+    ];
+    const r = await app.inject({ method: 'POST', url: '/v1/jobs?wait=true', payload: { id: 'job-unit-1', tenant: 'acme', user: 'alice', repository: 'acme/web', tasks } });
+    expect(r.statusCode).toBe(200);
+    const job = r.json<JobRecord>();
+    expect(job.status).toBe('succeeded');
+    const want = [
+      expectedCost('openai', 'o3-mini', { input: 1000, output: 200, cacheRead: 300, reasoning: 500 }),
+      expectedCost('anthropic', 'claude-3-7-sonnet', { input: 4000, output: 800, cacheRead: 1000, cacheWrite: 500 }),
+      expectedCost('gcp.gemini', 'gemini-2.0-flash', { input: 2500, output: 100 }),
+    ];
+    job.tasks.forEach((t, i) => expect(t.costUsd).toBeCloseTo(want[i]!, 12));
+    expect(job.costUsd).toBeCloseTo(want[0]! + want[1]! + want[2]!, 9);
+    // Dependencies ran in order.
+    expect(Date.parse(job.tasks[1]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(job.tasks[0]!.finishedAt!));
+    expect(Date.parse(job.tasks[2]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(job.tasks[1]!.finishedAt!));
+
+    expect(publisher.events.map((e) => e.task_name)).toEqual(['plan', 'write', 'check']);
+    const ev = publisher.events[1]!;
+    expect(ev).toMatchObject({ job_id: 'job-unit-1', task_id: 'write', provider: 'anthropic', request_model: 'claude-3-7-sonnet', response_model: 'claude-3-7-sonnet-20250219', status: 'ok', tenant: 'acme', user: 'alice', repository: 'acme/web' });
+    expect(ev.usage).toEqual({ input_tokens: 4000, output_tokens: 800, cache_read_tokens: 1000, cache_write_tokens: 500, reasoning_tokens: 0 });
+    expect(ev.cost_usd).toBeCloseTo(want[1]!, 12);
+    expect(ev.time_to_first_token_ms).toBeGreaterThan(0);
+    expect(publisher.events[0]!.usage).toEqual({ input_tokens: 1000, output_tokens: 200, cache_read_tokens: 300, cache_write_tokens: 0, reasoning_tokens: 500 });
+
+    const m = await metrics();
+    expect(sample(m, 'aurea_llm_cost_total')).toBeCloseTo(want[0]! + want[1]! + want[2]!, 9);
+    expect(m).not.toContain('job-unit-1');
+
+    const g = await app.inject({ method: 'GET', url: '/v1/jobs/job-unit-1' });
+    expect(g.statusCode).toBe(200);
+    expect(g.json<JobRecord>().costUsd).toBe(job.costUsd);
+  });
+
+  it('answers 202 at once without wait, and the job finishes in the background', async () => {
+    const { app, runner } = await start();
+    const r = await app.inject({ method: 'POST', url: '/v1/jobs', payload: { tasks: [{ name: 'a', model: 'gpt-4o-mini', prompt: 'Hello there, summarise this.' }] } });
+    expect(r.statusCode).toBe(202);
+    const { id, status } = r.json<JobRecord>();
+    expect(status).toBe('running');
+    expect(r.headers.location).toBe(`/v1/jobs/${id}`);
+    await runner.wait(id);
+    const g = await app.inject({ method: 'GET', url: `/v1/jobs/${id}` });
+    expect(g.json<JobRecord>()).toMatchObject({ status: 'succeeded', tasks: [{ status: 'ok', attempts: 1 }] });
+    expect(g.json<JobRecord>().tasks[0]!.usage.input + g.json<JobRecord>().tasks[0]!.usage.cacheRead).toBe(7);
+  });
+
+  it('a failed task fails the job and skips its dependents; a timeout is recorded as such', async () => {
+    const { app, publisher } = await start({ ORCH_TASK_TIMEOUT_MS: '100' });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs?wait=true',
+      payload: {
+        tasks: [
+          { name: 'a', model: 'gpt-4o', simulate: 'error' },
+          { name: 'b', model: 'gpt-4o', dependsOn: ['a'] },
+          { name: 'c', model: 'claude-3-5-haiku', simulate: 'timeout' },
+          { name: 'd', model: 'claude-3-5-haiku', simulate: 'ok' },
+        ],
+      },
+    });
+    const job = r.json<JobRecord>();
+    expect(job.status).toBe('failed');
+    expect(job.tasks.map((t) => [t.name, t.status, t.errorType])).toEqual([
+      ['a', 'error', 'provider_error'],
+      ['b', 'skipped', null],
+      ['c', 'timeout', 'timeout'],
+      ['d', 'ok', null],
+    ]);
+    const byTask = Object.fromEntries(publisher.events.map((e) => [e.task_name, e]));
+    expect(Object.keys(byTask).sort()).toEqual(['a', 'c', 'd']);
+    expect(byTask.a).toMatchObject({ status: 'error', error_type: 'provider_error' });
+    expect(byTask.c).toMatchObject({ status: 'timeout', error_type: 'TimeoutError' });
+    const m = await metrics();
+    expect(sample(m, 'aurea_errors_total', { error_type: 'provider_error' })).toBe(1);
+  });
+
+  it('retries a retryable failure as a new monitored attempt when ORCH_TASK_RETRIES > 0', async () => {
+    const { app, publisher } = await start({ ORCH_TASK_RETRIES: '1', SIM_FAILURE_RATE: '1' });
+    const r = await app.inject({ method: 'POST', url: '/v1/jobs?wait=true', payload: { id: 'retry-job', tasks: [{ name: 'a', model: 'gpt-4o' }] } });
+    expect(r.json<JobRecord>().tasks[0]).toMatchObject({ status: 'error', attempts: 2 });
+    expect(publisher.events.map((e) => e.task_id)).toEqual(['a', 'a#2']);
+  });
+});
+
+describe('bad input → 400 naming the problem', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['unknown model', { tasks: [{ name: 'a', model: 'gpt-17' }] }, /unknown model "gpt-17" in tasks\[0\]; known models: .*gpt-4o/],
+    ['missing model', { tasks: [{ name: 'a' }] }, /tasks\/0.*model/],
+    ['no tasks', { tasks: [] }, /tasks/],
+    ['not a list', { tasks: 'a' }, /tasks.*array/],
+    ['unknown field', { tasks: [{ name: 'a', model: 'gpt-4o', temperature: 2 }] }, /additional properties|temperature/],
+    ['negative size', { tasks: [{ name: 'a', model: 'gpt-4o', synthetic: { inputTokens: -1, outputTokens: 1 } }] }, /inputTokens/],
+    ['duplicate names', { tasks: [{ name: 'a', model: 'gpt-4o' }, { name: 'a', model: 'gpt-4o' }] }, /duplicate task name "a"/],
+    ['unknown dependency', { tasks: [{ name: 'a', model: 'gpt-4o', dependsOn: ['zz'] }] }, /depends on unknown task "zz"/],
+    ['cycle', { tasks: [{ name: 'a', model: 'gpt-4o', dependsOn: ['b'] }, { name: 'b', model: 'gpt-4o', dependsOn: ['a'] }] }, /dependency cycle: a -> b -> a/],
+    ['prompt and size', { tasks: [{ name: 'a', model: 'gpt-4o', prompt: 'x', synthetic: { inputTokens: 1, outputTokens: 1 } }] }, /both prompt and synthetic/],
+    ['too many tasks', { tasks: Array.from({ length: 6 }, (_, i) => ({ name: `t${i}`, model: 'gpt-4o' })) }, /too many tasks: 6 \(at most 5 per job\)/],
+  ];
+  it.each(cases)('%s', async (_label, payload, message) => {
+    const { app } = await start({ ORCH_MAX_TASKS_PER_JOB: '5' });
+    const r = await app.inject({ method: 'POST', url: '/v1/jobs', payload: payload as object });
+    expect(r.statusCode).toBe(400);
+    expect(r.json<{ error: string; message: string }>()).toMatchObject({ error: 'bad_request', message: expect.stringMatching(message) as string });
+  });
+
+  it('malformed JSON', async () => {
+    const { app } = await start();
+    const r = await app.inject({ method: 'POST', url: '/v1/jobs', payload: '{"tasks": [', headers: { 'content-type': 'application/json' } });
+    expect(r.statusCode).toBe(400);
+  });
+
+  it('unknown job → 404; duplicate job id → 409', async () => {
+    const { app, runner } = await start();
+    expect((await app.inject({ method: 'GET', url: '/v1/jobs/nope' })).statusCode).toBe(404);
+    const payload = { id: 'dup', tasks: [{ name: 'a', model: 'gpt-4o-mini' }] };
+    expect((await app.inject({ method: 'POST', url: '/v1/jobs', payload })).statusCode).toBe(202);
+    expect((await app.inject({ method: 'POST', url: '/v1/jobs', payload })).statusCode).toBe(409);
+    await runner.wait('dup');
+  });
+});
+
+describe('backpressure, circuit breakers, HTTP metrics', () => {
+  it('sheds a job when the dispatch queue is full: 429 with Retry-After, counted per stage', async () => {
+    const { app, runner } = await start({ ORCH_CONCURRENCY: '1', ORCH_QUEUE_CAPACITY: '2', SIM_LATENCY_SCALE: '0.2' });
+    const three = { tasks: [0, 1, 2].map((i) => ({ name: `t${i}`, model: 'gpt-4o-mini', synthetic: { inputTokens: 10, outputTokens: 10 } })) };
+    const first = await app.inject({ method: 'POST', url: '/v1/jobs', payload: three });
+    expect(first.statusCode).toBe(202);
+    const second = await app.inject({ method: 'POST', url: '/v1/jobs', payload: { tasks: [{ name: 'x', model: 'gpt-4o-mini' }] } });
+    expect(second.statusCode).toBe(429);
+    expect(second.headers['retry-after']).toBe('1');
+    expect(second.json<{ error: string }>().error).toBe('queue_full');
+    let m = await metrics();
+    expect(sample(m, 'aurea_queue_shed_total', { aurea_stage: 'dispatch' })).toBe(1);
+    expect(sample(m, 'aurea_queue_admitted_total', { aurea_stage: 'dispatch' })).toBe(1);
+    expect(sample(m, 'aurea_queue_depth', { aurea_stage: 'dispatch' })).toBe(2);
+    expect(sample(m, 'aurea_queue_capacity', { aurea_stage: 'dispatch' })).toBe(2);
+    await runner.wait(first.json<JobRecord>().id);
+    m = await metrics();
+    expect(sample(m, 'aurea_queue_depth', { aurea_stage: 'dispatch' })).toBe(0);
+    expect((await app.inject({ method: 'POST', url: '/v1/jobs', payload: three })).statusCode).toBe(202);
+  });
+
+  it('opens the provider’s breaker after repeated failures; calls then fail fast; state exported', async () => {
+    const { app } = await start({ ORCH_CB_FAILURE_THRESHOLD: '2', ORCH_CB_COOLDOWN_MS: '60000', ORCH_CONCURRENCY: '1' });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs?wait=true',
+      payload: {
+        tasks: [
+          { name: 'a', model: 'gpt-4o', simulate: 'error' },
+          { name: 'b', model: 'gpt-4o-mini', simulate: 'error', dependsOn: [] },
+          { name: 'c', model: 'o3-mini', simulate: 'ok' },
+          { name: 'd', model: 'claude-3-5-haiku', simulate: 'ok' },
+        ],
+      },
+    });
+    const job = r.json<JobRecord>();
+    expect(job.tasks.map((t) => t.errorType)).toEqual(['provider_error', 'provider_error', 'circuit_open', null]);
+    const stats = (await app.inject({ method: 'GET', url: '/v1/stats' })).json<{ breakers: Record<string, string> }>();
+    expect(stats.breakers).toEqual({ openai: 'open', anthropic: 'closed' });
+    const m = await metrics();
+    const openai = m.split('\n').find((l) => l.startsWith('aurea_circuit_breaker_state{') && l.includes('gen_ai_provider_name="openai"'));
+    const anthropic = m.split('\n').find((l) => l.startsWith('aurea_circuit_breaker_state{') && l.includes('gen_ai_provider_name="anthropic"'));
+    expect(openai).toBeDefined();
+    expect(anthropic).toBeDefined();
+    // The SDK's encoding: 0 closed, 1 half_open, 2 open.
+    expect(Number(openai!.split(' ').pop())).toBe(2);
+    expect(Number(anthropic!.split(' ').pop())).toBe(0);
+  });
+
+  it('counts HTTP requests by route template and status, never by raw URL', async () => {
+    const { app } = await start();
+    await app.inject({ method: 'GET', url: '/v1/jobs/abc' });
+    await app.inject({ method: 'GET', url: '/v1/jobs/def' });
+    await app.inject({ method: 'POST', url: '/v1/jobs', payload: { tasks: [] } });
+    await app.inject({ method: 'GET', url: '/no/such/route' });
+    const m = await metrics();
+    expect(sample(m, 'http_server_request_duration_count', { http_route: '/v1/jobs/:id', http_response_status_code: '404' })).toBe(2);
+    expect(sample(m, 'http_server_request_duration_count', { http_route: '/v1/jobs', http_response_status_code: '400' })).toBe(1);
+    expect(m).not.toContain('abc');
+    expect(m).not.toContain('/no/such/route');
+  });
+});
