@@ -120,3 +120,9 @@ export function quantile(values: readonly number[], q: number): number {
   const hi = Math.ceil(pos);
   return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
 }
+
+/** The event as a producer would send it (without the test's exact-money bookkeeping). */
+export function wire(e: SeededEvent): NormalizedTaskEvent {
+  const { costNanos: _c, providedNanos: _p, ...rest } = e;
+  return rest;
+}

@@ -1,0 +1,258 @@
+// Route tests with app.inject(): auth scopes, request validation (400 names the field),
+// injection attempts rejected by allow-lists, ingest all-or-nothing, ClickHouse down → 503,
+// OpenAPI document, keys never logged. ClickHouse here is a server client pointed at a closed
+// port: every request that reaches the engine fails as "unavailable", which is what these
+// tests need (queries against real data are in api.integration.test.ts).
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createClickHouse, type AureaClickHouse } from '@aurea/clickhouse';
+import type { Logger } from '@aurea/common';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { parseApiKeys } from './auth.js';
+import { apiConfigFromEnv, loadApiEnv } from './config.js';
+import type { EventPublisher, PublishableEvent } from './publisher.js';
+import { KEYS, auth, testConfig } from './testing/app.js';
+import { makeDataset, wire } from './testing/dataset.js';
+
+class RecordingPublisher implements EventPublisher {
+  batches: PublishableEvent[][] = [];
+  publish(events: readonly PublishableEvent[]): Promise<void> {
+    this.batches.push([...events]);
+    return Promise.resolve();
+  }
+  ready(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+let ch: AureaClickHouse;
+let app: FastifyInstance;
+let logText = '';
+const publisher = new RecordingPublisher();
+
+function captureLogger(): Logger {
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logText += chunk.toString();
+      cb();
+    },
+  });
+  return pino({ level: 'trace' }, sink);
+}
+
+beforeAll(async () => {
+  ch = await createClickHouse({ url: 'http://127.0.0.1:1', database: 'aurea', dataDir: '/nonexistent', requestTimeoutMs: 2000 });
+  app = await buildApp({ ch, config: testConfig(), logger: captureLogger(), publisher });
+});
+afterAll(async () => {
+  await app.close();
+  await ch.close();
+});
+
+const READ_ROUTES = ['/v1/jobs', '/v1/jobs/job-1', '/v1/jobs/job-1/events', '/v1/attribution', '/v1/budgets'];
+
+describe('auth', () => {
+  it('health and docs are open; /v1 needs a key', async () => {
+    expect((await app.inject('/health')).statusCode).toBe(200);
+    expect((await app.inject('/docs/json')).statusCode).toBe(200);
+    for (const url of READ_ROUTES) {
+      const r = await app.inject(url);
+      expect(r.statusCode, url).toBe(401);
+      expect(r.json()).toMatchObject({ error: 'unauthorized' });
+      expect(r.headers['www-authenticate']).toContain('Bearer');
+    }
+    const post = await app.inject({ method: 'POST', url: '/v1/events', payload: {} });
+    expect(post.statusCode).toBe(401);
+  });
+
+  it('rejects unknown keys and enforces scopes', async () => {
+    expect((await app.inject({ url: '/v1/jobs', headers: auth('not-a-key-0123456789') })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/v1/jobs', headers: { authorization: `Basic ${KEYS.read}` } })).statusCode).toBe(401);
+    // ingest-only key cannot read; read-only key cannot ingest
+    const r = await app.inject({ url: '/v1/jobs', headers: auth(KEYS.ingest) });
+    expect(r.statusCode).toBe(403);
+    expect(r.json().message).toContain('"read"');
+    const p = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(KEYS.read), payload: wire(makeDataset({ jobs: 1 })[0]!) });
+    expect(p.statusCode).toBe(403);
+    expect(publisher.batches).toHaveLength(0);
+    // X-API-Key works as well as Bearer; a read key passes auth (and reaches the engine: 503 here)
+    expect((await app.inject({ url: '/v1/budgets', headers: { 'x-api-key': KEYS.read } })).statusCode).toBe(200);
+  });
+
+  it('never logs keys', async () => {
+    logText = '';
+    await app.inject({ url: '/v1/jobs', headers: auth(KEYS.both) });
+    await app.inject({ url: '/v1/jobs', headers: { 'x-api-key': KEYS.read } });
+    await app.inject({ url: '/v1/jobs', headers: auth('wrong-key-0123456789abcdef') });
+    expect(logText.length).toBeGreaterThan(0);
+    for (const k of [...Object.values(KEYS), 'wrong-key-0123456789abcdef']) expect(logText).not.toContain(k);
+  });
+
+  it('/metrics is open or needs a metrics/read key, as configured', async () => {
+    const scrape = (req: unknown, res: { end(b: string): void }) => res.end('aurea_budget_limit_USD 1\n');
+    const handle = { setBudgets: () => undefined, metricsHandler: scrape as never };
+    const open = await buildApp({ ch, config: testConfig(), logger: pino({ level: 'silent' }), aurea: handle });
+    expect((await open.inject('/metrics')).body).toContain('aurea_budget_limit_USD');
+    await open.close();
+    const locked = await buildApp({ ch, config: testConfig({ metricsAuth: 'key' }), logger: pino({ level: 'silent' }), aurea: handle });
+    expect((await locked.inject('/metrics')).statusCode).toBe(401);
+    expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.ingest) })).statusCode).toBe(403);
+    expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.metrics) })).statusCode).toBe(200);
+    expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.read) })).statusCode).toBe(200);
+    await locked.close();
+  });
+
+  it('parses keys from config and refuses weak or malformed ones without echoing them', () => {
+    const keys = parseApiKeys('ci:abcdefghijklmnop0123:read+ingest # comment\n\nops:qrstuvwxyz0123456789:metrics');
+    expect(keys.map((k) => [k.label, [...k.scopes]])).toEqual([
+      ['ci', ['read', 'ingest']],
+      ['ops', ['metrics']],
+    ]);
+    expect(() => parseApiKeys('x:short:read')).toThrow(/shorter/);
+    expect(() => parseApiKeys('x:abcdefghijklmnop0123:admin')).toThrow(/unknown scope/);
+    try {
+      parseApiKeys('x:abcdefghijklmnop0123');
+    } catch (e) {
+      expect((e as Error).message).not.toContain('abcdefghijklmnop0123');
+    }
+    expect(() => apiConfigFromEnv(loadApiEnv({}))).toThrow(/no API keys/);
+    expect(apiConfigFromEnv(loadApiEnv({ API_AUTH: 'disabled' })).auth.mode).toBe('disabled');
+  });
+});
+
+describe('validation', () => {
+  const get = (url: string) => app.inject({ url, headers: auth(KEYS.read) });
+  const fields = (body: string) => (JSON.parse(body) as { errors: { in: string; field: string; message: string }[] }).errors;
+
+  it.each([
+    ['/v1/jobs?limit=0', 'querystring', '/limit'],
+    ['/v1/jobs?limit=abc', 'querystring', '/limit'],
+    ['/v1/jobs?limit=100000', 'querystring', '/limit'],
+    ['/v1/jobs?from=yesterday', 'querystring', '/from'],
+    ['/v1/jobs?sort=cost;DROP%20TABLE%20task_events', 'querystring', '/sort'],
+    ['/v1/jobs?sort=job_id', 'querystring', '/sort'],
+    ['/v1/jobs?order=sideways', 'querystring', '/order'],
+    ['/v1/jobs?status=running', 'querystring', '/status'],
+    ['/v1/jobs?tenant=', 'querystring', '/tenant'],
+    ['/v1/jobs?bogus=1', 'querystring', '/bogus'],
+    ['/v1/jobs?cursor=***', 'querystring', '/cursor'],
+    ['/v1/jobs?cursor=bm90LWpzb24', 'querystring', '/cursor'],
+    ['/v1/jobs?from=2026-10-02T00:00:00Z&to=2026-10-01T00:00:00Z', 'querystring', '/to'],
+    ['/v1/jobs/job-1/events?limit=-5', 'querystring', '/limit'],
+    ['/v1/attribution?group_by=job_id', 'querystring', '/group_by/0'],
+    ['/v1/attribution?group_by=model,1%3D1', 'querystring', '/group_by/1'],
+    ['/v1/attribution?bucket=week', 'querystring', '/bucket'],
+    ['/v1/attribution?group_by=model&group_by=model', 'querystring', '/group_by'],
+  ])('%s → 400 naming %s %s', async (url, where, field) => {
+    const r = await get(url);
+    expect(r.statusCode).toBe(400);
+    const body = r.json();
+    expect(body.error).toBe('validation_failed');
+    expect(fields(r.body)).toContainEqual(expect.objectContaining({ in: where, field }));
+    expect(body.message).toContain(field);
+  });
+
+  it('a cursor made for another sort is refused', async () => {
+    const c = Buffer.from(JSON.stringify({ s: 'tokens', o: 'desc', v: '10', j: 'job-1' })).toString('base64url');
+    const r = await get(`/v1/jobs?sort=cost&cursor=${c}`);
+    expect(r.statusCode).toBe(400);
+    expect(r.json().errors[0].field).toBe('/cursor');
+    const bad = Buffer.from(JSON.stringify({ s: 'cost', o: 'desc', v: "1) OR 1=1 --", j: 'job-1' })).toString('base64url');
+    expect((await get(`/v1/jobs?cursor=${bad}`)).statusCode).toBe(400);
+  });
+});
+
+describe('ingest', () => {
+  const post = (payload: unknown, key: string = KEYS.ingest) =>
+    app.inject({ method: 'POST', url: '/v1/events', headers: { ...auth(key), 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+
+  it('accepts one event or many, answers 202 with the ids, publishes each once', async () => {
+    publisher.batches = [];
+    const evs = makeDataset({ jobs: 2, seed: 7 }).map(wire);
+    const one = await post(evs[0]);
+    expect(one.statusCode).toBe(202);
+    expect(one.json()).toEqual({ accepted: 1, event_ids: [evs[0]!.event_id], topic: 'aurea.task-events.v1' });
+    const many = await post(evs.slice(1), KEYS.both);
+    expect(many.statusCode).toBe(202);
+    expect(many.json().event_ids).toEqual(evs.slice(1).map((e) => e.event_id));
+    expect(publisher.batches.map((b) => b.length)).toEqual([1, evs.length - 1]);
+    expect(publisher.batches[0]![0]).toMatchObject({ event_id: evs[0]!.event_id, job_id: evs[0]!.job_id, source: 'sdk' });
+  });
+
+  it('all or nothing: one invalid event rejects the request and names each field', async () => {
+    publisher.batches = [];
+    const evs = makeDataset({ jobs: 1, seed: 8 }).map(wire);
+    const bad = [...evs];
+    bad[1] = { ...bad[1]!, usage: { input_tokens: -3 } as never };
+    bad[2] = { ...bad[2]!, job_id: '' };
+    const { task_id: _t, ...noTask } = bad[0]!;
+    bad[0] = noTask as never;
+    const r = await post(bad);
+    expect(r.statusCode).toBe(400);
+    const errs = r.json().errors as { field: string }[];
+    expect(errs.map((e) => e.field)).toEqual(expect.arrayContaining(['/0/task_id', '/1/usage/input_tokens', '/2/job_id']));
+    expect(publisher.batches).toHaveLength(0);
+    // a single event's fields are named without an index
+    const single = await post({ ...evs[0], schema_version: 2 });
+    expect(single.statusCode).toBe(400);
+    expect(single.json().errors[0].field).toBe('/schema_version');
+    expect((await post([])).statusCode).toBe(400);
+    expect((await post('not an event')).statusCode).toBe(400);
+    const notJson = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...auth(KEYS.ingest), 'content-type': 'application/json' }, payload: '{oops' });
+    expect(notJson.statusCode).toBe(400);
+    expect(publisher.batches).toHaveLength(0);
+  });
+
+  it('limits the number of events per request', async () => {
+    const ev = wire(makeDataset({ jobs: 1, seed: 9 })[0]!);
+    const r = await post(Array.from({ length: 101 }, () => ev));
+    expect(r.statusCode).toBe(400);
+    expect(r.json().message).toContain('at most 100');
+  });
+
+  it('without a publisher, ingest answers 503 naming kafka', async () => {
+    const noKafka = await buildApp({ ch, config: testConfig(), logger: pino({ level: 'silent' }) });
+    const ev = wire(makeDataset({ jobs: 1, seed: 10 })[0]!);
+    const r = await noKafka.inject({ method: 'POST', url: '/v1/events', headers: auth(KEYS.ingest), payload: ev });
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toMatchObject({ error: 'unavailable', dependency: 'kafka' });
+    await noKafka.close();
+  });
+});
+
+describe('ClickHouse down', () => {
+  it('reads answer 503 with a clear body; /ready says which check failed', async () => {
+    for (const url of ['/v1/jobs', '/v1/jobs/job-1', '/v1/jobs/job-1/events', '/v1/attribution']) {
+      const r = await app.inject({ url, headers: auth(KEYS.read) });
+      expect(r.statusCode, url).toBe(503);
+      expect(r.json()).toMatchObject({ error: 'unavailable', dependency: 'clickhouse' });
+      expect(r.json().message).toMatch(/ClickHouse is unavailable/);
+      expect(r.headers['retry-after']).toBe('5');
+    }
+    const ready = await app.inject('/ready');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toEqual({ status: 'not_ready', checks: { clickhouse: 'unavailable', kafka: 'ok' } });
+    expect((await app.inject('/health')).statusCode).toBe(200);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('documents every /v1 route with its security and a docs page', async () => {
+    const doc = (await app.inject('/openapi.json')).json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/jobs', '/v1/jobs/{job_id}', '/v1/jobs/{job_id}/events', '/v1/attribution', '/v1/budgets', '/v1/budgets/{name}', '/v1/events', '/health', '/ready', '/metrics']),
+    );
+    expect(doc.paths['/v1/jobs'].get.security).toEqual([{ bearer: [] }, { apiKey: [] }]);
+    expect(doc.paths['/v1/jobs'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['from', 'to', 'tenant', 'sort', 'cursor']));
+    expect(doc.components.securitySchemes.bearer.scheme).toBe('bearer');
+    const page = await app.inject('/docs/');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('swagger');
+  });
+});
