@@ -1,0 +1,94 @@
+// Benchmark 5: per-job summary and top-100 jobs by cost over 30 days, on the embedded engine
+// with 1M and then 10M task events — p50/p99 latency of the named queries the API and the
+// dashboards run (clickhouse/src/queries.ts). Rows are generated inside the engine
+// (INSERT … SELECT FROM numbers()) with the same shape the consumer writes: ~20 tasks per job,
+// 8 models, 5 tenants, 30 days.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClickHouse, migrate } from '@aurea/clickhouse';
+import { jobSummary, topJobsByCost, type NamedQuery } from '@aurea/clickhouse/queries';
+import { percentile, report, round, type BenchReport } from './harness.js';
+
+const RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 40);
+const SIZES = (process.env.BENCH_QUERY_SIZES ?? '1000000,10000000').split(',').map(Number);
+const TASKS_PER_JOB = 20;
+const END = Date.parse('2026-11-20T00:00:00Z');
+const START = END - 30 * 86_400_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'aurea-bench-queries-'));
+const ch = await createClickHouse({ database: 'bench_queries', dataDir: dir });
+await migrate(ch, {});
+
+async function generate(from: number, count: number): Promise<void> {
+  // One statement per 1M rows keeps memory flat.
+  for (let off = from; off < from + count; off += 1_000_000) {
+    const n = Math.min(1_000_000, from + count - off);
+    await ch.client.command({
+      query: `INSERT INTO task_events (event_id, schema_version, source, started_at, ended_at, job_id, task_id, service, task_name,
+                operation, provider, request_model, response_model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+                reasoning_tokens, latency_ms, status, error_type, cost_usd, pricing_status, price_version, tenant, user, repository,
+                attributes, kafka_partition, kafka_offset)
+              SELECT generateUUIDv7(), 1, 'sdk',
+                fromUnixTimestamp64Milli(toInt64(${START} + intDiv(n, ${TASKS_PER_JOB}) * 5000 % ${END - START} + (n % ${TASKS_PER_JOB}) * 1000), 'UTC') AS s,
+                s + toIntervalMillisecond(200 + n % 3000),
+                concat('job-', toString(intDiv(n, ${TASKS_PER_JOB}))), concat('task-', toString(n)),
+                ['orchestrator','agent-runner','llm-proxy'][1 + intDiv(n, ${TASKS_PER_JOB}) % 3],
+                ['plan','search','summarize','code','review'][1 + n % 5], 'chat',
+                ['openai','anthropic','gcp.gemini'][1 + n % 3],
+                ['gpt-4o','gpt-4o-mini','claude-sonnet-4','claude-haiku-4','gemini-2.5-pro','gemini-2.5-flash','o3','o4-mini'][1 + n % 8], '',
+                100 + n % 4000, 20 + n % 800, n % 500, 0, n % 7 = 0 ? 200 : 0,
+                200 + n % 3000, n % 50 = 0 ? 'error' : 'ok', n % 50 = 0 ? 'timeout' : '',
+                toDecimal64((100 + n % 4000) * 0.0000025 + (20 + n % 800) * 0.00001, 9), 'priced', '2026-11-01',
+                ['acme','globex','initech','umbrella','hooli'][1 + intDiv(n, ${TASKS_PER_JOB}) % 5],
+                concat('user-', toString(intDiv(n, ${TASKS_PER_JOB}) % 200)), concat('repo-', toString(intDiv(n, ${TASKS_PER_JOB}) % 50)),
+                map(), toInt32(n % 6), toInt64(n)
+              FROM (SELECT number + ${off} AS n FROM numbers(${n}))`,
+    });
+  }
+}
+
+async function timeQuery(q: NamedQuery): Promise<number> {
+  const t0 = performance.now();
+  const rs = await ch.client.query({ query: q.sql, query_params: q.params, format: 'JSONEachRow' });
+  const rows = await rs.json();
+  if (rows.length === 0) throw new Error(`${q.name} returned no rows`);
+  return performance.now() - t0;
+}
+
+const results: Record<string, number> = {};
+const rows: BenchReport['rows'] = [];
+let loaded = 0;
+for (const size of SIZES) {
+  const t0 = performance.now();
+  await generate(loaded, size - loaded);
+  loaded = size;
+  await ch.client.command({ query: 'OPTIMIZE TABLE task_events FINAL' });
+  console.log(`loaded ${size} events in ${round((performance.now() - t0) / 1000)} s`);
+  const jobs = size / TASKS_PER_JOB;
+  const label = size >= 10_000_000 ? '10M' : size >= 1_000_000 ? '1M' : String(size);
+  const summary: number[] = [];
+  const top: number[] = [];
+  await timeQuery(jobSummary('job-0'));
+  await timeQuery(topJobsByCost(new Date(START), new Date(END), 100));
+  for (let i = 0; i < RUNS; i++) {
+    summary.push(await timeQuery(jobSummary(`job-${Math.floor(Math.random() * jobs)}`)));
+    top.push(await timeQuery(topJobsByCost(new Date(START), new Date(END), 100)));
+  }
+  results[`jobSummaryP50Ms_${label}`] = round(percentile(summary, 50));
+  results[`jobSummaryP99Ms_${label}`] = round(percentile(summary, 99));
+  results[`topJobsP50Ms_${label}`] = round(percentile(top, 50));
+  results[`topJobsP99Ms_${label}`] = round(percentile(top, 99));
+  const sTarget = label === '10M' ? 500 : 50;
+  rows.push(
+    { benchmark: 'queries', figure: `job summary p99 @${label}`, value: results[`jobSummaryP99Ms_${label}`]!, unit: 'ms', target: `< ${sTarget} ms`, met: results[`jobSummaryP99Ms_${label}`]! < sTarget },
+    { benchmark: 'queries', figure: `top-100 jobs by cost (30 d) p99 @${label}`, value: results[`topJobsP99Ms_${label}`]!, unit: 'ms', target: `< ${sTarget} ms`, met: results[`topJobsP99Ms_${label}`]! < sTarget },
+  );
+}
+const notes: string[] = [];
+if (results.topJobsP99Ms_1M && results.topJobsP99Ms_10M) {
+  notes.push(`top-100 jobs grows ${round(results.topJobsP99Ms_10M / results.topJobsP99Ms_1M, 2)}× from 1M to 10M events (it aggregates every job in the window); job summary grows ${round((results.jobSummaryP99Ms_10M ?? 0) / (results.jobSummaryP99Ms_1M ?? 1), 2)}× (a primary-key range on job_id).`);
+}
+await ch.close();
+rmSync(dir, { recursive: true, force: true });
+report({ results: { queries: results }, rows, notes });
