@@ -10,7 +10,9 @@ import {
   createAllowListAttributesProcessor,
   createDenyListAttributesProcessor,
   type CollectionResult,
+  type GaugeMetricData,
   type HistogramMetricData,
+  type MetricData,
   type IMetricReader,
   type MetricProducer,
   type PushMetricExporter,
@@ -25,6 +27,7 @@ import { CellTable, HistCell, SumCell, attrs } from './aggregate.js';
 import type { NormalizedUsage } from '../usage.js';
 
 export const SCOPE_NAME = '@aurea/sdk';
+const OVERFLOW_KEY = '\u0001otel.metric.overflow';
 export const SCOPE_VERSION = '0.1.0';
 
 export const STATUS_INDEX = { ok: 0, error: 1, timeout: 2, cancelled: 3 } as const;
@@ -80,18 +83,24 @@ export class TaskSeries {
     readonly active: SumCell,
     readonly cost: SumCell,
     readonly unpriced: SumCell,
+    private readonly overflow = false,
   ) {
     const k = `${provider}\u0000${model}\u0000${taskName}`;
     this.tasks = STATUSES.map((s) => {
-      const c = t.tasks.get(`${k}\u0000${s}`, () => attrs([[A.taskName, taskName], [A.taskStatus, s], [A.provider, provider], [A.requestModel, model]]));
+      const c = this.cell(t.tasks, `${k}\u0000${s}`, () => attrs([[A.taskName, taskName], [A.taskStatus, s], [A.provider, provider], [A.requestModel, model]]));
       c.touched = true; // report 0 from the start, so increase() sees the first error
       return c;
     });
-    this.taskDuration = STATUSES.map((s) => t.taskDuration.get(`${taskName}\u0000${s}`, () => attrs([[A.taskName, taskName], [A.taskStatus, s]])));
+    this.taskDuration = STATUSES.map((s) => this.cell(t.taskDuration, `${taskName}\u0000${s}`, () => attrs([[A.taskName, taskName], [A.taskStatus, s]])));
     this.tokens = TOKEN_TYPES.map((tt) =>
-      t.tokens.get(`${provider}\u0000${model}\u0000${tt}`, () => attrs([[A.provider, provider], [A.requestModel, model], [A.aureaTokenType, tt]])),
+      this.cell(t.tokens, `${provider}\u0000${model}\u0000${tt}`, () => attrs([[A.provider, provider], [A.requestModel, model], [A.aureaTokenType, tt]])),
     );
     active.touched = true;
+  }
+
+  /** Past the series limit every cell of this series is the table's single overflow cell. */
+  private cell<C extends SumCell | HistCell>(table: CellTable<C>, key: string, a: () => Attributes): C {
+    return this.overflow ? table.get(OVERFLOW_KEY, () => ({ [A.overflow]: true })) : table.get(key, a);
   }
 
   op(responseModel: string | null, errorType: string | null): OpCells {
@@ -103,9 +112,9 @@ export class TaskSeries {
       const opAttrs = (extra: [string, string | null][]) => () =>
         attrs([[A.operation, this.operation], [A.provider, this.provider], [A.requestModel, this.model], [A.responseModel, responseModel], ...extra]);
       cells = {
-        duration: this.t.opDuration.get(`${base}\u0000${errorType ?? ''}`, opAttrs([[A.errorType, errorType]])),
-        tokIn: this.t.tokenUsage.get(`${base}\u0000input`, opAttrs([[A.tokenType, 'input']])),
-        tokOut: this.t.tokenUsage.get(`${base}\u0000output`, opAttrs([[A.tokenType, 'output']])),
+        duration: this.cell(this.t.opDuration, `${base}\u0000${errorType ?? ''}`, opAttrs([[A.errorType, errorType]])),
+        tokIn: this.cell(this.t.tokenUsage, `${base}\u0000input`, opAttrs([[A.tokenType, 'input']])),
+        tokOut: this.cell(this.t.tokenUsage, `${base}\u0000output`, opAttrs([[A.tokenType, 'output']])),
       };
       if (this.ops.size < 256) this.ops.set(key, cells);
     }
@@ -117,7 +126,7 @@ export class TaskSeries {
   error(errorType: string): SumCell {
     let c = this.errorCells.get(errorType);
     if (c === undefined) {
-      c = this.t.errors.get(`${errorType}\u0000${this.taskName}`, () => attrs([[A.errorType, errorType], [A.taskName, this.taskName]]));
+      c = this.cell(this.t.errors, `${errorType}\u0000${this.taskName}`, () => attrs([[A.errorType, errorType], [A.taskName, this.taskName]]));
       if (this.errorCells.size < 256) this.errorCells.set(errorType, c);
     }
     return c;
@@ -203,7 +212,9 @@ export class Telemetry implements MetricProducer {
   private readonly httpDuration: OtelHistogram;
 
   constructor(opts: TelemetryOptions) {
-    const limit = (this.seriesLimit = opts.seriesLimit ?? 2000);
+    this.seriesLimit = opts.seriesLimit ?? 2000;
+    // A series spans up to 5 cells per table (token types); the series cap is the real guard.
+    const limit = this.seriesLimit * 8;
     const sum = () => new CellTable<SumCell>((a) => new SumCell(a), limit);
     this.tasks = sum();
     this.active = sum();
@@ -241,7 +252,7 @@ export class Telemetry implements MetricProducer {
     const views: ViewOptions[] = Object.values(METRICS as Record<string, MetricSpec>).map((m) => ({
       instrumentName: m.name,
       meterName: SCOPE_NAME,
-      attributesProcessors: [createAllowListAttributesProcessor([...m.attributes])],
+      attributesProcessors: [createAllowListAttributesProcessor([...m.attributes, A.overflow])],
     }));
     if (opts.serviceName !== SCOPE_NAME) {
       views.push({ meterName: opts.serviceName, attributesProcessors: [createDenyListAttributesProcessor([...ID_ATTRIBUTE_KEYS])] });
@@ -265,9 +276,6 @@ export class Telemetry implements MetricProducer {
     const qAdm = counter(METRICS.queueAdmitted);
     const qShed = counter(METRICS.queueShed);
     const cb = gauge(METRICS.circuitBreaker);
-    const bLimit = gauge(METRICS.budgetLimit);
-    const bSpend = gauge(METRICS.budgetSpend);
-    const bRem = gauge(METRICS.budgetRemaining);
     const evPub = counter(METRICS.eventsPublished);
     const evDrop = counter(METRICS.eventsDropped);
 
@@ -282,16 +290,11 @@ export class Telemetry implements MetricProducer {
           r.observe(qShed, q.shed.value, q.attributes);
         }
         for (const b of this.breakers.values()) r.observe(cb, b.state, b.attributes);
-        for (const b of this.budgets) {
-          r.observe(bLimit, b.limit, b.attributes);
-          r.observe(bSpend, b.spend, b.attributes);
-          r.observe(bRem, b.limit - b.spend, b.attributes);
-        }
         const ev = this.eventStats();
         r.observe(evPub, ev.published);
         for (const [reason, n] of ev.dropped) r.observe(evDrop, n, { [A.dropReason]: reason });
       },
-      [...sums.map(([i]) => i), active, qDepth, qCap, qAdm, qShed, cb, bLimit, bSpend, bRem, evPub, evDrop],
+      [...sums.map(([i]) => i), active, qDepth, qCap, qAdm, qShed, cb, evPub, evDrop],
     );
 
     this.httpDuration = m.createHistogram(METRICS.httpDuration.name, {
@@ -307,7 +310,7 @@ export class Telemetry implements MetricProducer {
     let s = this.series.get(key);
     if (s === undefined) {
       if (this.series.size >= this.seriesLimit) {
-        return (this.overflowSeries ??= this.makeSeries('_OTHER', '_OTHER', '_OTHER', '_OTHER'));
+        return (this.overflowSeries ??= this.makeSeries('_OTHER', '_OTHER', '_OTHER', '_OTHER', true));
       }
       s = this.makeSeries(operation, provider, model, taskName);
       this.series.set(key, s);
@@ -315,16 +318,19 @@ export class Telemetry implements MetricProducer {
     return s;
   }
 
-  private makeSeries(operation: string, provider: string, model: string, taskName: string): TaskSeries {
+  private makeSeries(operation: string, provider: string, model: string, taskName: string, overflow = false): TaskSeries {
+    const ov = (a: () => Attributes) => (overflow ? () => ({ [A.overflow]: true }) : a);
+    const key = (k: string) => (overflow ? OVERFLOW_KEY : k);
     return new TaskSeries(
       this,
       operation,
       provider,
       model,
       taskName,
-      this.active.get(taskName, () => attrs([[A.taskName, taskName]])),
-      this.cost.get(`${provider}\u0000${model}\u0000${taskName}`, () => attrs([[A.provider, provider], [A.requestModel, model], [A.taskName, taskName]])),
-      this.unpriced.get(`${provider}\u0000${model}`, () => attrs([[A.provider, provider], [A.requestModel, model]])),
+      this.active.get(key(taskName), ov(() => attrs([[A.taskName, taskName]]))),
+      this.cost.get(key(`${provider}\u0000${model}\u0000${taskName}`), ov(() => attrs([[A.provider, provider], [A.requestModel, model], [A.taskName, taskName]]))),
+      this.unpriced.get(key(`${provider}\u0000${model}`), ov(() => attrs([[A.provider, provider], [A.requestModel, model]]))),
+      overflow,
     );
   }
 
@@ -366,10 +372,21 @@ export class Telemetry implements MetricProducer {
           },
         })),
     });
-    const metrics = [
+    // Budgets are gauges of a set that setBudgets() replaces: produced here so a removed budget
+    // disappears (the SDK's cumulative observable storage would keep reporting its last value).
+    const gauge = (spec: MetricSpec, value: (b: BudgetState) => number): GaugeMetricData => ({
+      descriptor: { name: spec.name, description: spec.description, unit: spec.unit, valueType: ValueType.DOUBLE },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.GAUGE,
+      dataPoints: this.budgets.map((b) => ({ attributes: b.attributes, startTime: end, endTime: end, value: value(b) })),
+    });
+    const metrics: MetricData[] = [
       hist(METRICS.operationDuration, this.opDuration),
       hist(METRICS.tokenUsage, this.tokenUsage),
       hist(METRICS.taskDuration, this.taskDuration),
+      gauge(METRICS.budgetLimit, (b) => b.limit),
+      gauge(METRICS.budgetSpend, (b) => b.spend),
+      gauge(METRICS.budgetRemaining, (b) => b.limit - b.spend),
     ].filter((m) => m.dataPoints.length > 0);
     return Promise.resolve({
       // The reader keeps the SDK producer's resource; this one is not used.
