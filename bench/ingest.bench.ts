@@ -1,0 +1,162 @@
+// Benchmark 3: sustained events/s from Kafka into ClickHouse through the Aurea consumer
+// (validation, dead-lettering and exactness on), side by side in one run with
+//  (a) the engine's insert ceiling: the same rows, decoded and mapped the same way, inserted
+//      with the same batch size and format, no Kafka;
+//  (b) ClickHouse's own Kafka table engine (inside the same embedded engine) on the same topic
+//      into the same table (JSONAsString + an MV that extracts the same columns).
+// All three write to the same task_events table with its rollup views; tables are truncated
+// between runs; each figure is the median of BENCH_INGEST_RUNS runs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { createClickHouse, migrate } from '@aurea/clickhouse';
+import { createLogger } from '@aurea/common';
+import { decodeTaskEvent } from '@aurea/events';
+import { startConsumer, toRow } from '@aurea/consumer';
+import { benchEvents } from './events.js';
+import { medianOf, report, round } from './harness.js';
+
+const N = Number(process.env.BENCH_INGEST_EVENTS ?? 200_000);
+const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 3);
+const BATCH = Number(process.env.BENCH_INGEST_BATCH ?? 20_000);
+const PARTITIONS = 6;
+const brokers = [`127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`];
+const run = `${Date.now().toString(36)}`;
+const topic = `bench-ingest-${run}`;
+
+const kafka = new Kafka({ clientId: 'aurea-bench', brokers, logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }, { topic: `${topic}-dlq`, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+const messages = benchEvents(N);
+const avgBytes = messages.reduce((n, m) => n + m.value.length, 0) / N;
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+await producer.connect();
+for (let i = 0; i < N; i += 2000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
+await producer.disconnect();
+console.log(`produced ${N} events of ~${avgBytes.toFixed(0)} B to ${topic}`);
+
+const dir = mkdtempSync(join(tmpdir(), 'aurea-bench-ingest-'));
+const ch = await createClickHouse({ database: 'bench_ingest', dataDir: dir });
+await migrate(ch, {});
+const TABLES = ['task_events', 'job_costs', 'daily_costs'];
+const truncate = async () => {
+  for (const t of TABLES) await ch.client.command({ query: `TRUNCATE TABLE IF EXISTS ${t}` });
+};
+const count = async () => {
+  const rs = await ch.client.query({ query: 'SELECT count() AS n FROM task_events', format: 'JSONEachRow' });
+  return Number((await rs.json<{ n: string }>())[0]!.n);
+};
+const waitCount = async (deadlineMs: number) => {
+  while ((await count()) < N) {
+    if (Date.now() > deadlineMs) throw new Error(`only ${await count()} of ${N} rows arrived`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+// (a) insert ceiling: same decode + mapping + batch size, no Kafka.
+const ceiling = await medianOf(RUNS, async () => {
+  await truncate();
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += BATCH) {
+    const rows = [];
+    for (let j = i; j < Math.min(N, i + BATCH); j++) {
+      const d = decodeTaskEvent(messages[j]!.value);
+      if (d.ok) rows.push(toRow(d.event, j % PARTITIONS, j));
+    }
+    await ch.client.insert({ table: 'task_events', format: 'JSONEachRow', values: rows });
+  }
+  const rate = N / ((performance.now() - t0) / 1000);
+  if ((await count()) !== N) throw new Error('ceiling run lost rows');
+  return rate;
+});
+console.log(`insert ceiling: ${ceiling.runs.map((r) => r.toFixed(0)).join(', ')} rows/s`);
+
+// (b) the engine's Kafka table engine.
+const kafkaEngine = await medianOf(RUNS, async (i) => {
+  await truncate();
+  const t0 = performance.now();
+  await ch.client.command({
+    query: `CREATE TABLE kafka_in (raw String) ENGINE = Kafka SETTINGS kafka_broker_list = '${brokers[0]}', kafka_topic_list = '${topic}',
+            kafka_group_name = 'bench-kengine-${run}-${i}', kafka_format = 'JSONAsString', kafka_num_consumers = 2,
+            kafka_flush_interval_ms = 500, kafka_max_block_size = ${BATCH}, kafka_thread_per_consumer = 1`,
+  });
+  await ch.client.command({
+    query: `CREATE MATERIALIZED VIEW kafka_in_mv TO task_events AS SELECT
+      toUUID(JSONExtractString(raw, 'event_id')) AS event_id, JSONExtractUInt(raw, 'schema_version') AS schema_version,
+      JSONExtractString(raw, 'source') AS source,
+      parseDateTime64BestEffort(JSONExtractString(raw, 'started_at'), 3, 'UTC') AS started_at,
+      parseDateTime64BestEffort(JSONExtractString(raw, 'ended_at'), 3, 'UTC') AS ended_at,
+      JSONExtractString(raw, 'job_id') AS job_id, JSONExtractString(raw, 'task_id') AS task_id,
+      JSONExtractString(raw, 'service') AS service, JSONExtractString(raw, 'task_name') AS task_name,
+      JSONExtractString(raw, 'operation') AS operation, JSONExtractString(raw, 'provider') AS provider,
+      JSONExtractString(raw, 'request_model') AS request_model, JSONExtractString(raw, 'response_model') AS response_model,
+      JSONExtractUInt(raw, 'usage', 'input_tokens') AS input_tokens, JSONExtractUInt(raw, 'usage', 'output_tokens') AS output_tokens,
+      JSONExtractUInt(raw, 'usage', 'cache_read_tokens') AS cache_read_tokens, JSONExtractUInt(raw, 'usage', 'cache_write_tokens') AS cache_write_tokens,
+      JSONExtractUInt(raw, 'usage', 'reasoning_tokens') AS reasoning_tokens, JSONExtractFloat(raw, 'latency_ms') AS latency_ms,
+      JSONExtractString(raw, 'status') AS status, JSONExtractString(raw, 'error_type') AS error_type,
+      toDecimal64OrNull(JSONExtractRaw(raw, 'cost_usd'), 9) AS cost_usd, JSONExtractString(raw, 'pricing_status') AS pricing_status,
+      JSONExtractString(raw, 'price_version') AS price_version, JSONExtractString(raw, 'tenant') AS tenant,
+      JSONExtractString(raw, 'user') AS user, JSONExtractString(raw, 'repository') AS repository,
+      toInt32(_partition) AS kafka_partition, toInt64(_offset) AS kafka_offset
+      FROM kafka_in`,
+  });
+  await waitCount(Date.now() + 300_000);
+  const rate = N / ((performance.now() - t0) / 1000);
+  await ch.client.command({ query: 'DROP TABLE kafka_in_mv' });
+  await ch.client.command({ query: 'DROP TABLE kafka_in' });
+  return rate;
+});
+console.log(`kafka engine: ${kafkaEngine.runs.map((r) => r.toFixed(0)).join(', ')} rows/s`);
+
+// The Aurea consumer: validation, DLQ, sink-side watermarks, dedup tokens, commit after insert.
+const logger = createLogger('bench-consumer', 'warn');
+const consumer = await medianOf(RUNS, async (i) => {
+  await truncate();
+  const t0 = performance.now();
+  const handle = await startConsumer({
+    ch,
+    kafka: { clientId: 'aurea-bench-consumer', brokers, logLevel: logLevel.NOTHING },
+    groupId: `bench-consumer-${run}-${i}`,
+    topic,
+    dlqTopic: `${topic}-dlq`,
+    logger,
+    maxInsertRows: BATCH,
+    fromBeginning: true,
+  });
+  await waitCount(Date.now() + 300_000);
+  const rate = N / ((performance.now() - t0) / 1000);
+  await handle.stop();
+  return rate;
+});
+console.log(`aurea consumer: ${consumer.runs.map((r) => r.toFixed(0)).join(', ')} rows/s`);
+
+await ch.close();
+rmSync(dir, { recursive: true, force: true });
+await admin.deleteTopics({ topics: [topic, `${topic}-dlq`] });
+await admin.disconnect();
+
+const ratioCeiling = consumer.median / ceiling.median;
+const ratioEngine = consumer.median / kafkaEngine.median;
+report({
+  results: {
+    ingest: {
+      eventsPerSec: round(consumer.median, 0),
+      insertCeilingEventsPerSec: round(ceiling.median, 0),
+      ratioVsInsertCeiling: round(ratioCeiling, 3),
+      kafkaEngineEventsPerSec: round(kafkaEngine.median, 0),
+      ratioVsKafkaEngine: round(ratioEngine, 3),
+      eventBytes: round(avgBytes, 0),
+      events: N,
+    },
+  },
+  rows: [
+    { benchmark: 'ingest', figure: 'Aurea consumer (Kafka → ClickHouse)', value: consumer.median, unit: 'events/s' },
+    { benchmark: 'ingest', figure: 'engine insert ceiling (no Kafka)', value: ceiling.median, unit: 'rows/s' },
+    { benchmark: 'ingest', figure: 'ratio vs insert ceiling', value: ratioCeiling, unit: '×', target: '≥ 0.8×', met: ratioCeiling >= 0.8 },
+    { benchmark: 'ingest', figure: 'ClickHouse Kafka table engine', value: kafkaEngine.median, unit: 'rows/s' },
+    { benchmark: 'ingest', figure: 'ratio vs Kafka engine', value: ratioEngine, unit: '×', target: '≥ 1.5×', met: ratioEngine >= 1.5 },
+  ],
+  notes: [`${N} events of ~${avgBytes.toFixed(0)} B, ${PARTITIONS} partitions, ${BATCH} rows per insert, JSONEachRow; medians of ${RUNS}.`],
+});
