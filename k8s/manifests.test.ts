@@ -1,0 +1,290 @@
+// Renders every overlay in k8s/overlays with the project's kustomize (scripts/stack/install-kustomize.sh)
+// and checks the rendered objects: Kubernetes schemas (kubernetes-models; KEDA and Prometheus
+// Operator models), structural checks of Strimzi/Altinity resources, and the deployment rules of
+// issue 7 (probes, resources, non-root read-only pods, PDBs, consumer replicas ≤ partitions,
+// secrets by reference only, images built by a Dockerfile in the repository, NetworkPolicies).
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOPICS } from '@aurea/events';
+import { REPO_ROOT } from './generate.js';
+import { freshK8sTree, overlays, renderOverlay, structuralProblems, validateWithModel, type K8sObject } from './render.js';
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as Json) : {});
+const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
+
+const renders = new Map<string, K8sObject[]>();
+let cleanup: (() => void) | undefined;
+
+beforeAll(() => {
+  const tree = freshK8sTree();
+  cleanup = tree.cleanup;
+  for (const o of overlays()) renders.set(o, renderOverlay(tree.dir, o).objects);
+}, 180_000);
+afterAll(() => cleanup?.());
+
+const byKind = (objects: K8sObject[], kind: string): K8sObject[] => objects.filter((o) => o.kind === kind);
+const named = (objects: K8sObject[], kind: string, name: string): K8sObject => {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) throw new Error(`${kind}/${name} not rendered`);
+  return o;
+};
+const podSpecOf = (w: K8sObject): Json => obj(obj(obj(w.spec).template).spec);
+const podLabelsOf = (w: K8sObject): Record<string, string> =>
+  obj(obj(obj(w.spec).template).metadata).labels as Record<string, string>;
+const workloads = (objects: K8sObject[]): K8sObject[] =>
+  objects.filter((o) => ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'].includes(o.kind));
+const APP_DEPLOYMENTS = ['aurea-orchestrator', 'aurea-consumer', 'aurea-analytics-api'];
+
+function partitionsOf(objects: K8sObject[], topicName: string): number {
+  const t = byKind(objects, 'KafkaTopic').find((x) => obj(x.spec).topicName === topicName);
+  if (!t) throw new Error(`no KafkaTopic for ${topicName}`);
+  return Number(obj(t.spec).partitions);
+}
+
+describe('k8s overlays', () => {
+  it('has dev and prod overlays, and every overlay renders with the installed kustomize', () => {
+    expect(overlays()).toEqual(expect.arrayContaining(['dev', 'prod', 'prod-hpa']));
+    for (const [o, objects] of renders) {
+      expect(objects.length, o).toBeGreaterThan(40);
+      const ids = objects.map((x) => `${x.kind}/${x.metadata.namespace ?? ''}/${x.metadata.name}`);
+      expect(new Set(ids).size, `${o}: duplicate objects`).toBe(ids.length);
+      for (const x of objects) if (x.kind !== 'Namespace') expect(x.metadata.namespace, `${o} ${x.kind}/${x.metadata.name}`).toBe(o === 'dev' ? 'aurea-dev' : 'aurea');
+    }
+  });
+
+  it('validates core, KEDA and Prometheus Operator kinds against their schemas, Strimzi/Altinity structurally', () => {
+    for (const [o, objects] of renders) {
+      let schema = 0;
+      for (const x of objects) {
+        try {
+          if (validateWithModel(x) === 'schema') schema++;
+        } catch (e) {
+          throw new Error(`${o}: ${x.kind}/${x.metadata.name}: ${(e as Error).message}`);
+        }
+      }
+      expect(schema, o).toBeGreaterThan(30);
+      expect(structuralProblems(objects), o).toEqual([]);
+    }
+  });
+
+  it('the structural check rejects broken Strimzi/Altinity resources', () => {
+    const objects = structuredClone(renders.get('prod') ?? []);
+    const topic = named(objects, 'KafkaTopic', 'aurea-task-events-v1');
+    obj(topic.spec).replicas = 5;
+    delete obj(obj(topic.spec).config)['retention.ms'];
+    const chi = named(objects, 'ClickHouseInstallation', 'aurea');
+    obj(obj(chi.spec).configuration).users = { 'aurea/password': 'hunter2' };
+    const pool = named(objects, 'KafkaNodePool', 'controllers');
+    obj(pool.spec).replicas = 2;
+    const problems = structuralProblems(objects).join('\n');
+    expect(problems).toMatch(/aurea-task-events-v1: replicas 5 > brokers 3/);
+    expect(problems).toMatch(/retention.ms must be stated/);
+    expect(problems).toMatch(/aurea\/password puts a secret/);
+    expect(problems).toMatch(/odd number .* controllers, has 2/);
+  });
+
+  it('every container has requests/limits and a non-root, read-only, no-capability security context', () => {
+    for (const [o, objects] of renders) {
+      for (const w of workloads(objects)) {
+        const spec = podSpecOf(w);
+        const psc = obj(spec.securityContext);
+        expect(psc.runAsNonRoot, `${o} ${w.metadata.name}`).toBe(true);
+        expect(Number(psc.runAsUser), `${o} ${w.metadata.name}`).toBeGreaterThan(0);
+        expect(obj(psc.seccompProfile).type).toBe('RuntimeDefault');
+        for (const c of arr(spec.containers)) {
+          const id = `${o} ${w.metadata.name}/${String(c.name)}`;
+          const res = obj(c.resources);
+          expect(obj(res.requests).cpu, id).toBeDefined();
+          expect(obj(res.requests).memory, id).toBeDefined();
+          expect(obj(res.limits).memory, id).toBeDefined();
+          const sc = obj(c.securityContext);
+          expect(sc.readOnlyRootFilesystem, id).toBe(true);
+          expect(sc.allowPrivilegeEscalation, id).toBe(false);
+          expect(obj(sc.capabilities).drop, id).toEqual(['ALL']);
+        }
+      }
+    }
+  });
+
+  it('long-running workloads have liveness and readiness probes; services probe /health and /ready', () => {
+    for (const [o, objects] of renders) {
+      for (const w of workloads(objects).filter((x) => x.kind !== 'Job')) {
+        for (const c of arr(podSpecOf(w).containers)) {
+          expect(c.livenessProbe, `${o} ${w.metadata.name}`).toBeDefined();
+          expect(c.readinessProbe, `${o} ${w.metadata.name}`).toBeDefined();
+        }
+      }
+      for (const name of APP_DEPLOYMENTS) {
+        const c = arr(podSpecOf(named(objects, 'Deployment', name)).containers)[0] ?? {};
+        expect(obj(obj(c.livenessProbe).httpGet).path).toBe('/health');
+        expect(obj(obj(c.readinessProbe).httpGet).path).toBe('/ready');
+      }
+    }
+  });
+
+  it('every Deployment has a PodDisruptionBudget selecting its pods', () => {
+    for (const [o, objects] of renders) {
+      const pdbs = byKind(objects, 'PodDisruptionBudget');
+      for (const d of byKind(objects, 'Deployment')) {
+        const labels = podLabelsOf(d);
+        const pdb = pdbs.find((p) => {
+          const sel = obj(obj(p.spec).selector).matchLabels as Record<string, string> | undefined;
+          return sel !== undefined && Object.entries(sel).every(([k, v]) => labels[k] === v);
+        });
+        expect(pdb, `${o}: no PDB for ${d.metadata.name}`).toBeDefined();
+      }
+    }
+  });
+
+  it('dev runs one replica of everything with no autoscaler; prod is scaled and highly available', () => {
+    const dev = renders.get('dev') ?? [];
+    for (const d of byKind(dev, 'Deployment')) expect(obj(d.spec).replicas, d.metadata.name).toBe(1);
+    expect(byKind(dev, 'HorizontalPodAutoscaler').length + byKind(dev, 'ScaledObject').length).toBe(0);
+    const devChi = arr(obj(obj(named(dev, 'ClickHouseInstallation', 'aurea').spec).configuration).clusters)[0];
+    expect(obj(devChi?.layout)).toEqual({ shardsCount: 1, replicasCount: 1 });
+    for (const t of byKind(dev, 'KafkaTopic')) expect(obj(t.spec).replicas).toBe(1);
+
+    for (const o of ['prod', 'prod-hpa']) {
+      const prod = renders.get(o) ?? [];
+      for (const name of ['aurea-orchestrator', 'aurea-analytics-api', 'aurea-otel-gateway'])
+        expect(Number(obj(named(prod, 'Deployment', name).spec).replicas), `${o} ${name}`).toBeGreaterThanOrEqual(2);
+      const chi = arr(obj(obj(named(prod, 'ClickHouseInstallation', 'aurea').spec).configuration).clusters)[0];
+      expect(Number(obj(chi?.layout).shardsCount)).toBeGreaterThanOrEqual(2);
+      expect(Number(obj(chi?.layout).replicasCount)).toBeGreaterThanOrEqual(2);
+      const keeper = arr(obj(obj(named(prod, 'ClickHouseKeeperInstallation', 'aurea-keeper').spec).configuration).clusters)[0];
+      expect(obj(keeper?.layout).replicasCount).toBe(3);
+      for (const t of byKind(prod, 'KafkaTopic')) {
+        expect(obj(t.spec).replicas, t.metadata.name).toBe(3);
+        expect(obj(obj(t.spec).config)['min.insync.replicas'], t.metadata.name).toBe(2);
+      }
+      expect(byKind(prod, 'KafkaNodePool').map((p) => p.metadata.name).sort()).toEqual(['brokers', 'controllers']);
+      for (const d of byKind(prod, 'Deployment'))
+        expect(arr(podSpecOf(d).topologySpreadConstraints).length, `${o} ${d.metadata.name}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('consumer replicas never exceed the partitions of the topics it consumes; one autoscaler at most', () => {
+    for (const [o, objects] of renders) {
+      const cap = Math.min(partitionsOf(objects, TOPICS.taskEvents), partitionsOf(objects, TOPICS.otlpSpans));
+      const consumer = named(objects, 'Deployment', 'aurea-consumer');
+      const scalers = [...byKind(objects, 'HorizontalPodAutoscaler'), ...byKind(objects, 'ScaledObject')].filter(
+        (s) => obj(obj(s.spec).scaleTargetRef).name === 'aurea-consumer',
+      );
+      expect(scalers.length, `${o}: KEDA and HPA must not both scale the consumer`).toBeLessThanOrEqual(1);
+      const replicas = obj(consumer.spec).replicas;
+      if (scalers.length === 0) {
+        expect(Number(replicas), o).toBeLessThanOrEqual(cap);
+        continue;
+      }
+      expect(replicas, `${o}: an autoscaled Deployment must not set replicas (a re-apply would reset them)`).toBeUndefined();
+      const s = scalers[0] as K8sObject;
+      const max = s.kind === 'ScaledObject' ? obj(s.spec).maxReplicaCount : obj(s.spec).maxReplicas;
+      const min = s.kind === 'ScaledObject' ? obj(s.spec).minReplicaCount : obj(s.spec).minReplicas;
+      expect(Number(max), `${o}: max consumers ≤ partitions ${cap}`).toBeLessThanOrEqual(cap);
+      expect(Number(min), `${o}: HA needs ≥ 2 consumers`).toBeGreaterThanOrEqual(2);
+      if (s.kind === 'ScaledObject') {
+        const trigger = arr(obj(s.spec).triggers)[0] ?? {};
+        expect(trigger.type).toBe('kafka');
+        expect(obj(trigger.metadata).topic).toBe(TOPICS.taskEvents);
+        expect(obj(trigger.metadata).allowIdleConsumers).toBe('false');
+      }
+    }
+    expect(byKind(renders.get('prod') ?? [], 'ScaledObject')).toHaveLength(1);
+    expect(byKind(renders.get('prod-hpa') ?? [], 'HorizontalPodAutoscaler')).toHaveLength(1);
+  });
+
+  it('KafkaTopics carry exactly the topic names of the event contract', () => {
+    for (const [o, objects] of renders) {
+      const names = byKind(objects, 'KafkaTopic').map((t) => obj(t.spec).topicName).sort();
+      expect(names, o).toEqual(Object.values(TOPICS).sort());
+    }
+  });
+
+  it('config comes from rendered ConfigMaps; secrets only by reference, each documented in docs/deploy.md', () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs', 'deploy.md'), 'utf8');
+    for (const [o, objects] of renders) {
+      expect(byKind(objects, 'Secret'), `${o}: no Secret may be committed`).toEqual([]);
+      const maps = new Set(byKind(objects, 'ConfigMap').map((c) => c.metadata.name));
+      const secrets = new Set<string>();
+      const text = JSON.stringify(workloads(objects).map(podSpecOf));
+      for (const m of text.matchAll(/"configMap(?:Ref|KeyRef)?":\{[^}]*?"name":"([^"]+)"/g)) expect(maps, `${o}: ConfigMap ${m[1]}`).toContain(m[1]);
+      for (const m of text.matchAll(/"secret(?:Ref|KeyRef)":\{[^}]*?"name":"([^"]+)"/g)) secrets.add(m[1] ?? '');
+      for (const m of text.matchAll(/"secret":\{[^}]*?"secretName":"([^"]+)"/g)) secrets.add(m[1] ?? '');
+      for (const chi of byKind(objects, 'ClickHouseInstallation'))
+        for (const v of Object.values(obj(obj(chi.spec).configuration).users ?? {}))
+          if (typeof v === 'string' && v.includes('/')) secrets.add(v.split('/')[0] ?? '');
+      expect([...secrets].sort()).toEqual(
+        expect.arrayContaining(['aurea-analytics-api-keys', 'aurea-clickhouse', 'aurea-grafana']),
+      );
+      for (const s of secrets) expect(docs, `docs/deploy.md must tell how to create Secret ${s}`).toContain(s);
+    }
+  });
+
+  it("every Aurea image is built by a Dockerfile in the repository (multi-stage, Node 24, non-root)", () => {
+    for (const [o, objects] of renders) {
+      for (const w of workloads(objects)) {
+        for (const c of arr(podSpecOf(w).containers)) {
+          const image = String(c.image);
+          const m = /\/aurea\/([a-z-]+):/.exec(image);
+          if (!m) continue;
+          const name = m[1] ?? '';
+          const file = [join(REPO_ROOT, 'services', name, 'Dockerfile'), join(REPO_ROOT, 'k8s', 'images', name, 'Dockerfile')].find(existsSync);
+          expect(file, `${o}: no Dockerfile for ${image}`).toBeDefined();
+          const df = readFileSync(file ?? '', 'utf8');
+          expect(df.match(/^FROM /gm)?.length ?? 0, `${file}: multi-stage`).toBeGreaterThanOrEqual(2);
+          const user = /^USER (\d+)(?::(\d+))?\s*$/m.exec(df);
+          expect(user, `${file}: numeric non-root USER`).not.toBeNull();
+          expect(Number(user?.[1])).toBeGreaterThan(0);
+          expect(Number(obj(podSpecOf(w).securityContext).runAsUser), `${o} ${w.metadata.name}: pod uid = image uid`).toBe(Number(user?.[1]));
+          if (file?.includes('/services/')) {
+            expect(df).toMatch(/^ARG NODE_IMAGE=node:24[-\w.]*$/m);
+            expect(df).toContain(`"services/${name}/src/main.ts"`);
+          }
+        }
+      }
+    }
+  });
+
+  it('NetworkPolicies: default deny on every Aurea pod, and every policy selects pods that exist', () => {
+    for (const [o, objects] of renders) {
+      const deny = named(objects, 'NetworkPolicy', 'aurea-default-deny');
+      expect(obj(deny.spec).policyTypes).toEqual(['Ingress', 'Egress']);
+      expect(obj(deny.spec).ingress).toBeUndefined();
+      expect(obj(deny.spec).egress).toBeUndefined();
+      const pods: Record<string, string>[] = workloads(objects).map(podLabelsOf);
+      for (const kind of ['ClickHouseInstallation', 'ClickHouseKeeperInstallation'])
+        for (const x of byKind(objects, kind))
+          for (const t of arr(obj(obj(x.spec).templates).podTemplates)) pods.push(obj(obj(t).metadata).labels as Record<string, string>);
+      for (const x of byKind(objects, 'Prometheus')) pods.push(obj(obj(x.spec).podMetadata).labels as Record<string, string>);
+      for (const labels of pods) expect(labels['app.kubernetes.io/part-of'], `${o}: pod ${JSON.stringify(labels)}`).toBe('aurea');
+      const matches = (sel: Json, labels: Record<string, string>): boolean =>
+        Object.entries(obj(sel.matchLabels)).every(([k, v]) => labels[k] === v) &&
+        arr(sel.matchExpressions).every((e) => e.operator === 'In' && (e.values as string[]).includes(labels[String(e.key)] ?? ''));
+      for (const np of byKind(objects, 'NetworkPolicy'))
+        expect(pods.some((l) => matches(obj(obj(np.spec).podSelector), l)), `${o}: ${np.metadata.name} selects no pod`).toBe(true);
+      const kafka = named(objects, 'Kafka', 'aurea');
+      const peers = arr(arr(obj(obj(kafka.spec).kafka).listeners)[0]?.networkPolicyPeers);
+      expect(peers.length, `${o}: Kafka listener must restrict its peers`).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('k8s YAML files', () => {
+  it('every hand-written YAML file under k8s/ starts with a header comment', () => {
+    const files: string[] = [];
+    const walk = (d: string): void => {
+      for (const n of readdirSync(d)) {
+        const p = join(d, n);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/\.ya?ml$/.test(n)) files.push(p);
+      }
+    };
+    walk(join(REPO_ROOT, 'k8s'));
+    // Byte-identical copies of collector/ and grafana/ files keep their source's first line.
+    const own = files.filter((f) => !/base\/generated\/(collector|grafana)\//.test(relative(REPO_ROOT, f)));
+    expect(own.length).toBeGreaterThan(15);
+    for (const f of own) expect(readFileSync(f, 'utf8').startsWith('#'), relative(REPO_ROOT, f)).toBe(true);
+  });
+});
