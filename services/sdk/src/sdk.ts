@@ -325,6 +325,7 @@ export class Aurea {
     }
     const pub = this.publisher;
     if (pub) {
+      this.telemetry.publisherAttached = true;
       this.telemetry.eventStats = () => {
         const s = pub.stats();
         return { published: s.published, dropped: s.dropped };

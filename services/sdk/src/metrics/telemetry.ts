@@ -12,6 +12,8 @@ import {
   type CollectionResult,
   type GaugeMetricData,
   type HistogramMetricData,
+  type IAttributesProcessor,
+  type SumMetricData,
   type MetricData,
   type IMetricReader,
   type MetricProducer,
@@ -208,6 +210,8 @@ export class Telemetry implements MetricProducer {
   readonly breakers = new Map<string, { attributes: Attributes; state: number }>();
   budgets: BudgetState[] = [];
   eventStats: () => { published: number; dropped: Map<string, number> } = () => ({ published: 0, dropped: new Map() });
+  publisherAttached = false;
+  private readonly allowLists = new Map<string, IAttributesProcessor>();
 
   private readonly httpDuration: OtelHistogram;
 
@@ -260,42 +264,6 @@ export class Telemetry implements MetricProducer {
     this.provider = new MeterProvider({ resource: opts.resource, readers, views });
     this.meter = this.provider.getMeter(opts.serviceName);
     const m = this.provider.getMeter(SCOPE_NAME, SCOPE_VERSION);
-
-    const counter = (s: MetricSpec) => m.createObservableCounter(s.name, { unit: s.unit, description: s.description, valueType: ValueType.DOUBLE });
-    const gauge = (s: MetricSpec) => m.createObservableGauge(s.name, { unit: s.unit, description: s.description, valueType: ValueType.DOUBLE });
-    const sums: [ReturnType<typeof counter>, CellTable<SumCell>][] = [
-      [counter(METRICS.tasks), this.tasks],
-      [counter(METRICS.cost), this.cost],
-      [counter(METRICS.tokens), this.tokens],
-      [counter(METRICS.errors), this.errors],
-      [counter(METRICS.unpriced), this.unpriced],
-    ];
-    const active = m.createObservableUpDownCounter(METRICS.tasksActive.name, { unit: METRICS.tasksActive.unit, description: METRICS.tasksActive.description });
-    const qDepth = gauge(METRICS.queueDepth);
-    const qCap = gauge(METRICS.queueCapacity);
-    const qAdm = counter(METRICS.queueAdmitted);
-    const qShed = counter(METRICS.queueShed);
-    const cb = gauge(METRICS.circuitBreaker);
-    const evPub = counter(METRICS.eventsPublished);
-    const evDrop = counter(METRICS.eventsDropped);
-
-    m.addBatchObservableCallback(
-      (r) => {
-        for (const [inst, table] of sums) for (const c of table.all()) if (c.touched) r.observe(inst, c.value, c.attributes);
-        for (const c of this.active.all()) if (c.touched) r.observe(active, c.value, c.attributes);
-        for (const q of this.queues.values()) {
-          r.observe(qDepth, q.depth, q.attributes);
-          if (q.capacity !== undefined) r.observe(qCap, q.capacity, q.attributes);
-          r.observe(qAdm, q.admitted.value, q.attributes);
-          r.observe(qShed, q.shed.value, q.attributes);
-        }
-        for (const b of this.breakers.values()) r.observe(cb, b.state, b.attributes);
-        const ev = this.eventStats();
-        r.observe(evPub, ev.published);
-        for (const [reason, n] of ev.dropped) r.observe(evDrop, n, { [A.dropReason]: reason });
-      },
-      [...sums.map(([i]) => i), active, qDepth, qCap, qAdm, qShed, cb, evPub, evDrop],
-    );
 
     this.httpDuration = m.createHistogram(METRICS.httpDuration.name, {
       unit: METRICS.httpDuration.unit,
@@ -350,43 +318,71 @@ export class Telemetry implements MetricProducer {
     return q;
   }
 
-  /** MetricProducer: the histograms aggregated in cells, as cumulative OTel histogram data. */
+  /**
+   * MetricProducer: everything aggregated in cells, as cumulative OTel data with the
+   * provider's start time (observable counters would report start = first collection, which
+   * Prometheus' OTLP receiver does not ingest for a process that exports only once). Each
+   * metric's attributes pass through the same OTel allow-list processor a View would apply.
+   */
   collect(): Promise<CollectionResult> {
     const end = hr(Date.now());
+    const start = this.startTime;
+    const desc = (spec: MetricSpec) => ({ name: spec.name, description: spec.description, unit: spec.unit, valueType: ValueType.DOUBLE });
+    const allow = (spec: MetricSpec) => {
+      let p = this.allowLists.get(spec.name);
+      if (p === undefined) this.allowLists.set(spec.name, (p = createAllowListAttributesProcessor([...spec.attributes, A.overflow])));
+      return p;
+    };
     const hist = (spec: MetricSpec, table: CellTable<HistCell>): HistogramMetricData => ({
-      descriptor: { name: spec.name, description: spec.description, unit: spec.unit, valueType: ValueType.DOUBLE },
+      descriptor: desc(spec),
       aggregationTemporality: AggregationTemporality.CUMULATIVE,
       dataPointType: DataPointType.HISTOGRAM,
       dataPoints: [...table.all()]
         .filter((c) => c.count > 0)
         .map((c) => ({
-          attributes: c.attributes,
-          startTime: this.startTime,
+          attributes: allow(spec).process(c.attributes),
+          startTime: start,
           endTime: end,
-          value: {
-            buckets: { boundaries: [...c.boundaries], counts: Array.from(c.counts) },
-            sum: c.sum,
-            count: c.count,
-            min: c.min,
-            max: c.max,
-          },
+          value: { buckets: { boundaries: [...c.boundaries], counts: Array.from(c.counts) }, sum: c.sum, count: c.count, min: c.min, max: c.max },
         })),
     });
-    // Budgets are gauges of a set that setBudgets() replaces: produced here so a removed budget
-    // disappears (the SDK's cumulative observable storage would keep reporting its last value).
-    const gauge = (spec: MetricSpec, value: (b: BudgetState) => number): GaugeMetricData => ({
-      descriptor: { name: spec.name, description: spec.description, unit: spec.unit, valueType: ValueType.DOUBLE },
+    const sum = (spec: MetricSpec, points: { attributes: Attributes; value: number }[]): SumMetricData => ({
+      descriptor: desc(spec),
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: spec.kind === 'Counter',
+      dataPoints: points.map((p) => ({ attributes: allow(spec).process(p.attributes), startTime: start, endTime: end, value: p.value })),
+    });
+    // Gauges of sets that can change (budgets are replaced by setBudgets): only what is current.
+    const gauge = (spec: MetricSpec, points: { attributes: Attributes; value: number }[]): GaugeMetricData => ({
+      descriptor: desc(spec),
       aggregationTemporality: AggregationTemporality.CUMULATIVE,
       dataPointType: DataPointType.GAUGE,
-      dataPoints: this.budgets.map((b) => ({ attributes: b.attributes, startTime: end, endTime: end, value: value(b) })),
+      dataPoints: points.map((p) => ({ attributes: allow(spec).process(p.attributes), startTime: end, endTime: end, value: p.value })),
     });
+    const cells = (t: CellTable<SumCell>) => [...t.all()].filter((c) => c.touched).map((c) => ({ attributes: c.attributes, value: c.value }));
+    const queues = [...this.queues.values()];
+    const ev = this.eventStats();
     const metrics: MetricData[] = [
       hist(METRICS.operationDuration, this.opDuration),
       hist(METRICS.tokenUsage, this.tokenUsage),
       hist(METRICS.taskDuration, this.taskDuration),
-      gauge(METRICS.budgetLimit, (b) => b.limit),
-      gauge(METRICS.budgetSpend, (b) => b.spend),
-      gauge(METRICS.budgetRemaining, (b) => b.limit - b.spend),
+      sum(METRICS.tasks, cells(this.tasks)),
+      sum(METRICS.cost, cells(this.cost)),
+      sum(METRICS.tokens, cells(this.tokens)),
+      sum(METRICS.errors, cells(this.errors)),
+      sum(METRICS.unpriced, cells(this.unpriced)),
+      sum(METRICS.tasksActive, cells(this.active)),
+      gauge(METRICS.queueDepth, queues.map((q) => ({ attributes: q.attributes, value: q.depth }))),
+      gauge(METRICS.queueCapacity, queues.filter((q) => q.capacity !== undefined).map((q) => ({ attributes: q.attributes, value: q.capacity! }))),
+      sum(METRICS.queueAdmitted, queues.map((q) => ({ attributes: q.attributes, value: q.admitted.value }))),
+      sum(METRICS.queueShed, queues.map((q) => ({ attributes: q.attributes, value: q.shed.value }))),
+      gauge(METRICS.circuitBreaker, [...this.breakers.values()].map((b) => ({ attributes: b.attributes, value: b.state }))),
+      gauge(METRICS.budgetLimit, this.budgets.map((b) => ({ attributes: b.attributes, value: b.limit }))),
+      gauge(METRICS.budgetSpend, this.budgets.map((b) => ({ attributes: b.attributes, value: b.spend }))),
+      gauge(METRICS.budgetRemaining, this.budgets.map((b) => ({ attributes: b.attributes, value: b.limit - b.spend }))),
+      sum(METRICS.eventsPublished, this.publisherAttached ? [{ attributes: {}, value: ev.published }] : []),
+      sum(METRICS.eventsDropped, [...ev.dropped].map(([reason, value]) => ({ attributes: { [A.dropReason]: reason }, value }))),
     ].filter((m) => m.dataPoints.length > 0);
     return Promise.resolve({
       // The reader keeps the SDK producer's resource; this one is not used.
