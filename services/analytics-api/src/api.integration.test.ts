@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return --
+   HTTP response bodies are untyped JSON (inject().json() is any); the assertions below check their shape. */
 // The API over the embedded ClickHouse engine with a seeded dataset. Every expected figure is
 // computed here from the generated events with plain TypeScript (BigInt nano-dollars for money,
 // a sort for quantiles) — never read back from the engine. Some events are inserted twice, as a

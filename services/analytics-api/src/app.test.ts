@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call --
+   HTTP response bodies are untyped JSON (inject().json() is any); the assertions below check their shape. */
 // Route tests with app.inject(): auth scopes, request validation (400 names the field),
 // injection attempts rejected by allow-lists, ingest all-or-nothing, ClickHouse down → 503,
 // OpenAPI document, keys never logged. ClickHouse here is a server client pointed at a closed
