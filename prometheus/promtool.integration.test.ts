@@ -1,0 +1,24 @@
+// promtool (built with the stack, scripts/stack/install-prometheus.sh) checks the
+// Prometheus config and rule files and runs the rule unit tests in prometheus/tests/.
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stackPaths } from '../test/metrics-path/binaries.js';
+
+const DIR = import.meta.dirname;
+const promtool = (...args: string[]) => execFileSync(stackPaths().PROMTOOL_BIN, args, { cwd: DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('promtool', () => {
+  it('check config', () => {
+    expect(promtool('check', 'config', 'prometheus.yml')).toMatch(/SUCCESS: prometheus\.yml is valid/);
+  });
+  it('check rules', () => {
+    const files = readdirSync(join(DIR, 'rules')).filter((f) => f.endsWith('.yml')).map((f) => join('rules', f));
+    expect(files.length).toBeGreaterThan(0);
+    expect(() => promtool('check', 'rules', ...files)).not.toThrow();
+  });
+  it('test rules: every alert fires with its labels and annotations, and stays quiet on healthy data', () => {
+    expect(promtool('test', 'rules', 'tests/alerts.test.yml')).toMatch(/SUCCESS/);
+  });
+});
