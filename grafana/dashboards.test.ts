@@ -1,0 +1,252 @@
+// Static checks of the provisioned Grafana files: the dashboards JSON (generated from
+// grafana/src/boards and checked in), the datasource and dashboard-provider YAML, and the
+// query interpolation that the integration test and the renderer rely on.
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { allBoards, renderJson, UID } from './src/boards/index.js';
+import { SCHEMA_VERSION, type Dashboard, type Panel, type QueryVariable } from './src/model.js';
+import {
+  applyConditionalAll,
+  expandClickHouseMacros,
+  interpolateClickHouse,
+  interpolatePrometheus,
+  replaceVariables,
+  clickhouseFormat,
+  prometheusFormat,
+  variableRefs,
+  type Vars,
+} from './src/interpolate.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DASH_DIR = join(HERE, 'dashboards');
+const files = readdirSync(DASH_DIR).filter((f) => f.endsWith('.json'));
+const dashboards: [string, Dashboard][] = files.map((f) => [f, JSON.parse(readFileSync(join(DASH_DIR, f), 'utf8')) as Dashboard]);
+
+interface DatasourceYaml {
+  apiVersion: number;
+  datasources: { name: string; uid: string; type: string; url?: string; jsonData: Record<string, unknown>; secureJsonData?: Record<string, unknown> }[];
+}
+const dsText = readFileSync(join(HERE, 'provisioning', 'datasources', 'aurea.yaml'), 'utf8');
+const dsYaml = parse(dsText) as DatasourceYaml;
+const providerText = readFileSync(join(HERE, 'provisioning', 'dashboards', 'aurea.yaml'), 'utf8');
+const providerYaml = parse(providerText) as { apiVersion: number; providers: { name: string; type: string; options: { path: string } }[] };
+
+function allPanels(d: Dashboard): Panel[] {
+  return d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+}
+
+/** Every string anywhere in a value (targets, links, titles, overrides). */
+function strings(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.flatMap(strings);
+  if (v && typeof v === 'object') return Object.values(v).flatMap(strings);
+  return [];
+}
+
+/** Every datasource reference ({ type, uid }) anywhere in a value. */
+function datasourceRefs(v: unknown): { type: string; uid: string }[] {
+  if (Array.isArray(v)) return v.flatMap(datasourceRefs);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const here = o.datasource && typeof o.datasource === 'object' ? [o.datasource as { type: string; uid: string }] : [];
+    return [...here, ...Object.entries(o).filter(([k]) => k !== 'datasource').flatMap(([, x]) => datasourceRefs(x))];
+  }
+  return [];
+}
+
+describe('dashboard JSON', () => {
+  it('is exactly what the board code generates (run `npx tsx grafana/src/generate.ts` after editing a board)', () => {
+    const boards = allBoards();
+    expect(files.sort()).toEqual(Object.keys(boards).sort());
+    for (const [f, board] of Object.entries(boards)) expect(readFileSync(join(DASH_DIR, f), 'utf8'), f).toBe(renderJson(board));
+  });
+
+  it('has the four boards with their stable UIDs', () => {
+    expect(dashboards.map(([, d]) => d.uid).sort()).toEqual(Object.values(UID).sort());
+  });
+
+  for (const [file, d] of dashboards) {
+    describe(file, () => {
+      it('has the schema version, a title, a description and a default time range', () => {
+        expect(d.schemaVersion).toBe(SCHEMA_VERSION);
+        expect(d.title).toMatch(/^Aurea \/ /);
+        expect(d.description.length).toBeGreaterThan(40);
+        expect(d.time.to).toBe('now');
+        expect(d.tags).toContain('aurea');
+      });
+
+      it('has unique panel ids and panels that fit the 24-column grid without overlapping', () => {
+        const panels = allPanels(d);
+        const ids = panels.map((p) => p.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        const cells = new Set<string>();
+        for (const p of panels) {
+          const g = p.gridPos;
+          expect(g.x + g.w, p.title).toBeLessThanOrEqual(24);
+          for (let x = g.x; x < g.x + g.w; x++)
+            for (let y = g.y; y < g.y + g.h; y++) {
+              const c = `${x},${y}`;
+              expect(cells.has(c), `${p.title} overlaps at ${c}`).toBe(false);
+              cells.add(c);
+            }
+        }
+      });
+
+      it('uses only provisioned datasource UIDs, with matching types', () => {
+        const provisioned = new Map(dsYaml.datasources.map((x) => [x.uid, x.type]));
+        const refs = datasourceRefs(d).filter((r) => r.type !== 'grafana');
+        expect(refs.length).toBeGreaterThan(0);
+        for (const r of refs) {
+          expect(provisioned.has(r.uid), `datasource ${r.uid}`).toBe(true);
+          expect(provisioned.get(r.uid)).toBe(r.type);
+        }
+      });
+
+      it('defines every variable it uses, and each variable query uses only variables defined before it', () => {
+        const defined = d.templating.list.map((v) => v.name);
+        const used = new Set(strings({ panels: d.panels, links: d.links }).flatMap(variableRefs));
+        for (const name of used) expect(defined, `$${name}`).toContain(name);
+        d.templating.list.forEach((v, i) => {
+          for (const name of variableRefs(v.definition)) expect(defined.slice(0, i), `${v.name} uses $${name}`).toContain(name);
+        });
+        // The four common filters are on every board; ClickHouse boards add tenant and job.
+        const expected = d.tags.includes('clickhouse') ? ['service', 'provider', 'model', 'tenant', 'job'] : ['environment', 'service', 'provider', 'model'];
+        expect(defined).toEqual(expect.arrayContaining(expected));
+      });
+
+      it('every data panel has a description, targets and a unit (on the panel or per field)', () => {
+        for (const p of allPanels(d).filter((x) => x.type !== 'row')) {
+          expect(p.description, p.title).toBeTruthy();
+          expect(p.targets?.length, p.title).toBeGreaterThan(0);
+          if (p.type === 'state-timeline') continue; // values are mapped to state names
+          const units = [p.fieldConfig?.defaults.unit, ...(p.fieldConfig?.overrides ?? []).flatMap((o) => o.properties.filter((x) => x.id === 'unit').map((x) => x.value))];
+          if (p.type !== 'table') expect(units.filter(Boolean).length, `${p.title} has no unit`).toBeGreaterThan(0);
+        }
+      });
+
+      it('time series have a legend and ClickHouse time series group by a time bucket', () => {
+        for (const p of allPanels(d).filter((x) => x.type === 'timeseries')) {
+          expect((p.options?.legend as { showLegend: boolean }).showLegend, p.title).toBe(true);
+          for (const t of p.targets ?? []) if ('rawSql' in t) expect(t.rawSql).toMatch(/\$__timeInterval\(ended_at\) AS time[\s\S]*ORDER BY time/);
+        }
+      });
+    });
+  }
+
+  it('the cost board links to the per-job board (dashboard link and panel links), and the ClickHouse tables link job ids to it', () => {
+    const cost = dashboards.find(([, d]) => d.uid === UID.llmCost)![1];
+    expect(cost.links.map((l) => l.url)).toContain(`/d/${UID.jobCost}`);
+    expect(cost.links.find((l) => l.url === `/d/${UID.jobCost}`)!.keepTime).toBe(true);
+    const panelLinks = strings(allPanels(cost).map((p) => [p.links, p.fieldConfig?.defaults.links]));
+    expect(panelLinks.some((u) => u.startsWith(`/d/${UID.jobCost}?`))).toBe(true);
+    for (const uid of [UID.jobCost, UID.attribution]) {
+      const d = dashboards.find(([, x]) => x.uid === uid)![1];
+      expect(JSON.stringify(d)).toContain(`/d/${UID.jobCost}?var-job=\${__value.raw}`);
+    }
+  });
+
+  it('thresholds are ordered and start at the base step', () => {
+    for (const [, d] of dashboards)
+      for (const p of allPanels(d)) {
+        const steps = p.fieldConfig?.defaults.thresholds.steps;
+        if (!steps) continue;
+        expect(steps[0]!.value, p.title).toBeNull();
+        const values = steps.slice(1).map((s) => s.value!);
+        expect(values, p.title).toEqual([...values].sort((a, b) => a - b));
+      }
+  });
+});
+
+describe('provisioning', () => {
+  it('every provisioning file starts with a header comment', () => {
+    for (const text of [dsText, providerText]) expect(text.split('\n')[0]).toMatch(/^# Aurea /);
+  });
+
+  it('provisions Prometheus and ClickHouse (official plugin) with stable UIDs, settings and credentials from the environment', () => {
+    expect(dsYaml.apiVersion).toBe(1);
+    const prom = dsYaml.datasources.find((x) => x.uid === 'aurea-prometheus')!;
+    expect(prom.type).toBe('prometheus');
+    expect(prom.url).toBe('${AUREA_PROMETHEUS_URL}');
+    expect(prom.jsonData.timeInterval).toBe('15s');
+    const ch = dsYaml.datasources.find((x) => x.uid === 'aurea-clickhouse')!;
+    expect(ch.type).toBe('grafana-clickhouse-datasource');
+    expect(ch.jsonData).toMatchObject({
+      host: '${CLICKHOUSE_HOST}',
+      port: '${CLICKHOUSE_PORT}',
+      protocol: '${CLICKHOUSE_PROTOCOL}',
+      secure: '${CLICKHOUSE_SECURE}',
+      username: '${CLICKHOUSE_USER}',
+      defaultDatabase: '${CLICKHOUSE_DATABASE}',
+    });
+    expect(ch.secureJsonData).toEqual({ password: '${CLICKHOUSE_PASSWORD}' });
+    // Every environment variable the file reads is documented in its header.
+    const header = dsText.split('\n').filter((l) => l.startsWith('#')).join('\n');
+    for (const m of dsText.matchAll(/\$\{(\w+)\}/g)) expect(header).toContain(m[1]);
+  });
+
+  it('the dashboard provider loads files from AUREA_DASHBOARDS_DIR', () => {
+    expect(providerYaml.apiVersion).toBe(1);
+    expect(providerYaml.providers[0]).toMatchObject({ type: 'file', options: { path: '${AUREA_DASHBOARDS_DIR}' } });
+  });
+});
+
+describe('interpolation (as Grafana and grafana-clickhouse-datasource do it)', () => {
+  const def = (name: string, multi: boolean, allValue?: string): QueryVariable =>
+    ({ name, multi, includeAll: multi, ...(allValue ? { allValue } : {}) }) as QueryVariable;
+  const vars: Vars = {
+    service: { def: def('service', true), options: ['a', "o'b"], selected: '$__all' },
+    tenant: { def: def('tenant', true), options: ['acme', ''], selected: ['acme', "o'b"] },
+    job: { def: def('job', false), options: ['j1', 'j2'], selected: ['j2'] },
+    model: { def: def('model', true, '.*'), options: ['gpt-3.5-turbo', 'gpt-4'], selected: ['gpt-3.5-turbo', 'gpt-4'] },
+    env: { def: def('env', true, '.*'), options: ['prod'], selected: '$__all' },
+  };
+  const range = { from: new Date(1_700_000_000_000), to: new Date(1_700_003_600_500) };
+
+  it('$__conditionalAll drops the condition when All is selected and keeps it otherwise', () => {
+    expect(applyConditionalAll('WHERE $__conditionalAll(service IN (${service:singlequote}), $service) AND x', vars)).toBe('WHERE 1=1 AND x');
+    expect(applyConditionalAll('$__conditionalAll(tenant IN (${tenant:singlequote}), $tenant)', vars)).toBe('tenant IN (${tenant:singlequote})');
+  });
+
+  it('singlequote escapes quotes; the plugin default quotes arrays and leaves single values raw', () => {
+    expect(replaceVariables("t IN (${tenant:singlequote})", vars, clickhouseFormat)).toBe("t IN ('acme','o\\'b')");
+    expect(replaceVariables('job_id = ${job:singlequote}', vars, clickhouseFormat)).toBe("job_id = 'j2'");
+    expect(replaceVariables('$tenant / $job', vars, clickhouseFormat)).toBe("'acme','o'b' / j2");
+  });
+
+  it('Prometheus: multi-values become an escaped alternation, a custom All value is inserted as is', () => {
+    expect(replaceVariables('{m=~"$model", e=~"$env"}', vars, prometheusFormat)).toBe('{m=~"(gpt-3\\\\.5-turbo|gpt-4)", e=~".*"}');
+    const plan = interpolatePrometheus('rate(x[$__rate_interval]) / $__range', vars, range, { scrapeIntervalS: 15 });
+    expect(plan.expr).toBe('rate(x[60s]) / 3601s');
+    expect(plan.stepS).toBe(15);
+  });
+
+  it('ClickHouse macros expand like pkg/macros/macros.go', () => {
+    const sql = expandClickHouseMacros(
+      'SELECT $__timeInterval(ended_at) AS t FROM x WHERE $__timeFilter(ended_at) AND a >= $__fromTime AND b < $__toTime_ms AND $__timeFilter_ms(c) -- $__interval_s',
+      range,
+      60_000,
+    );
+    expect(sql).toBe(
+      'SELECT toStartOfInterval(toDateTime(ended_at), INTERVAL 60 second) AS t FROM x WHERE ended_at >= toDateTime(1700000000) AND ended_at <= toDateTime(1700003600) AND a >= toDateTime(1700000000) AND b < fromUnixTimestamp64Milli(1700003600500) AND c >= fromUnixTimestamp64Milli(1700000000000) AND c <= fromUnixTimestamp64Milli(1700003600500) -- 60',
+    );
+    expect(() => expandClickHouseMacros('$__nope(x)', range, 1000)).toThrow(/unknown/);
+    expect(() => replaceVariables('$undefined_var', vars, clickhouseFormat)).toThrow(/not defined/);
+  });
+
+  it('every ClickHouse query and variable of the boards expands completely (no macro or variable left)', () => {
+    for (const [, d] of dashboards) {
+      if (!d.tags.includes('clickhouse')) continue;
+      const state: Vars = Object.fromEntries(
+        d.templating.list.map((v) => [v.name, { def: v, options: ['x', 'y'], selected: v.multi ? ['x', 'y'] : ['x'] }]),
+      );
+      const texts = [...d.templating.list.map((v) => v.definition), ...allPanels(d).flatMap((p) => (p.targets ?? []).map((t) => ('rawSql' in t ? t.rawSql : '')))];
+      for (const t of texts.filter(Boolean)) {
+        const out = interpolateClickHouse(t, state, range, 60_000);
+        expect(out, t).not.toMatch(/\$/);
+      }
+    }
+  });
+});

@@ -1,0 +1,210 @@
+// Pipeline-shaped data for proving the boards: task events (valid against the v1 contract)
+// loaded into ClickHouse the way the consumer writes them, and OTLP points for services other
+// than the SDK's. Used by grafana/dashboards.integration.test.ts and scripts/render-dashboards.ts.
+// Deterministic (seeded), so pictures and tests are repeatable.
+import type { AureaClickHouse } from '@aurea/clickhouse';
+import { uuidv7, validateTaskEvent, type NormalizedTaskEvent, type TaskEventV1 } from '@aurea/events';
+
+/** Mulberry32: a small seeded PRNG. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+
+/** USD per million tokens (input, output, cache read) for the sample models; llama has no price. */
+export const SAMPLE_MODELS = [
+  { provider: 'openai', model: 'gpt-4o', price: [2.5, 10, 1.25] },
+  { provider: 'openai', model: 'gpt-4o-mini', price: [0.15, 0.6, 0.075] },
+  { provider: 'anthropic', model: 'claude-3.5-sonnet', price: [3, 15, 0.3] },
+  { provider: 'self_hosted', model: 'llama-3-70b', price: null },
+] as const;
+
+export const SAMPLE_TASKS = ['plan', 'retrieve', 'summarize', 'review', 'answer'] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Task events → ClickHouse
+
+export interface SampleEventsOptions {
+  now: number;
+  jobs: number;
+  seed: number;
+  /** Spread job start times over this many hours before now. */
+  hours: number;
+  services?: string[];
+}
+
+/** Jobs of 3–30 tasks each, run by a few services for a few tenants/users/repositories. */
+export function sampleTaskEvents(o: SampleEventsOptions): TaskEventV1[] {
+  const r = rng(o.seed);
+  const services = o.services ?? ['orchestrator', 'review-bot'];
+  const tenants = ['acme', 'globex', 'initech', ''] as const;
+  const users = ['ada', 'grace', 'linus', 'margaret', 'ken', ''] as const;
+  const repos = ['web', 'billing', 'infra', 'ml-platform', ''] as const;
+  const events: TaskEventV1[] = [];
+  for (let j = 0; j < o.jobs; j++) {
+    const jobStart = o.now - (0.05 + r() * 0.9) * o.hours * 3_600_000;
+    const jobId = `job-${(o.seed + j).toString(36)}-${Math.floor(r() * 1e6).toString(36)}`;
+    const tenant = pick(r, tenants);
+    const user = pick(r, users);
+    const repository = pick(r, repos);
+    const service = pick(r, services);
+    const nTasks = 3 + Math.floor(r() * 28);
+    let t = jobStart;
+    let parent: string | null = null;
+    for (let k = 0; k < nTasks; k++) {
+      const m = r() < 0.1 ? SAMPLE_MODELS[3] : pick(r, SAMPLE_MODELS.slice(0, 3));
+      const taskName = k === 0 ? 'plan' : pick(r, SAMPLE_TASKS.slice(1));
+      const input = 200 + Math.floor(r() * 6000);
+      const output = 50 + Math.floor(r() * 1500);
+      const cacheRead = r() < 0.4 ? Math.floor(r() * 4000) : 0;
+      const reasoning = m.model === 'gpt-4o' && r() < 0.3 ? Math.floor(r() * 800) : 0;
+      const latencyMs = Math.round(300 + (input + output * 8) * (0.05 + r() * 0.3));
+      const roll = r();
+      const status = roll < 0.06 ? 'error' : roll < 0.08 ? 'timeout' : 'ok';
+      const cost = m.price ? (input * m.price[0] + (output + reasoning) * m.price[1] + cacheRead * m.price[2]) / 1e6 : null;
+      const taskId = `t${k}-${Math.floor(r() * 1e9).toString(36)}`;
+      const started = t;
+      const ended = started + latencyMs;
+      const e: TaskEventV1 = {
+        schema_version: 1,
+        event_id: uuidv7(ended),
+        source: 'sdk',
+        started_at: new Date(started).toISOString(),
+        ended_at: new Date(ended).toISOString(),
+        job_id: jobId,
+        task_id: taskId,
+        parent_task_id: parent,
+        service,
+        task_name: taskName,
+        operation: 'chat',
+        provider: m.provider,
+        request_model: m.model,
+        response_model: m.model,
+        usage: { input_tokens: input, output_tokens: output, cache_read_tokens: cacheRead, cache_write_tokens: 0, reasoning_tokens: reasoning },
+        latency_ms: latencyMs,
+        status,
+        error_type: status === 'ok' ? null : status === 'timeout' ? 'timeout' : pick(r, ['rate_limited', 'server_error']),
+        cost_usd: cost === null ? null : Math.round(cost * 1e9) / 1e9,
+        pricing_status: cost === null ? 'unknown_model' : 'priced',
+        price_version: cost === null ? null : '2026-01-01',
+        tenant: tenant || null,
+        user: user || null,
+        repository: repository || null,
+        attributes: { 'aurea.sample': true },
+      };
+      events.push(e);
+      if (k === 0) parent = taskId;
+      t = ended + Math.floor(r() * 2000);
+    }
+  }
+  return events;
+}
+
+/**
+ * One task_events row, as services/consumer/src/rows.ts writes it (NULL-able ids become '',
+ * costs go in as fixed-point strings). Replace with the consumer's toRow once it is exported.
+ */
+const decimal9 = (n: number | null) => (n === null ? null : n.toFixed(9));
+
+export function toRow(e: NormalizedTaskEvent, kafka: { partition: number; offset: number }): Record<string, unknown> {
+  return {
+    event_id: e.event_id,
+    schema_version: e.schema_version,
+    source: e.source,
+    started_at: e.started_at,
+    ended_at: e.ended_at,
+    job_id: e.job_id,
+    task_id: e.task_id,
+    parent_task_id: e.parent_task_id ?? '',
+    service: e.service,
+    task_name: e.task_name,
+    operation: e.operation,
+    provider: e.provider,
+    request_model: e.request_model,
+    response_model: e.response_model ?? '',
+    input_tokens: e.usage.input_tokens,
+    output_tokens: e.usage.output_tokens,
+    cache_read_tokens: e.usage.cache_read_tokens,
+    cache_write_tokens: e.usage.cache_write_tokens,
+    reasoning_tokens: e.usage.reasoning_tokens,
+    latency_ms: e.latency_ms,
+    time_to_first_token_ms: e.time_to_first_token_ms,
+    status: e.status,
+    error_type: e.error_type ?? '',
+    cost_usd: decimal9(e.cost_usd),
+    provided_cost_usd: decimal9(e.provided_cost_usd),
+    pricing_status: e.pricing_status,
+    price_version: e.price_version ?? '',
+    tenant: e.tenant ?? '',
+    user: e.user ?? '',
+    repository: e.repository ?? '',
+    attributes: Object.fromEntries(Object.entries(e.attributes).map(([k, v]) => [k, String(v)])),
+    trace_id: e.trace_id ?? '',
+    span_id: e.span_id ?? '',
+    kafka_partition: kafka.partition,
+    kafka_offset: kafka.offset,
+  };
+}
+
+/**
+ * Validate events like the consumer does and insert them; `duplicate` events are inserted a
+ * second time (a redelivery), which the boards must not double-count.
+ */
+export async function loadTaskEvents(ch: AureaClickHouse, events: TaskEventV1[], duplicate = 0): Promise<NormalizedTaskEvent[]> {
+  const normalized = events.map((e, i) => {
+    const d = validateTaskEvent(JSON.parse(JSON.stringify(e)));
+    if (!d.ok) throw new Error(`sample event ${i} is invalid: ${d.reason} ${JSON.stringify(d.errors)}`);
+    return d.event;
+  });
+  const rows = normalized.map((e, i) => toRow(e, { partition: i % 3, offset: Math.floor(i / 3) }));
+  await ch.client.insert({ table: 'task_events', values: rows, format: 'JSONEachRow' });
+  if (duplicate > 0) await ch.client.insert({ table: 'task_events', values: rows.slice(0, duplicate), format: 'JSONEachRow' });
+  return normalized;
+}
+
+// ---------------------------------------------------------------------------------------------
+// OTLP metrics of services other than the SDK's
+
+/**
+ * Push one gauge data point over OTLP/HTTP JSON, as another Aurea service would (the consumer
+ * reports aurea.consumer.lag this way through its own OTel meter).
+ */
+export async function pushGauge(endpoint: string, o: { service: string; name: string; unit: string; value: number; attributes?: Record<string, string>; atMs?: number }): Promise<void> {
+  const body = {
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: o.service } }] },
+        scopeMetrics: [
+          {
+            scope: { name: '@aurea/grafana-proof' },
+            metrics: [
+              {
+                name: o.name,
+                unit: o.unit,
+                gauge: {
+                  dataPoints: [
+                    {
+                      attributes: Object.entries(o.attributes ?? {}).map(([key, v]) => ({ key, value: { stringValue: v } })),
+                      timeUnixNano: String(BigInt(Math.round(o.atMs ?? Date.now())) * 1_000_000n),
+                      asDouble: o.value,
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const res = await fetch(`${endpoint}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`OTLP push failed: ${res.status} ${await res.text()}`);
+}

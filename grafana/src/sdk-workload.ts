@@ -1,0 +1,134 @@
+// A short orchestrator-like workload instrumented with the real @aurea/sdk: tasks through
+// monitorTask and recordLlmCall, an admission queue, circuit breakers, budgets and HTTP requests,
+// exported over OTLP/HTTP to the Collector. The SDK's task events are collected in memory (a
+// publisher in place of Kafka) so the same run also feeds ClickHouse.
+import { init, type EventPublisher, type PublishableEvent, type PublisherStats, type FlushResult } from '@aurea/sdk';
+import type { TaskEventV1 } from '@aurea/events';
+import { rng } from './pipeline-data.js';
+
+/** Models of the SDK's default price table, plus one it does not know (unpriced). */
+export const SDK_MODELS = [
+  { provider: 'openai', model: 'gpt-4' },
+  { provider: 'openai', model: 'gpt-3.5-turbo' },
+  { provider: 'anthropic', model: 'claude-3-sonnet' },
+  { provider: 'self_hosted', model: 'llama-3-70b-instruct' },
+] as const;
+
+const TASKS = ['plan', 'retrieve', 'summarize', 'review', 'answer'] as const;
+
+class CollectingPublisher implements EventPublisher {
+  readonly events: TaskEventV1[] = [];
+  publish(e: PublishableEvent): boolean {
+    this.events.push('toEvent' in e ? e.toEvent() : e);
+    return true;
+  }
+  flush(): Promise<FlushResult> {
+    return Promise.resolve({ pending: 0 });
+  }
+  close(): Promise<FlushResult> {
+    return Promise.resolve({ pending: 0 });
+  }
+  stats(): PublisherStats {
+    return { published: this.events.length, buffered: 0, dropped: new Map() };
+  }
+}
+
+export interface SdkWorkloadOptions {
+  serviceName: string;
+  otlpEndpoint: string;
+  durationMs: number;
+  seed?: number;
+  exportIntervalMs?: number;
+  jobs?: number;
+  /** Extra init options (tests: in-memory metric exporters). */
+  extra?: Partial<Parameters<typeof init>[0]>;
+}
+
+export async function runSdkWorkload(o: SdkWorkloadOptions): Promise<{ events: TaskEventV1[]; calls: number }> {
+  const r = rng(o.seed ?? 3);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const publisher = new CollectingPublisher();
+  const aurea = await init({
+    serviceName: o.serviceName,
+    kafka: false,
+    publisher,
+    otlp: { endpoint: o.otlpEndpoint, exportIntervalMs: o.exportIntervalMs ?? 500 },
+    ...(o.extra ?? {}),
+  });
+  const admission = aurea.queueStage('admission', { capacity: 64 });
+  const llm = aurea.queueStage('llm', { capacity: 16 });
+  const breakers = { openai: aurea.circuitBreaker('openai-chat', { provider: 'openai' }), anthropic: aurea.circuitBreaker('anthropic-chat', { provider: 'anthropic' }) };
+  const jobs = Array.from({ length: o.jobs ?? 6 }, (_, i) => ({
+    jobId: `${o.serviceName}-job-${i}`,
+    tenant: pick(['acme', 'globex', 'initech']),
+    user: pick(['ada', 'grace', 'linus']),
+    repository: pick(['web', 'billing', 'infra']),
+  }));
+  let spend = 70;
+  let calls = 0;
+  const end = Date.now() + o.durationMs;
+  let tick = 0;
+  while (Date.now() < end) {
+    tick++;
+    const load = 1 + 0.7 * Math.sin(tick / 4);
+    admission.setDepth(Math.round(64 * Math.min(1, 0.3 * load + r() * 0.3)));
+    llm.setDepth(Math.round(16 * Math.min(1, 0.4 * load + r() * 0.4)));
+    const arrivals = Math.round(8 * load);
+    const shed = r() < 0.3 ? Math.round(arrivals * 0.2) : 0;
+    admission.admitted(arrivals - shed);
+    if (shed > 0) admission.shed(shed);
+    llm.admitted(arrivals - shed);
+    breakers.anthropic.set(r() < 0.15 ? pick(['open', 'half_open'] as const) : 'closed');
+    breakers.openai.set('closed');
+    const n = Math.max(1, Math.round(4 * load));
+    const work: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i++) {
+      const job = pick(jobs);
+      const m = r() < 0.1 ? SDK_MODELS[3] : pick(SDK_MODELS.slice(0, 3));
+      const taskName = pick(TASKS);
+      const input = 200 + Math.floor(r() * 4000);
+      const output = 50 + Math.floor(r() * 1200);
+      const roll = r();
+      calls++;
+      if (i % 2 === 0) {
+        // A monitored task: real wall time, usage reported from inside.
+        work.push(
+          aurea
+            .monitorTask({ jobId: job.jobId, taskName, model: m.model, provider: m.provider, tenant: job.tenant, user: job.user, repository: job.repository }, async (ctx) => {
+              await new Promise((res) => setTimeout(res, 5 + Math.floor(r() * 40)));
+              ctx.recordUsage({ input, output });
+              if (roll < 0.06) throw Object.assign(new Error('rate limited'), { name: 'RateLimitError' });
+            })
+            .catch(() => undefined),
+        );
+      } else {
+        // A call recorded after the fact, with a provider-like latency.
+        aurea.recordLlmCall({
+          jobId: job.jobId,
+          taskName,
+          model: m.model,
+          provider: m.provider,
+          tenant: job.tenant,
+          user: job.user,
+          repository: job.repository,
+          durationMs: 300 + (input + output * 8) * (0.05 + r() * 0.3),
+          usage: { input, output, cacheRead: r() < 0.4 ? Math.floor(r() * 2000) : 0 },
+          status: roll < 0.04 ? 'error' : roll < 0.06 ? 'timeout' : 'ok',
+          ...(roll < 0.04 ? { errorType: 'server_error' } : roll < 0.06 ? { errorType: 'timeout' } : {}),
+        });
+      }
+      const status = roll < 0.05 ? 500 : 200;
+      aurea.recordHttpRequest({ method: 'POST', route: pick(['/v1/jobs', '/v1/jobs/:jobId/tasks']), statusCode: status, durationS: 0.01 + r() * 0.4 });
+    }
+    await Promise.all(work);
+    spend += 0.05 * load;
+    aurea.setBudgets([
+      { name: 'team-daily', scope: 'tenant', period: 'day', limitUsd: 120, spendUsd: spend },
+      { name: 'org-monthly', scope: 'global', period: 'month', limitUsd: 2500, spendUsd: 2000 + spend },
+    ]);
+    await new Promise((res) => setTimeout(res, 150));
+  }
+  await aurea.flushMetrics();
+  await aurea.shutdown({ deadlineMs: 5_000 });
+  return { events: publisher.events, calls };
+}
