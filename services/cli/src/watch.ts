@@ -84,6 +84,10 @@ async function sample(o: WatchOptions): Promise<Sample> {
   return s;
 }
 
+function time(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 19);
+}
+
 function rate(now: number | undefined, prev: number | undefined, dtMs: number): string {
   if (now === undefined || prev === undefined || dtMs <= 0) return '…';
   return (((now - prev) / dtMs) * 1000).toFixed(1);
@@ -93,8 +97,7 @@ function rate(now: number | undefined, prev: number | undefined, dtMs: number): 
 export function renderSummary(s: Sample, prev: Sample | undefined, o: { top: number; serviceName: string }): string[] {
   const dt = prev ? s.at - prev.at : 0;
   const lines: string[] = [];
-  const time = new Date(s.at).toISOString().slice(11, 19);
-  lines.push(`── Aurea live ─ ${time} UTC ─ Ctrl-C stops everything (data is kept) ──`);
+  lines.push(`── Aurea live ─ ${time(s.at)} UTC ─ Ctrl-C stops everything (data is kept) ──`);
   if (s.orch) {
     const o = s.orch;
     lines.push(
@@ -149,7 +152,8 @@ export async function watch(o: WatchOptions): Promise<void> {
       out.write(buf);
       drawn = lines.length;
     } else if (s.at - lastLine >= 10_000) {
-      out.write(`${lines.slice(1, 4).map((l) => l.replace(/\s+/g, ' ')).join(' | ')}\n`);
+      const pick = lines.filter((l) => /^(jobs\/s|events\/s|cost) /.test(l)).map((l) => l.replace(/\s+/g, ' '));
+      out.write(`${time(s.at)} ${pick.join(' | ')}\n`);
       lastLine = s.at;
     }
     prev = s;

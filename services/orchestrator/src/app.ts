@@ -1,6 +1,6 @@
 // The orchestrator's HTTP API (fastify). Every request is counted and timed by route and
 // status through the SDK; /metrics serves the SDK's Prometheus text when enabled.
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Logger } from '@aurea/common';
 import type { Aurea } from '@aurea/sdk';
@@ -68,7 +68,8 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
   const app: FastifyInstance = Fastify({
     loggerInstance: httpLogger,
-    disableRequestLogging: true,
+    // Per-request log lines would flood the demo's log; requests are metrics (below) instead.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 8 * 1024 * 1024,
     // Refuse unknown fields instead of silently dropping them; no string → array coercion.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
