@@ -7,9 +7,9 @@
 //
 // Exactness: task_events is a ReplacingMergeTree keyed by event_id, and merges happen lazily, so
 // a redelivered event can exist twice until a merge. Every query reads `task_events FINAL`,
-// which collapses duplicates at read time. A duplicate always lands in the same partition
-// (partition = month of ended_at, and a duplicate has the same ended_at), so FINAL need not
-// merge across partitions: `do_not_merge_across_partitions_select_final = 1` keeps it cheap.
+// which collapses duplicates at read time (measured at 1M events: FINAL costs little over no
+// dedup at all; `do_not_merge_across_partitions_select_final` and the job_costs rollup were
+// not faster on the embedded engine — see docs/api.md).
 //
 // Money: cost columns are Decimal(18, 9); sums are Decimal(38, 9) and leave the engine as
 // fixed-scale strings (toDecimalString(…, 9)), never as floats.
@@ -24,7 +24,6 @@ export interface NamedQuery {
 
 export const EVENTS_TABLE = 'task_events';
 const FROM_EVENTS = `${EVENTS_TABLE} FINAL`;
-const SETTINGS = 'SETTINGS do_not_merge_across_partitions_select_final = 1';
 export const MONEY_SCALE = 9;
 export const CURRENCY = 'USD' as const;
 
@@ -166,8 +165,7 @@ export function jobSummary(jobId: string): NamedQuery {
   arraySort(groupUniqArrayIf(repository, repository != '')) AS repositories
 FROM ${FROM_EVENTS}
 WHERE job_id = {job_id:String}
-GROUP BY job_id
-${SETTINGS}`,
+GROUP BY job_id`,
     params: { job_id: jobId },
   };
 }
@@ -182,8 +180,7 @@ export function jobTaskBreakdown(jobId: string): NamedQuery {
 FROM ${FROM_EVENTS}
 WHERE job_id = {job_id:String}
 GROUP BY task_name
-ORDER BY sum(cost_usd) DESC NULLS LAST, task_name ASC
-${SETTINGS}`,
+ORDER BY sum(cost_usd) DESC NULLS LAST, task_name ASC`,
     params: { job_id: jobId },
   };
 }
@@ -199,8 +196,7 @@ export function jobModelUsage(jobId: string): NamedQuery {
 FROM ${FROM_EVENTS}
 WHERE job_id = {job_id:String}
 GROUP BY provider, request_model
-ORDER BY sum(cost_usd) DESC NULLS LAST, provider ASC, model ASC
-${SETTINGS}`,
+ORDER BY sum(cost_usd) DESC NULLS LAST, provider ASC, model ASC`,
     params: { job_id: jobId },
   };
 }
@@ -232,8 +228,7 @@ export function jobEvents(jobId: string, limit: number, after?: JobEventsCursor)
 FROM ${FROM_EVENTS}
 WHERE job_id = {job_id:String} ${cond}
 ORDER BY started_at ASC, event_id ASC
-LIMIT {limit:UInt32}
-${SETTINGS}`,
+LIMIT {limit:UInt32}`,
     params,
   };
 }
@@ -294,6 +289,15 @@ export function listJobs(o: ListJobsOptions): NamedQuery {
       `(sort_value ${cmp} {after_value:${sort.type}} OR (sort_value = {after_value:${sort.type}} AND job_id > {after_job:String}))`,
     );
   }
+  // Two phases (measured ~2× faster at 1M events than one pass): pick the page's job ids with the
+  // sort value alone, then compute the full aggregates for those ids only (a primary-key read).
+  const page = `SELECT job_id, ${sort.expr} AS sort_value${o.filters.status !== undefined ? `, ${JOB_STATUS_EXPR} AS job_status` : ''}
+    FROM ${FROM_EVENTS}
+    ${where(conds)}
+    GROUP BY job_id
+    ${having.length ? `HAVING ${having.join(' AND ')}` : ''}
+    ORDER BY sort_value ${dir}, job_id ASC
+    LIMIT {limit:UInt32}`;
   return {
     name: `list_jobs_by_${o.sort}`,
     sql: `SELECT
@@ -307,12 +311,10 @@ export function listJobs(o: ListJobsOptions): NamedQuery {
   ${sort.expr} AS sort_value,
   toString(sort_value) AS sort_value_s
 FROM ${FROM_EVENTS}
-${where(conds)}
+WHERE job_id IN (SELECT job_id FROM (${page}))${conds.length ? ` AND ${conds.join(' AND ')}` : ''}
 GROUP BY job_id
-${having.length ? `HAVING ${having.join(' AND ')}` : ''}
 ORDER BY sort_value ${dir}, job_id ASC
-LIMIT {limit:UInt32}
-${SETTINGS}`,
+LIMIT {limit:UInt32}`,
     params,
   };
 }
@@ -352,8 +354,7 @@ FROM ${FROM_EVENTS}
 ${where(conds)}
 ${groupKeys.length ? `GROUP BY ${groupKeys.join(', ')}` : ''}
 ORDER BY ${[...(o.bucket ? ['bucket ASC'] : []), 'sum(cost_usd) DESC NULLS LAST', ...groupKeys.filter((k) => k !== 'bucket').map((k) => `${k} ASC`)].join(', ')}
-LIMIT {limit:UInt32}
-${SETTINGS}`,
+LIMIT {limit:UInt32}`,
     params,
   };
 }
@@ -399,8 +400,7 @@ export function budgetSpend(windows: readonly BudgetWindow[]): NamedQuery {
     sql: `SELECT
   ${cols.join(',\n  ')}
 FROM ${FROM_EVENTS}
-WHERE ended_at >= {scan_from:DateTime64(3, 'UTC')} AND ended_at < {scan_to:DateTime64(3, 'UTC')}
-${SETTINGS}`,
+WHERE ended_at >= {scan_from:DateTime64(3, 'UTC')} AND ended_at < {scan_to:DateTime64(3, 'UTC')}`,
     params,
   };
 }
