@@ -80,6 +80,7 @@ export class BufferedPublisher implements EventPublisher {
   private inflight: { messages: OutgoingMessage[]; count: number } | null = null;
   private published = 0;
   private readonly dropped = new Map<DropReason, number>();
+  private nextDropLog = 0;
   private pumping = false;
   private timer: NodeJS.Timeout | null = null;
   private connected = false;
@@ -117,8 +118,12 @@ export class BufferedPublisher implements EventPublisher {
   }
 
   private drop(reason: DropReason, n = 1): void {
-    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + n);
-    this.log.log('warn', `drop:${reason}`, { reason, dropped_total: this.dropped.get(reason), buffered: this.buffered, max: this.max }, 'aurea: task events dropped');
+    const total = (this.dropped.get(reason) ?? 0) + n;
+    this.dropped.set(reason, total);
+    const now = Date.now();
+    if (now < this.nextDropLog) return; // rate-limited: build nothing on the hot path
+    this.nextDropLog = now + 10_000;
+    this.log.log('warn', `drop:${reason}`, { reason, dropped_total: total, buffered: this.buffered, max: this.max }, 'aurea: task events dropped');
   }
 
   publish(event: PublishableEvent): boolean {

@@ -157,7 +157,7 @@ class TaskRecord implements DeferredTaskEvent {
   constructor(
     private readonly service: string,
     private readonly o: TaskOptions | LlmCall,
-    readonly taskId: string,
+    private readonly givenTaskId: string | undefined,
     private readonly startMs: number,
     private readonly latencyMs: number,
     private readonly usage: NormalizedUsage | null,
@@ -188,7 +188,7 @@ class TaskRecord implements DeferredTaskEvent {
       started_at: iso(this.startMs),
       ended_at: iso(this.startMs + lat),
       job_id: this.job_id,
-      task_id: this.taskId,
+      task_id: cap(this.givenTaskId, 256) ?? uuidv7(this.startMs),
       parent_task_id: cap(o.parentTaskId, 256),
       service: cap(this.service, 128)!,
       task_name: cap(o.taskName, 128) ?? 'unknown',
@@ -226,7 +226,7 @@ class Ctx implements TaskContext {
   attrs: Record<string, string | number | boolean> | null = null;
   private id: string | undefined;
   constructor(
-    private readonly conv: ProviderConvention,
+    readonly conv: ProviderConvention,
     id: string | undefined,
   ) {
     this.id = id;
@@ -355,7 +355,8 @@ export class Aurea {
    */
   monitorTask<T>(o: TaskOptions, fn: (ctx: TaskContext) => T): Promise<Awaited<T>> {
     const series = this.telemetry.taskSeries(o.operation ?? 'chat', o.provider, o.model, o.taskName);
-    const conv = this.priceTable.convention(o.provider);
+    // The overflow series is shared by many (provider, model) pairs: never cache on it.
+    const conv = series.overflow ? this.priceTable.convention(o.provider) : (series.convention ??= this.priceTable.convention(o.provider));
     const ctx = new Ctx(conv, o.taskId);
     const t0 = performance.now();
     series.active.value++;
@@ -390,7 +391,7 @@ export class Aurea {
       let status: Status = 'ok';
       let errorType: string | null = null;
       if (err !== undefined) ({ status, type: errorType } = errorTypeOf(err));
-      const usage = ctx.usage ?? (err === undefined ? usageFromResult(result, this.priceTable.convention(o.provider)) : null);
+      const usage = ctx.usage ?? (err === undefined ? usageFromResult(result, ctx.conv) : null);
       this.complete(o, series, ctx.taskIdIfSet, timeOrigin + t0, t1 - t0, usage, status, errorType, ctx.responseModel, ctx.ttft, ctx.provided, ctx.attrs);
     } catch (e) {
       // Instrumentation must never break the caller's task.
@@ -430,7 +431,10 @@ export class Aurea {
       }
     }
     if (!custom) {
-      const p = this.priceTable.price(o.provider, o.model, u, startMs);
+      const cands = series.overflow
+        ? this.priceTable.resolve(o.provider, o.model)
+        : ((series.priceCandidates ??= this.priceTable.resolve(o.provider, o.model)) as readonly unknown[]);
+      const p = this.priceTable.priceWith(cands, u, startMs);
       cost = p.costUsd;
       pricingStatus = p.status;
       priceVersion = p.priceVersion;
@@ -442,7 +446,7 @@ export class Aurea {
         new TaskRecord(
           this.serviceName,
           o,
-          taskId ?? o.taskId ?? uuidv7(startMs),
+          taskId ?? o.taskId,
           startMs,
           latencyMs,
           usage,

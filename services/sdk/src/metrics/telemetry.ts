@@ -71,6 +71,10 @@ export class TaskSeries {
   readonly tasks: SumCell[];
   readonly taskDuration: HistCell[];
   readonly tokens: SumCell[];
+  /** Cached by the SDK: the provider's token-counting convention. */
+  convention: { input_includes_cache_read: boolean; output_includes_reasoning: boolean } | undefined;
+  /** Cached by the SDK: the price-table candidates for (provider, model). */
+  priceCandidates: unknown;
   private lastOpKey: string | undefined;
   private lastOp: OpCells | undefined;
   private readonly ops = new Map<string, OpCells>();
@@ -85,7 +89,7 @@ export class TaskSeries {
     readonly active: SumCell,
     readonly cost: SumCell,
     readonly unpriced: SumCell,
-    private readonly overflow = false,
+    readonly overflow = false,
   ) {
     const k = `${provider}\u0000${model}\u0000${taskName}`;
     this.tasks = STATUSES.map((s) => {
@@ -191,7 +195,8 @@ export class Telemetry implements MetricProducer {
   readonly prometheusExporter: PrometheusExporter | null;
   private readonly startTime: HrTime = hr(Date.now());
   private readonly seriesLimit: number;
-  private readonly series = new Map<string, TaskSeries>();
+  private readonly series = new Map<string, Map<string, Map<string, Map<string, TaskSeries>>>>();
+  private seriesCount = 0;
   private overflowSeries: TaskSeries | undefined;
 
   // Sum tables (exported through observable instruments).
@@ -274,14 +279,21 @@ export class Telemetry implements MetricProducer {
 
   /** The cached series for (operation, provider, model, task), created on first use. */
   taskSeries(operation: string, provider: string, model: string, taskName: string): TaskSeries {
-    const key = `${operation}\u0000${provider}\u0000${model}\u0000${taskName}`;
-    let s = this.series.get(key);
+    // Nested maps keyed by the caller's (usually interned) strings: no key concatenation per call.
+    let byModel = this.series.get(taskName);
+    if (byModel === undefined) this.series.set(taskName, (byModel = new Map<string, Map<string, Map<string, TaskSeries>>>()));
+    let byProvider = byModel.get(model);
+    if (byProvider === undefined) byModel.set(model, (byProvider = new Map<string, Map<string, TaskSeries>>()));
+    let byOp = byProvider.get(provider);
+    if (byOp === undefined) byProvider.set(provider, (byOp = new Map<string, TaskSeries>()));
+    let s = byOp.get(operation);
     if (s === undefined) {
-      if (this.series.size >= this.seriesLimit) {
+      if (this.seriesCount >= this.seriesLimit) {
         return (this.overflowSeries ??= this.makeSeries('_OTHER', '_OTHER', '_OTHER', '_OTHER', true));
       }
       s = this.makeSeries(operation, provider, model, taskName);
-      this.series.set(key, s);
+      byOp.set(operation, s);
+      this.seriesCount++;
     }
     return s;
   }

@@ -188,9 +188,29 @@ export class PriceTable {
     return null;
   }
 
+  /** Opaque candidate list for (provider, model), to cache and pass to priceWith(). */
+  resolve(provider: string, model: string): readonly unknown[] {
+    return this.candidates(provider, model);
+  }
+
+  /** price() with candidates from resolve() (the SDK caches them per metric series). */
+  priceWith(candidates: readonly unknown[], usage: PricedUsage, atMs: number): PriceResult {
+    let c: CompiledEntry | null = null;
+    for (const x of candidates as CompiledEntry[]) {
+      if (x.from <= atMs) {
+        c = x;
+        break;
+      }
+    }
+    return this.cost(c, usage);
+  }
+
   /** Cost of normalised usage at time `atMs`. */
   price(provider: string, model: string, usage: PricedUsage, atMs: number): PriceResult {
-    const c = this.find(provider, model, atMs);
+    return this.cost(this.find(provider, model, atMs), usage);
+  }
+
+  private cost(c: CompiledEntry | null, usage: PricedUsage): PriceResult {
     if (c === null) return { costUsd: null, priceVersion: this.version, status: 'unknown_model' };
     const t = c.perToken;
     const cost =
