@@ -9,7 +9,15 @@
 // total — e.g. an instrumentation passing Anthropic's input_tokens through), the total is taken
 // as already exclusive; `aurea.usage.convention = "exclusive"` on the span or resource says so
 // explicitly.
-import { SCHEMA_VERSION, deterministicEventId, validateTaskEvent, type FieldError, type TaskEventV1, type TaskStatus } from '@aurea/events';
+import {
+  SCHEMA_VERSION,
+  deterministicEventId,
+  validateTaskEvent,
+  type FieldError,
+  type InvalidReason,
+  type TaskEventV1,
+  type TaskStatus,
+} from '@aurea/events';
 import { defaultPriceTable, priceUsage, type PriceResult, type PriceTable } from '@aurea/sdk/pricing';
 import { nanosToMs, STATUS_CODE, type AnyValue, type Attributes, type OtlpSpan } from './otlp-proto.js';
 
@@ -60,7 +68,8 @@ const SYSTEM_TO_PROVIDER: Record<string, string> = {
   xai: 'x_ai',
 };
 
-export type SpanRejectReason = 'invalid_attribute' | 'inconsistent' | 'schema_violation' | 'unknown_schema_version' | 'not_an_object';
+/** invalid_attribute: a gen_ai/aurea attribute or the span's ids/times are unusable; the rest come from validateTaskEvent. */
+export type SpanRejectReason = 'invalid_attribute' | InvalidReason;
 
 export type ConvertResult =
   | { kind: 'event'; event: TaskEventV1 }
@@ -102,7 +111,7 @@ function count(attrs: Attributes, key: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 1_000_000_000_000) {
-    throw new AttrError(`/attributes/${key}`, `${key} must be a non-negative integer token count, got ${JSON.stringify(String(v))}`);
+    throw new AttrError(`/attributes/${key}`, `${key} must be a non-negative integer token count, got ${JSON.stringify(v)}`);
   }
   return n;
 }
