@@ -20,6 +20,7 @@ export const consumerEnv = {
   CONSUMER_RETRY_INITIAL_MS: env.int(200, 1),
   CONSUMER_RETRY_MAX_MS: env.int(10_000, 1),
   CONSUMER_SHUTDOWN_DEADLINE_MS: env.int(10_000, 100),
+  CONSUMER_SESSION_TIMEOUT_MS: env.int(30_000, 6_000),
   /** Apply clickhouse/migrations at start (required in embedded mode: one process per data dir). */
   CONSUMER_MIGRATE: env.bool(true),
   CLICKHOUSE_RETENTION_DAYS: env.int(400, 1),
@@ -45,5 +46,6 @@ export function consumerOptionsFromEnv(cfg: ConsumerConfig): Omit<ConsumerOption
     retryInitialMs: cfg.CONSUMER_RETRY_INITIAL_MS,
     retryMaxMs: cfg.CONSUMER_RETRY_MAX_MS,
     shutdownDeadlineMs: cfg.CONSUMER_SHUTDOWN_DEADLINE_MS,
+    sessionTimeoutMs: cfg.CONSUMER_SESSION_TIMEOUT_MS,
   };
 }

@@ -38,6 +38,8 @@ export interface ConsumerOptions {
   /** Deadline for stop(): stop fetching, finish the batch in hand, commit, disconnect. */
   shutdownDeadlineMs?: number;
   fromBeginning?: boolean;
+  /** Group session timeout: how long a dead member (e.g. a killed process) holds its partitions. */
+  sessionTimeoutMs?: number;
 }
 
 export interface ConsumerStats {
@@ -105,8 +107,8 @@ class TaskEventConsumer {
       maxWaitTimeInMs: o.maxWaitMs ?? 200,
       maxBytesPerPartition: o.maxBytesPerPartition ?? 4 * 1024 * 1024,
       maxBytes: o.maxBytes ?? 16 * 1024 * 1024,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((o.sessionTimeoutMs ?? 30_000) / 3)),
     });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   }

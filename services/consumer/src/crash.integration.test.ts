@@ -1,0 +1,128 @@
+// The consumer as a real process (`npx tsx services/consumer/src/main.ts`), killed with SIGKILL
+// mid-stream several times and restarted on the same data dir and consumer group; then a last
+// run drains the topic and stops gracefully (SIGTERM). Only after the process is gone does the
+// test open the data dir (one process per dir) and check: every event exactly once, per-job
+// totals and both rollups exact.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createClickHouse } from '@aurea/clickhouse';
+import { actualTotals, BROKERS, createTopics, emptyExpected, kafka, makeStream, produce, uniqueName, waitFor } from './integration-helpers.js';
+
+let dataDir: string;
+let admin: Admin;
+const children = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'aurea-consumer-crash-'));
+  admin = kafka.admin();
+  await admin.connect();
+});
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(-c.pid, 'SIGKILL');
+  await admin.disconnect();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function startChild(env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+  // Own process group: SIGKILL reaches npx, tsx and node alike.
+  const child = spawn('npx', ['tsx', 'services/consumer/src/main.ts'], {
+    cwd: join(import.meta.dirname, '..', '..', '..'),
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => out };
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function committed(groupId: string, topic: string): Promise<number> {
+  const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return (t?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+}
+
+it('SIGKILL mid-stream, several times: totals and rollups stay exact', async () => {
+  const topic = uniqueName('crash-events');
+  const dlq = uniqueName('crash-dlq');
+  const groupId = uniqueName('crash-group');
+  await createTopics(admin, [
+    { topic, partitions: 6 },
+    { topic: dlq, partitions: 1 },
+  ]);
+  const expected = emptyExpected();
+  await produce(topic, makeStream(20_000, 60, expected, 5));
+  const env = {
+    KAFKA_BROKERS: BROKERS.join(','),
+    CLICKHOUSE_DATA_DIR: dataDir,
+    CLICKHOUSE_DATABASE: 'crash',
+    CONSUMER_TOPIC: topic,
+    CONSUMER_DLQ_TOPIC: dlq,
+    CONSUMER_GROUP_ID: groupId,
+    // Small fetches and inserts: many insert/commit cycles, so kills land mid-stream.
+    CONSUMER_MAX_BYTES_PER_PARTITION: '131072',
+    CONSUMER_MAX_INSERT_ROWS: '250',
+    // A killed member holds its partitions until its session expires (broker minimum 6 s).
+    CONSUMER_SESSION_TIMEOUT_MS: '6000',
+    CONSUMER_MIN_BYTES: '1',
+    CONSUMER_MAX_WAIT_MS: '50',
+    LOG_LEVEL: 'warn',
+  };
+
+  const kills: number[] = [];
+  const t0 = Date.now();
+  for (let round = 0; round < 4; round++) {
+    const before = await committed(groupId, topic);
+    const { child, exited, output } = startChild(env);
+    // Let it make progress (commits move), then kill it at a random moment.
+    await waitFor(`round ${round}: progress`, async () => (await committed(groupId, topic)) > before + 1000, 90_000, 50).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${output()}`);
+    });
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
+    process.kill(-child.pid!, 'SIGKILL');
+    await exited;
+    await waitFor('process group gone', () => !groupAlive(child.pid!), 10_000);
+    kills.push(await committed(groupId, topic));
+    console.log(`round ${round}: killed at ${kills.at(-1)} committed, t=${Date.now() - t0} ms`);
+  }
+  expect(kills.at(-1)).toBeLessThan(expected.events); // the kills really were mid-stream
+
+  const { child, exited, output } = startChild({ ...env, LOG_LEVEL: 'info' });
+  await waitFor('drained', async () => (await committed(groupId, topic)) >= expected.events, 120_000, 100).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}\n${output()}`);
+  });
+  process.kill(-child.pid!, 'SIGTERM');
+  await exited;
+  // npx exits first; the node process below it finishes its shutdown, then the group is gone.
+  await waitFor('process group gone', () => !groupAlive(child.pid!), 30_000);
+  // Graceful stop: the batch in hand finished, offsets committed, connections closed.
+  expect(output()).toContain('"msg":"consumer stopped"');
+  expect(output()).toContain('"msg":"shutdown complete"');
+
+  const ch = await createClickHouse({ database: 'crash', dataDir });
+  try {
+    const a = await actualTotals(ch);
+    expect(a.distinctEvents).toBe(expected.events);
+    expect(a.events).toEqual(expected.perJob); // no FINAL: not one duplicate row
+    expect(a.jobs).toEqual(expected.perJob);
+    expect(a.days).toEqual(expected.perDay);
+  } finally {
+    await ch.close();
+    await admin.deleteTopics({ topics: [topic, dlq] });
+  }
+}, 300_000);
