@@ -37,8 +37,8 @@ function startChild(env: Record<string, string>): { child: ChildProcess; exited:
   });
   children.add(child);
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  child.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, output: () => out };
 }
