@@ -274,6 +274,17 @@ describe('convertSpan', () => {
     expect(noModel).toMatchObject({ request_model: 'unknown', response_model: null, pricing_status: 'unknown_model' });
   });
 
+  it('skips spans of a service whose calls already reach Aurea as SDK task events', async () => {
+    const [r] = await convert({ 'service.name': 's', 'aurea.task_events': 'sdk' }, [
+      { name: 'chat', start: JULY, end: JULY + 1, attributes: chat() },
+    ]);
+    expect(r).toEqual({ kind: 'skipped', reason: 'reported_by_sdk' });
+    const [spanLevel] = await convert({ 'service.name': 's' }, [
+      { name: 'chat', start: JULY, end: JULY + 1, attributes: chat({ 'aurea.task_events': 'sdk' }) },
+    ]);
+    expect(spanLevel).toEqual({ kind: 'skipped', reason: 'reported_by_sdk' });
+  });
+
   it('keeps a caller-reported cost apart from the computed one', async () => {
     const e = await one(chat({ 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.cost': 0.5 }));
     expect(e.provided_cost_usd).toBe(0.5);

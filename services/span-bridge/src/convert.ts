@@ -30,6 +30,8 @@ export const AUREA_ATTRS = {
   user: 'aurea.user',
   repository: 'aurea.repository',
   usageConvention: 'aurea.usage.convention',
+  /** "sdk": this service's calls already reach Aurea as SDK task events; its spans are not converted. */
+  taskEvents: 'aurea.task_events',
 } as const;
 
 export const GENAI_ATTRS = {
@@ -73,8 +75,11 @@ export type SpanRejectReason = 'invalid_attribute' | InvalidReason;
 
 export type ConvertResult =
   | { kind: 'event'; event: TaskEventV1 }
-  /** Not a GenAI span (no gen_ai.operation.name): nothing to count. */
-  | { kind: 'skipped'; reason: 'not_genai' }
+  /**
+   * not_genai: no gen_ai.operation.name, nothing to count. reported_by_sdk: the span or its
+   * resource says `aurea.task_events = "sdk"` (the call is already counted from the SDK).
+   */
+  | { kind: 'skipped'; reason: 'not_genai' | 'reported_by_sdk' }
   | { kind: 'rejected'; reason: SpanRejectReason; errors: FieldError[] };
 
 export interface ConvertContext {
@@ -203,6 +208,7 @@ export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult 
   const res = ctx.resourceAttributes;
   const operation = text(a[GENAI_ATTRS.operation]);
   if (operation === undefined) return { kind: 'skipped', reason: 'not_genai' };
+  if (text(lookup(a, res, AUREA_ATTRS.taskEvents)) === 'sdk') return { kind: 'skipped', reason: 'reported_by_sdk' };
   try {
     const rawProvider = text(a[GENAI_ATTRS.provider]) ?? text(a[GENAI_ATTRS.system]);
     const provider = rawProvider === undefined ? 'unknown' : (SYSTEM_TO_PROVIDER[rawProvider] ?? rawProvider);

@@ -188,7 +188,9 @@ describe('decodeTraceRequest (bytes from the real OTLP protobuf serializer)', ()
   });
 
   it('converts nanoseconds to milliseconds exactly', () => {
-    expect(nanosToMs(1_750_000_000_123_456_789n) - 1_750_000_000_123).toBeCloseTo(0.456789, 6);
+    // A double near 1.75e12 resolves ~0.24 µs: the sub-millisecond part survives to 3 decimals.
+    expect(nanosToMs(1_750_000_000_123_456_789n) - 1_750_000_000_123).toBeCloseTo(0.456789, 3);
+    expect(nanosToMs(5_000_001n)).toBe(5.000001);
     expect(nanosToMs(0n)).toBe(0);
   });
 });

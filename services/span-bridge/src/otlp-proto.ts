@@ -449,7 +449,7 @@ export function spanToRequest(source: Uint8Array, rs: OtlpResourceSpans, ss: Otl
   return field(1, rsParts);
 }
 
-/** Nanoseconds since the epoch → milliseconds (fractional, exact to the nanosecond below 2^53 ms). */
+/** Nanoseconds since the epoch → milliseconds (fractional; a double resolves ~0.24 µs at current epoch times). */
 export function nanosToMs(ns: bigint): number {
   return Number(ns / 1_000_000n) + Number(ns % 1_000_000n) / 1e6;
 }
