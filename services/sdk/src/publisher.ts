@@ -253,8 +253,9 @@ export class BufferedPublisher implements EventPublisher {
     void this.pump();
     while (this.buffered > 0 && Date.now() < until) {
       await new Promise<void>((resolve) => {
+        // Not unref'd: whoever awaits flush()/close() (a script's final shutdown, say) must keep the
+        // process alive until the deadline, or Node exits with the await unsettled.
         const t = setTimeout(resolve, Math.max(1, Math.min(50, until - Date.now())));
-        t.unref();
         this.waiters.push(() => {
           clearTimeout(t);
           resolve();
@@ -279,10 +280,14 @@ export class BufferedPublisher implements EventPublisher {
         this.inflight = null;
       }
       const remaining = Math.max(100, this.deadlineAt - Date.now());
+      let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         this.transport.disconnect().catch(() => undefined),
-        new Promise<void>((resolve) => setTimeout(resolve, remaining).unref()),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, remaining);
+        }),
       ]);
+      clearTimeout(timer);
       return res;
     })();
     return this.closed;
