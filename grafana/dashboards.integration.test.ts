@@ -145,7 +145,7 @@ describe('ClickHouse boards against the embedded engine', () => {
       const { results } = await runBoard(board(uid), backends, range, {
         service: ['orchestrator'],
         provider: ['openai', 'anthropic'],
-        model: ['gpt-4o', 'claude-3.5-sonnet'],
+        model: ['gpt-4', 'claude-3-sonnet'],
         tenant: ['acme', ''],
       });
       expectAllData(results, targetCount(uid));

@@ -4,6 +4,7 @@
 // Deterministic (seeded), so pictures and tests are repeatable.
 import type { AureaClickHouse } from '@aurea/clickhouse';
 import { uuidv7, validateTaskEvent, type NormalizedTaskEvent, type TaskEventV1 } from '@aurea/events';
+import { defaultPriceTable } from '@aurea/sdk/pricing';
 
 /** Mulberry32: a small seeded PRNG. */
 export function rng(seed: number): () => number {
@@ -19,12 +20,12 @@ export function rng(seed: number): () => number {
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
-/** USD per million tokens (input, output, cache read) for the sample models; llama has no price. */
+/** Models of the SDK's default price table (gpt-3.5-turbo has a regex-special dot), and one it lacks. */
 export const SAMPLE_MODELS = [
-  { provider: 'openai', model: 'gpt-4o', price: [2.5, 10, 1.25] },
-  { provider: 'openai', model: 'gpt-4o-mini', price: [0.15, 0.6, 0.075] },
-  { provider: 'anthropic', model: 'claude-3.5-sonnet', price: [3, 15, 0.3] },
-  { provider: 'self_hosted', model: 'llama-3-70b', price: null },
+  { provider: 'openai', model: 'gpt-4' },
+  { provider: 'openai', model: 'gpt-3.5-turbo' },
+  { provider: 'anthropic', model: 'claude-3-sonnet' },
+  { provider: 'self_hosted', model: 'llama-3-70b-instruct' },
 ] as const;
 
 export const SAMPLE_TASKS = ['plan', 'retrieve', 'summarize', 'review', 'answer'] as const;
@@ -65,11 +66,13 @@ export function sampleTaskEvents(o: SampleEventsOptions): TaskEventV1[] {
       const input = 200 + Math.floor(r() * 6000);
       const output = 50 + Math.floor(r() * 1500);
       const cacheRead = r() < 0.4 ? Math.floor(r() * 4000) : 0;
-      const reasoning = m.model === 'gpt-4o' && r() < 0.3 ? Math.floor(r() * 800) : 0;
+      const reasoning = 0;
       const latencyMs = Math.round(300 + (input + output * 8) * (0.05 + r() * 0.3));
       const roll = r();
       const status = roll < 0.06 ? 'error' : roll < 0.08 ? 'timeout' : 'ok';
-      const cost = m.price ? (input * m.price[0] + (output + reasoning) * m.price[1] + cacheRead * m.price[2]) / 1e6 : null;
+      // Priced like the SDK prices at emit time: the default price table, at the task's end.
+      const priced = defaultPriceTable.price(m.provider, m.model, { input, output, cacheRead }, t + latencyMs);
+      const cost = priced.costUsd;
       const taskId = `t${k}-${Math.floor(r() * 1e9).toString(36)}`;
       const started = t;
       const ended = started + latencyMs;
@@ -93,8 +96,8 @@ export function sampleTaskEvents(o: SampleEventsOptions): TaskEventV1[] {
         status,
         error_type: status === 'ok' ? null : status === 'timeout' ? 'timeout' : pick(r, ['rate_limited', 'server_error']),
         cost_usd: cost === null ? null : Math.round(cost * 1e9) / 1e9,
-        pricing_status: cost === null ? 'unknown_model' : 'priced',
-        price_version: cost === null ? null : '2026-01-01',
+        pricing_status: priced.status,
+        price_version: priced.priceVersion,
         tenant: tenant || null,
         user: user || null,
         repository: repository || null,

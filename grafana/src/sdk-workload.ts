@@ -4,15 +4,8 @@
 // publisher in place of Kafka) so the same run also feeds ClickHouse.
 import { init, type EventPublisher, type PublishableEvent, type PublisherStats, type FlushResult } from '@aurea/sdk';
 import type { TaskEventV1 } from '@aurea/events';
-import { rng } from './pipeline-data.js';
+import { SAMPLE_MODELS as SDK_MODELS, rng } from './pipeline-data.js';
 
-/** Models of the SDK's default price table, plus one it does not know (unpriced). */
-export const SDK_MODELS = [
-  { provider: 'openai', model: 'gpt-4' },
-  { provider: 'openai', model: 'gpt-3.5-turbo' },
-  { provider: 'anthropic', model: 'claude-3-sonnet' },
-  { provider: 'self_hosted', model: 'llama-3-70b-instruct' },
-] as const;
 
 const TASKS = ['plan', 'retrieve', 'summarize', 'review', 'answer'] as const;
 
