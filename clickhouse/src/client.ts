@@ -37,6 +37,8 @@ export interface ClickHouseOptions {
   requestTimeoutMs?: number;
   /** Create the database if missing (the embedded engine always does; servers only when asked, e.g. by migrations). */
   createDatabase?: boolean;
+  /** With createDatabase on a server: create it on every node of this cluster (ON CLUSTER). */
+  cluster?: string | undefined;
 }
 
 export interface AureaClickHouse {
@@ -51,7 +53,8 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<AureaCl
     if (opts.createDatabase) {
       const admin = createClient({ url: opts.url, username: opts.user ?? 'default', password: opts.password ?? '' });
       try {
-        await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(opts.database)}` });
+        const onCluster = opts.cluster ? ` ON CLUSTER ${quoteIdent(opts.cluster)}` : '';
+        await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(opts.database)}${onCluster}` });
       } finally {
         await admin.close();
       }

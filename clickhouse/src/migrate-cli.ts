@@ -34,7 +34,7 @@ async function main(): Promise<number> {
   const cfg = parsed.data;
   const retentionDays = values['retention-days'] ? Number(values['retention-days']) : cfg.CLICKHOUSE_RETENTION_DAYS;
   const cluster = values.cluster ?? cfg.CLICKHOUSE_CLUSTER;
-  const ch = await createClickHouse({ ...clickhouseOptionsFromEnv(cfg), createDatabase: true });
+  const ch = await createClickHouse({ ...clickhouseOptionsFromEnv(cfg), createDatabase: true, cluster });
   try {
     const r = await migrate(ch, {
       cluster,
