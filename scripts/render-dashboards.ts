@@ -253,7 +253,7 @@ function drawTable(p: Panel, results: TargetResult[], w: number, h: number): str
       let text: string;
       if (raw === null) text = '–';
       else if (/Int|Float|Decimal/.test(c.type) && !/dateTime/.test(unit ?? '')) text = fmt(Number(raw), unit, decimals);
-      else text = (typeof raw === 'object' ? JSON.stringify(raw) : String(raw)).replace(/\.\d{3}$/, '');
+      else text = (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : JSON.stringify(raw)).replace(/\.\d{3}$/, '');
       s += `<text x="${8 + i * cw}" y="${60 + k * 16}" fill="#ccccdc" font-size="10">${esc(clip(text, Math.floor(cw / 6)))}</text>`;
     });
   });
