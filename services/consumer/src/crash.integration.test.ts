@@ -27,7 +27,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function startChild(env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+function startChild(env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; closed: Promise<void>; output: () => string } {
   // Own process group: SIGKILL reaches npx, tsx and node alike.
   const child = spawn('npx', ['tsx', 'services/consumer/src/main.ts'], {
     cwd: join(import.meta.dirname, '..', '..', '..'),
@@ -40,7 +40,9 @@ function startChild(env: Record<string, string>): { child: ChildProcess; exited:
   child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   child.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => out };
+  // 'close': every process holding the pipes (npx, tsx, node) is gone and all output was read.
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  return { child, exited, closed, output: () => out };
 }
 
 function groupAlive(pgid: number): boolean {
@@ -102,12 +104,13 @@ it('SIGKILL mid-stream, several times: totals and rollups stay exact', async () 
   }
   expect(kills.at(-1)).toBeLessThan(expected.events); // the kills really were mid-stream
 
-  const { child, exited, output } = startChild({ ...env, LOG_LEVEL: 'info' });
+  const { child, exited, closed, output } = startChild({ ...env, LOG_LEVEL: 'info' });
   await waitFor('drained', async () => (await committed(groupId, topic)) >= expected.events, 120_000, 100).catch((err: unknown) => {
     throw new Error(`${(err as Error).message}\n${output()}`);
   });
   process.kill(-child.pid!, 'SIGTERM');
   await exited;
+  await closed;
   // npx exits first; the node process below it finishes its shutdown, then the group is gone.
   await waitFor('process group gone', () => !groupAlive(child.pid!), 30_000);
   // Graceful stop: the batch in hand finished, offsets committed, connections closed.
