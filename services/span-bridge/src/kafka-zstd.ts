@@ -4,7 +4,11 @@
 // implemented". Registering the codec is process-wide and only adds support.
 import { promisify } from 'node:util';
 import { zstdCompress, zstdDecompress } from 'node:zlib';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
+
+// kafkajs is CommonJS; Node's ESM loader cannot see these two as named exports (plain
+// `import { CompressionCodecs }` fails at run time under tsx/node, though Vitest accepts it).
+const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 const compress = promisify(zstdCompress);
 const decompress = promisify(zstdDecompress);
