@@ -8,9 +8,9 @@
 #   5. the demo workload (several tenants, repositories, models; some failures);
 #   6. where to look, then a live summary refreshed in place (aurea watch).
 # Ctrl-C: stops, in order, the demo, the orchestrator (drains jobs, flushes events and
-# metrics), then local (consumer commits, ClickHouse closes). The stack is stopped too when
-# this script started it; a stack that was already running (tests, another terminal) is left
-# alone; AUREA_KEEP_STACK=1 always leaves it running. Data stays in .aurea/ and the next
+# metrics), then local (consumer commits, ClickHouse closes). Stack parts (Kafka, Collector,
+# Prometheus) are stopped too when this run started them; parts that were already running
+# (tests, another terminal) are left alone; AUREA_KEEP_STACK=1 always leaves them running. Data stays in .aurea/ and the next
 # start continues from it (ClickHouse tables, Kafka offsets, Prometheus TSDB).
 # Logs of every process: .aurea/logs/*.log. Ports: ORCH_PORT (8787), AUREA_API_PORT (8080),
 # plus the stack's (scripts/stack/lib.sh).
@@ -33,9 +33,17 @@ flock -n 8 || die "another 'npm start' is already running in this checkout (lock
 PATH="$AUREA_ROOT/node_modules/.bin:$PATH"; export PATH
 TSX="$AUREA_ROOT/node_modules/.bin/tsx"
 
-stack_was_running=0
-if bash scripts/stack/status.sh >/dev/null 2>&1; then stack_was_running=1; fi
+# Remember which stack parts were already up: on exit we stop only those this run started.
+stack_started=()
+for part in kafka prometheus otelcol; do
+  pid_alive "$RUN/pids/$part.pid" || stack_started+=("$part")
+done
 bash scripts/stack/start.sh
+
+# Every process talks to the stack on its configured ports (lib.sh defaults or overrides).
+export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$OTELCOL_HTTP_PORT"
+export KAFKAJS_NO_PARTITIONER_WARNING=1
 
 started=()   # names, in start order
 stopping=0
@@ -70,18 +78,29 @@ stop_one() {
 
 cleanup() {
   local rc=$?
-  [ "$stopping" = 1 ] && return; stopping=1
+  # Runs under set -e: every command here must not fail.
+  set +e
+  if [ "$stopping" = 1 ]; then return; fi
+  stopping=1
   trap '' INT TERM
   printf '\n'
   log "stopping the main job (data is kept in $RUN)"
-  [ -n "${watch_pid:-}" ] && kill -TERM "$watch_pid" 2>/dev/null
+  if [ -n "${watch_pid:-}" ]; then kill -TERM "$watch_pid" 2>/dev/null; fi
   stop_one demo 10
   stop_one orchestrator 25
   stop_one local 35
-  if [ "$stack_was_running" = 0 ] && [ "${AUREA_KEEP_STACK:-0}" != 1 ]; then
-    bash scripts/stack/stop.sh
-  else
+  if [ "${AUREA_KEEP_STACK:-0}" = 1 ]; then
+    log "AUREA_KEEP_STACK=1: leaving the stack running (npm run stack:stop stops it)"
+  elif [ "${#stack_started[@]}" -eq 0 ]; then
     log "the stack was already running before npm start; leaving it up (npm run stack:stop stops it)"
+  else
+    # Same order and lock as stop.sh, but only the parts this run started (others may be in use).
+    (
+      exec 9>"$RUN/.stack.lock"; flock 9
+      for part in otelcol prometheus kafka; do
+        case " ${stack_started[*]} " in *" $part "*) stop_pidfile "$RUN/pids/$part.pid" "$part" 30 ;; esac
+      done
+    )
   fi
   log "stopped; npm start continues from the same data"
   exit "$rc"
@@ -105,13 +124,13 @@ wait_http() {
 
 log "starting consumer + analytics API (embedded ClickHouse in $RUN/data/clickhouse)"
 start_bg local env HOST=127.0.0.1 PORT="$API_PORT" API_AUTH="${API_AUTH:-disabled}" \
-  CLICKHOUSE_DATA_DIR="${CLICKHOUSE_DATA_DIR:-$RUN/data/clickhouse}" KAFKAJS_NO_PARTITIONER_WARNING=1 \
+  CLICKHOUSE_DATA_DIR="${CLICKHOUSE_DATA_DIR:-$RUN/data/clickhouse}" \
   "$TSX" services/local/src/main.ts
 wait_http local "http://127.0.0.1:$API_PORT/ready" 180
 
 log "starting the orchestrator on 127.0.0.1:$ORCH_PORT"
 start_bg orchestrator env ORCH_PORT="$ORCH_PORT" AUREA_METRICS_EXPORT_INTERVAL_MS="${AUREA_METRICS_EXPORT_INTERVAL_MS:-2000}" \
-  SIM_LATENCY_SCALE="${SIM_LATENCY_SCALE:-0.5}" ORCH_TASK_TIMEOUT_MS="${ORCH_TASK_TIMEOUT_MS:-8000}" KAFKAJS_NO_PARTITIONER_WARNING=1 \
+  SIM_LATENCY_SCALE="${SIM_LATENCY_SCALE:-0.5}" ORCH_TASK_TIMEOUT_MS="${ORCH_TASK_TIMEOUT_MS:-8000}" \
   "$TSX" services/orchestrator/src/main.ts
 wait_http orchestrator "http://127.0.0.1:$ORCH_PORT/healthz" 60
 
@@ -140,14 +159,14 @@ Aurea is running ($((SECONDS - START)) s to start). Where to look:
   Cost by model        http://127.0.0.1:$API_PORT/v1/attribution?group_by=model&bucket=none
   Orchestrator         http://127.0.0.1:$ORCH_PORT/v1/jobs   (POST a job: docs/orchestrator.md)
   Orchestrator metrics http://127.0.0.1:$ORCH_PORT/metrics
-  Prometheus           http://127.0.0.1:${PROMETHEUS_PORT:-9090}/api/v1/query?query=sum%20by%20(gen_ai_request_model)%20(aurea_llm_cost_USD_total)
+  Prometheus           http://127.0.0.1:$PROMETHEUS_PORT/api/v1/query?query=sum%20by%20(gen_ai_request_model)%20(aurea_llm_cost_USD_total)
   CLI                  npx aurea jobs · npx aurea job ${job:-<job-id>} · npx aurea costs --by model
   Logs                 $LOGS/{local,orchestrator,demo}.log
 
 INFO
 
 "$TSX" services/cli/src/main.ts watch --api "http://127.0.0.1:$API_PORT" --orchestrator "http://127.0.0.1:$ORCH_PORT" \
-  --prometheus "http://127.0.0.1:${PROMETHEUS_PORT:-9090}" &
+  --prometheus "http://127.0.0.1:$PROMETHEUS_PORT" &
 watch_pid=$!
 # Wait on the summary; if a service dies meanwhile, say so and stop everything.
 while kill -0 "$watch_pid" 2>/dev/null; do
