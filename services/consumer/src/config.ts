@@ -25,6 +25,9 @@ export const consumerEnv = {
   CONSUMER_MIGRATE: env.bool(true),
   CLICKHOUSE_RETENTION_DAYS: env.int(400, 1),
   CLICKHOUSE_CLUSTER: z.string().min(1).optional(),
+  /** Standalone service only: /health, /ready and /metrics (port 0 disables the endpoint). */
+  CONSUMER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  CONSUMER_HTTP_PORT: env.port(9465),
 };
 
 const schema = z.object(consumerEnv);

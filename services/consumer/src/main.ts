@@ -1,6 +1,7 @@
 // Standalone consumer service: `npx tsx services/consumer/src/main.ts` (config: env, see
 // config.ts and docs/consumer.md). In embedded mode it applies the migrations itself, since
 // only one process may open the data directory. SIGTERM/SIGINT: graceful stop with a deadline.
+import { createServer } from 'node:http';
 import { init } from '@aurea/sdk';
 import { Shutdown, createLogger, parseConfig } from '@aurea/common';
 import { clickhouseOptionsFromEnv, createClickHouse, migrate } from '@aurea/clickhouse';
@@ -14,7 +15,7 @@ shutdown.installSignalHandlers();
 
 try {
   // The consumer's own metrics go out like every service's: through the SDK (OTLP to the Collector).
-  const aurea = await init({ serviceName: 'aurea-consumer', kafka: false });
+  const aurea = await init({ serviceName: 'aurea-consumer', kafka: false, prometheus: { enabled: true } });
   const ch = await createClickHouse({ ...clickhouseOptionsFromEnv(cfg), createDatabase: cfg.CONSUMER_MIGRATE });
   if (cfg.CONSUMER_MIGRATE) {
     const r = await migrate(ch, { cluster: cfg.CLICKHOUSE_CLUSTER, retentionDays: cfg.CLICKHOUSE_RETENTION_DAYS });
@@ -26,8 +27,33 @@ try {
     logger: log,
     meter: aurea.meter,
   });
+  // Probes and scrape endpoint: /health = the process serves; /ready = ClickHouse answers and
+  // the consumer is not paused waiting for it (a paused consumer holds its partitions but makes
+  // no progress); /metrics = the SDK's Prometheus text.
+  const server = createServer((req, res) => {
+    const reply = (code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (req.url === '/health') return reply(200, { status: 'ok' });
+    if (req.url === '/metrics') return aurea.metricsHandler(req, res);
+    if (req.url === '/ready') {
+      const s = consumer.stats();
+      if (s.paused) return reply(503, { status: 'not_ready', reason: 'paused: ClickHouse inserts are failing and being retried' });
+      ch.client
+        .ping()
+        .then((p) => (p.success ? reply(200, { status: 'ready', lag: s.lag }) : reply(503, { status: 'not_ready', reason: 'ClickHouse ping failed' })))
+        .catch(() => reply(503, { status: 'not_ready', reason: 'ClickHouse ping failed' }));
+      return;
+    }
+    reply(404, { error: 'not_found' });
+  });
+  if (cfg.CONSUMER_HTTP_PORT > 0) {
+    await new Promise<void>((resolve) => server.listen(cfg.CONSUMER_HTTP_PORT, cfg.CONSUMER_HTTP_HOST, resolve));
+    log.info({ host: cfg.CONSUMER_HTTP_HOST, port: cfg.CONSUMER_HTTP_PORT }, 'health and metrics endpoint listening');
+  }
   // Order: stop intake + flush + commit, close ClickHouse, then the final metric export.
   shutdown
+    .add('http', () => new Promise<void>((resolve) => server.close(() => resolve())))
     .add('consumer', () => consumer.stop())
     .add('clickhouse', () => ch.close())
     .add('metrics', () => aurea.shutdown());
