@@ -160,7 +160,10 @@ function drawTimeseries(p: Panel, results: TargetResult[], w: number, h: number,
   const t1 = range.to.getTime();
   const legendRows = Math.min(series.length, 4);
   const ph = h - 24 - 22 - legendRows * 13;
-  const pw = w - 70;
+  // Left margin wide enough for the longest y-axis label.
+  const unit = p.fieldConfig?.defaults.unit;
+  const left = 14 + 6 * Math.max(...[0, 0.25, 0.5, 0.75, 1].map((f) => fmt(f * 1e4, unit).length), 6);
+  const pw = w - left - 14;
   // Stack on shared timestamps.
   const times = [...new Set(series.flatMap((s) => s.points.map(([t]) => t)))].sort((a, b) => a - b);
   const base = new Map<number, number>(times.map((t) => [t, 0]));
@@ -182,7 +185,7 @@ function drawTimeseries(p: Panel, results: TargetResult[], w: number, h: number,
   const min = Math.min(0, ...values);
   const X = (t: number) => ((t - t0) / (t1 - t0)) * pw;
   const Y = (v: number) => ph - ((v - min) / (max - min)) * ph;
-  let s = `<g transform="translate(60,24)">${axes(pw, ph, min, max, p.fieldConfig?.defaults.unit, t0, t1)}`;
+  let s = `<g transform="translate(${left},24)">${axes(pw, ph, min, max, unit, t0, t1)}`;
   for (const tv of tvals) if (tv <= max) s += `<line x1="0" x2="${pw}" y1="${Y(tv)}" y2="${Y(tv)}" stroke="${thresholdColor(p, tv)}" stroke-dasharray="6 4" opacity="0.7"/>`;
   drawn.forEach((pts, i) => {
     if (pts.length === 0) return;

@@ -146,6 +146,20 @@ export function operationsBoard(): Dashboard {
         prom(quantile(0.95, 'http_server_request_duration_seconds_bucket', ENV_SVC), 'p95'),
         prom(quantile(0.99, 'http_server_request_duration_seconds_bucket', ENV_SVC), 'p99'),
       ],
+    })
+    .add({
+      type: 'timeseries',
+      title: 'Server errors by route',
+      description: 'HTTP 5xx responses per second by route and error.type.',
+      w: 12,
+      h: 8,
+      unit: 'reqps',
+      targets: [
+        prom(
+          `sum by (${L.route}, ${L.errorType}) (rate(http_server_request_duration_seconds_count{${ENV_SVC}, ${L.httpStatus}=~"5.."}[${RI}]))`,
+          `{{${L.route}}} {{${L.errorType}}}`,
+        ),
+      ],
     });
 
   l.row('Tasks')
