@@ -38,7 +38,9 @@ stack_started=()
 for part in kafka prometheus otelcol; do
   pid_alive "$RUN/pids/$part.pid" || stack_started+=("$part")
 done
-bash scripts/stack/start.sh
+# In its own session: daemons it starts must not get the terminal's Ctrl-C (Go programs such as
+# the Collector and Prometheus re-enable SIGINT); cleanup below stops them in order instead.
+setsid --wait bash scripts/stack/start.sh </dev/null
 
 # Every process talks to the stack on its configured ports (lib.sh defaults or overrides).
 export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
