@@ -211,7 +211,7 @@ describe('bad input → 400 naming the problem', () => {
 
 describe('backpressure, circuit breakers, HTTP metrics', () => {
   it('sheds a job when the dispatch queue is full: 429 with Retry-After, counted per stage', async () => {
-    const { app, runner } = await start({ ORCH_CONCURRENCY: '1', ORCH_QUEUE_CAPACITY: '2', SIM_LATENCY_SCALE: '0.2' });
+    const { app, runner } = await start({ ORCH_CONCURRENCY: '1', ORCH_QUEUE_CAPACITY: '2', SIM_LATENCY_SCALE: '2' });
     const three = { tasks: [0, 1, 2].map((i) => ({ name: `t${i}`, model: 'gpt-4o-mini', synthetic: { inputTokens: 10, outputTokens: 10 } })) };
     const first = await app.inject({ method: 'POST', url: '/v1/jobs', payload: three });
     expect(first.statusCode).toBe(202);
