@@ -169,8 +169,10 @@ function drawTimeseries(p: Panel, results: TargetResult[], w: number, h: number,
   const base = new Map<number, number>(times.map((t) => [t, 0]));
   const drawn = series.map((s) => {
     const m = new Map(s.points);
-    return times.filter((t) => m.has(t)).map((t) => {
-      const v = Number.isFinite(m.get(t)!) ? m.get(t)! : 0;
+    // Stacked: a bucket a series has no row for counts as 0 (as Grafana stacks nulls).
+    return times.filter((t) => stacked || m.has(t)).map((t) => {
+      const raw = m.get(t);
+      const v = raw !== undefined && Number.isFinite(raw) ? raw : 0;
       const lo = stacked ? base.get(t)! : 0;
       if (stacked) base.set(t, lo + v);
       return [t, lo, lo + v] as const;
