@@ -1,6 +1,8 @@
 // The orchestrator's HTTP API with the real SDK (metrics read from its Prometheus endpoint,
 // task events captured through the SDK's publisher interface). Costs are checked against the
 // price table's JSON data, computed here independently of the SDK's pricing code.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { createLogger } from '@aurea/common';
 import { init, type Aurea, type DeferredTaskEvent, type EventPublisher, type FlushResult, type PublishableEvent, type PublisherStats } from '@aurea/sdk';
@@ -271,3 +273,39 @@ describe('backpressure, circuit breakers, HTTP metrics', () => {
     expect(m).not.toContain('/no/such/route');
   });
 });
+
+describe('OpenAI-compatible HTTP provider through the orchestrator', () => {
+  it('bills the usage the endpoint reports: cached and reasoning tokens split out once, priced as such', async () => {
+    const usage = { prompt_tokens: 3000, completion_tokens: 900, prompt_tokens_details: { cached_tokens: 1200 }, completion_tokens_details: { reasoning_tokens: 400 } };
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`data: ${JSON.stringify({ model: 'o3-mini-2025-01-31', choices: [{ delta: { content: 'ok' } }] })}\n\n`);
+        res.write(`data: ${JSON.stringify({ model: 'o3-mini-2025-01-31', choices: [], usage })}\n\n`);
+        res.end('data: [DONE]\n\n');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      const { app, publisher } = await start({ OPENAI_BASE_URL: base, OPENAI_MODELS: 'o3-mini' });
+      const models = (await app.inject({ method: 'GET', url: '/v1/models' })).json<{ models: { model: string; adapter: string }[] }>().models;
+      expect(models.find((m) => m.model === 'o3-mini')?.adapter).toBe('openai-http');
+      expect(models.find((m) => m.model === 'gpt-4o')?.adapter).toBe('simulated');
+      const r = await app.inject({ method: 'POST', url: '/v1/jobs?wait=true', payload: { id: 'http-job', tasks: [{ name: 'plan', model: 'o3-mini', prompt: 'Plan it' }] } });
+      const job = r.json<JobRecord>();
+      expect(job.status).toBe('succeeded');
+      const want = expectedCost('openai', 'o3-mini', { input: 1800, output: 500, cacheRead: 1200, reasoning: 400 });
+      expect(job.tasks[0]).toMatchObject({ adapter: 'openai-http', responseModel: 'o3-mini-2025-01-31', usage: { input: 1800, output: 500, cacheRead: 1200, cacheWrite: 0, reasoning: 400 } });
+      expect(job.tasks[0]!.costUsd).toBeCloseTo(want, 12);
+      expect(publisher.events[0]!.usage).toEqual({ input_tokens: 1800, output_tokens: 500, cache_read_tokens: 1200, cache_write_tokens: 0, reasoning_tokens: 400 });
+      expect(publisher.events[0]!.cost_usd).toBeCloseTo(want, 12);
+      expect(publisher.events[0]!.time_to_first_token_ms).toBeGreaterThan(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
