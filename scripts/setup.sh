@@ -12,9 +12,13 @@ command -v npm >/dev/null || die "npm is required (the machine's Node/npm bootst
 lock_hash="$(sha256sum package-lock.json | cut -c1-16)"
 stamp="node_modules/.aurea-lock-$lock_hash"
 if [ ! -f "$stamp" ]; then
-  log "installing npm dependencies (npm ci; first run downloads ~700 MB incl. the embedded ClickHouse engine)"
+  log "installing npm dependencies (first run downloads ~700 MB incl. the embedded ClickHouse engine)"
   # npm's cache (~/.npm) is outside the clone, so a fresh clone on the same machine is fast.
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: chdb lists its macOS/arm64 engine builds as optional
+  # dependencies that this machine's registry does not serve, so they cannot be in the lock file
+  # and `npm ci` refuses the lock as "out of sync". `npm install` installs exactly the locked
+  # versions and skips the unavailable optional ones (checked: the lock file stays unchanged).
+  npm install --no-audit --no-fund --loglevel=error
   rm -f node_modules/.aurea-lock-*; touch "$stamp"
 fi
 node_version="$(npm run -s node-version)"
