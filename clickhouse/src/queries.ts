@@ -6,10 +6,13 @@
 // query parameter ({name:Type}, sent as `query_params`). Nothing from input is spliced into SQL.
 //
 // Exactness: task_events is a ReplacingMergeTree keyed by event_id, and merges happen lazily, so
-// a redelivered event can exist twice until a merge. Every query reads `task_events FINAL`,
-// which collapses duplicates at read time (measured at 1M events: FINAL costs little over no
-// dedup at all; `do_not_merge_across_partitions_select_final` and the job_costs rollup were
-// not faster on the embedded engine — see docs/api.md).
+// a redelivered event can exist twice until a merge. Every figure a query returns is computed
+// from `task_events FINAL`, which collapses duplicates at read time.
+// One exception in *how* rows are found, not in what is returned: the unfiltered "most
+// expensive jobs first" page (listJobs sort=cost desc, no filters, first page — the dashboards'
+// and the benchmark's top-N) uses the job_costs rollup to prune which jobs it must aggregate
+// (see rollupPrunedCostPage: the rollup is an upper bound, the page is then computed and ranked
+// exactly from task_events FINAL). docs/performance.md has the measurements.
 //
 // Money: cost columns are Decimal(18, 9); sums are Decimal(38, 9) and leave the engine as
 // fixed-scale strings (toDecimalString(…, 9)), never as floats.
@@ -259,6 +262,8 @@ export interface ListJobsOptions {
   order: 'asc' | 'desc';
   limit: number;
   after?: JobsCursor | undefined;
+  /** false: never prune with the job_costs rollup (reference path for tests and benchmarks). */
+  rollup?: boolean | undefined;
 }
 
 /**
@@ -291,7 +296,10 @@ export function listJobs(o: ListJobsOptions): NamedQuery {
   }
   // Two phases (measured ~2× faster at 1M events than one pass): pick the page's job ids with the
   // sort value alone, then compute the full aggregates for those ids only (a primary-key read).
-  const page = `SELECT job_id, ${sort.expr} AS sort_value${o.filters.status !== undefined ? `, ${JOB_STATUS_EXPR} AS job_status` : ''}
+  const pruned = o.sort === 'cost' && o.order === 'desc' && having.length === 0 && o.rollup !== false;
+  const page = pruned
+    ? rollupPrunedCostPage(o.filters, params)
+    : `SELECT job_id, ${sort.expr} AS sort_value${o.filters.status !== undefined ? `, ${JOB_STATUS_EXPR} AS job_status` : ''}
     FROM ${FROM_EVENTS}
     ${where(conds)}
     GROUP BY job_id
@@ -319,9 +327,54 @@ LIMIT {limit:UInt32}`,
   };
 }
 
+/** The job_costs rollup (0002): per (job_id, kafka_partition) sums, merged eventually. */
+export const JOB_COSTS_TABLE = 'job_costs';
+
+/**
+ * Candidate job ids for the first page of "most expensive jobs first" without filters, found
+ * through the job_costs rollup instead of aggregating every event in the range — exact:
+ *
+ *  R(j) = the job's rollup cost (all its events, any time) is an upper bound of E(j), its exact
+ *  cost inside [from, to): costs are never negative (schema: minimum 0), the range only removes
+ *  events, and a duplicate that FINAL collapses is at most counted twice by the rollup.
+ *  1. C = the `limit` jobs first by (R desc, job_id asc) that can have events in range
+ *     (max(ended_at) >= from, min(started_at) < to: started_at <= ended_at is validated);
+ *  2. θ = (E, job_id) of the last of C in the page's order (E desc, job_id asc), computed
+ *     exactly from task_events FINAL for C only (a primary-key read); when fewer than `limit`
+ *     of them have events in range, θ = (-1, '') (no pruning);
+ *  3. candidates = every job with R > θ.E, or R = θ.E and job_id <= θ.job_id. A job of the
+ *     true first `limit` ranks at or before θ (C holds `limit` jobs ranked at or before θ), so
+ *     E > θ.E, or E = θ.E and job_id <= θ.job_id; with R >= E it is a candidate, ties included.
+ * The caller then computes every figure exactly for the candidates only and ranks them.
+ * Assumes the rollup holds every stored event: true except for at most one block per partition
+ * between a consumer crash and its restart (the consumer replays it at start, docs/clickhouse.md).
+ */
+function rollupPrunedCostPage(f: EventFilters, params: Record<string, unknown>): string {
+  const overlap: string[] = [];
+  if (f.from !== undefined) overlap.push("max(last_ended_at) >= {from:DateTime64(3, 'UTC')}");
+  if (f.to !== undefined) overlap.push("min(first_started_at) < {to:DateTime64(3, 'UTC')}");
+  const conds = timeConditions(f, params);
+  const zero = `toDecimal128(0, ${MONEY_SCALE})`;
+  const top = `SELECT job_id FROM ${JOB_COSTS_TABLE}
+          GROUP BY job_id ${overlap.length ? `HAVING ${overlap.join(' AND ')}` : ''}
+          ORDER BY sum(cost_usd) DESC, job_id ASC
+          LIMIT {limit:UInt32}`;
+  // argMax over (-c, job_id): the lowest cost, then the highest job id = the last in page order.
+  const theta = `SELECT if(count() < {limit:UInt32}, (toDecimal128(-1, ${MONEY_SCALE}), ''), (min(c), argMax(job_id, (-c, job_id))))
+      FROM (
+        SELECT job_id, ifNull(${COST_SUM}, ${zero}) AS c
+        FROM ${FROM_EVENTS}
+        WHERE job_id IN (${top})${conds.length ? ` AND ${conds.join(' AND ')}` : ''}
+        GROUP BY job_id)`;
+  return `WITH (${theta}) AS theta
+    SELECT job_id FROM ${JOB_COSTS_TABLE}
+    GROUP BY job_id
+    HAVING ${[...overlap, '(sum(cost_usd) > theta.1 OR (sum(cost_usd) = theta.1 AND job_id <= theta.2))'].join(' AND ')}`;
+}
+
 /** Top jobs by cost over a time range: the dashboards' and the benchmark's top-N query. */
-export function topJobsByCost(from: Date | string, to: Date | string, limit = 100): NamedQuery {
-  return { ...listJobs({ filters: { from, to }, sort: 'cost', order: 'desc', limit }), name: 'top_jobs_by_cost' };
+export function topJobsByCost(from: Date | string, to: Date | string, limit = 100, opts: { rollup?: boolean } = {}): NamedQuery {
+  return { ...listJobs({ filters: { from, to }, sort: 'cost', order: 'desc', limit, rollup: opts.rollup }), name: 'top_jobs_by_cost' };
 }
 
 // ---------------------------------------------------------------------------------------------
