@@ -3,6 +3,8 @@
 # Installs what is missing first (cached), waits until each part is healthy, prints where
 # each listens. Idempotent: parts already running are left alone. Stop with stop.sh.
 # Data and logs: $AUREA_RUN_DIR (default .aurea/). Ports: see lib.sh (env overrides).
+# Daemons run in their own session (setsid): a Ctrl-C in the terminal that started them reaches
+# the foreground program only, and the stack stops in order through stop.sh.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # One start/stop at a time (several terminals or test runs may call this).
 mkdir -p "$AUREA_RUN_DIR"; exec 9>"$AUREA_RUN_DIR/.stack.lock"; flock 9
@@ -28,7 +30,7 @@ start_kafka() {
       || die "formatting Kafka storage failed; see $LOGS/kafka.log"
   fi
   log "starting kafka on 127.0.0.1:$KAFKA_PORT"
-  nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+  setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$dir/log4j2.properties" -Dkafka.logs.dir="$LOGS" \
     -cp "$cp" kafka.Kafka "$dir/server.properties" >>"$LOGS/kafka.log" 2>&1 9>&- &
   echo $! >"$pidfile"
@@ -47,7 +49,7 @@ start_collector() {
   OTELCOL_HEALTH_ENDPOINT="127.0.0.1:$OTELCOL_HEALTH_PORT" OTELCOL_METRICS_PORT="$OTELCOL_METRICS_PORT" \
   PROMETHEUS_OTLP_ENDPOINT="http://127.0.0.1:$PROMETHEUS_PORT/api/v1/otlp" KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" \
   AUREA_ENV="${AUREA_ENV:-local}" \
-    nohup "$OTELCOL_BIN" --config "$AUREA_ROOT/collector/config.yaml" >>"$LOGS/otelcol.log" 2>&1 9>&- &
+    setsid nohup "$OTELCOL_BIN" --config "$AUREA_ROOT/collector/config.yaml" >>"$LOGS/otelcol.log" 2>&1 9>&- &
   echo $! >"$pidfile"
 }
 
@@ -62,7 +64,7 @@ start_prometheus() {
   sed -e "s|127.0.0.1:8888|127.0.0.1:$OTELCOL_METRICS_PORT|g" -e "s|127.0.0.1:9090|127.0.0.1:$PROMETHEUS_PORT|g" \
     "$AUREA_ROOT/prometheus/prometheus.yml" >"$dir/prometheus.yml"
   log "starting prometheus on 127.0.0.1:$PROMETHEUS_PORT"
-  nohup "$PROMETHEUS_BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+  setsid nohup "$PROMETHEUS_BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-otlp-receiver --web.enable-lifecycle \
     --storage.tsdb.retention.time="${PROMETHEUS_RETENTION:-7d}" >>"$LOGS/prometheus.log" 2>&1 9>&- &
   echo $! >"$pidfile"

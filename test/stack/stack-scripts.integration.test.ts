@@ -14,13 +14,13 @@ const runDir = mkdtempSync(join(tmpdir(), 'aurea-stack-'));
 const env = {
   ...process.env,
   AUREA_RUN_DIR: runDir,
-  KAFKA_PORT: '19092',
-  KAFKA_CONTROLLER_PORT: '19093',
-  OTELCOL_GRPC_PORT: '14317',
-  OTELCOL_HTTP_PORT: '14318',
-  OTELCOL_HEALTH_PORT: '23133',
-  OTELCOL_METRICS_PORT: '18888',
-  PROMETHEUS_PORT: '19090',
+  KAFKA_PORT: '39092',
+  KAFKA_CONTROLLER_PORT: '39093',
+  OTELCOL_GRPC_PORT: '34317',
+  OTELCOL_HTTP_PORT: '34318',
+  OTELCOL_HEALTH_PORT: '33133',
+  OTELCOL_METRICS_PORT: '38888',
+  PROMETHEUS_PORT: '39090',
 };
 
 function script(name: string, extraEnv: Record<string, string> = {}) {
@@ -54,7 +54,7 @@ describe('stack scripts', () => {
 
   it('starts, is harmless to start twice, and stops leaving no process', async () => {
     const first = await script('start.sh');
-    expect(first.stdout).toContain('127.0.0.1:19092');
+    expect(first.stdout).toContain('127.0.0.1:39092');
     const pids = ['kafka', 'otelcol', 'prometheus'].map((p) => Number(readFileSync(join(runDir, 'pids', `${p}.pid`), 'utf8')));
     expect(pids.every(alive)).toBe(true);
 
