@@ -5,6 +5,7 @@
 import type { AureaClickHouse } from '@aurea/clickhouse';
 import { uuidv7, validateTaskEvent, type NormalizedTaskEvent, type TaskEventV1 } from '@aurea/events';
 import { defaultPriceTable } from '@aurea/sdk/pricing';
+import { toRow as consumerRow, type TaskEventRow } from '@aurea/consumer';
 
 /** Mulberry32: a small seeded PRNG. */
 export function rng(seed: number): () => number {
@@ -111,50 +112,9 @@ export function sampleTaskEvents(o: SampleEventsOptions): TaskEventV1[] {
   return events;
 }
 
-/**
- * One task_events row, as services/consumer/src/rows.ts writes it (NULL-able ids become '',
- * costs go in as fixed-point strings). Replace with the consumer's toRow once it is exported.
- */
-const decimal9 = (n: number | null) => (n === null ? null : n.toFixed(9));
-
-export function toRow(e: NormalizedTaskEvent, kafka: { partition: number; offset: number }): Record<string, unknown> {
-  return {
-    event_id: e.event_id,
-    schema_version: e.schema_version,
-    source: e.source,
-    started_at: e.started_at,
-    ended_at: e.ended_at,
-    job_id: e.job_id,
-    task_id: e.task_id,
-    parent_task_id: e.parent_task_id ?? '',
-    service: e.service,
-    task_name: e.task_name,
-    operation: e.operation,
-    provider: e.provider,
-    request_model: e.request_model,
-    response_model: e.response_model ?? '',
-    input_tokens: e.usage.input_tokens,
-    output_tokens: e.usage.output_tokens,
-    cache_read_tokens: e.usage.cache_read_tokens,
-    cache_write_tokens: e.usage.cache_write_tokens,
-    reasoning_tokens: e.usage.reasoning_tokens,
-    latency_ms: e.latency_ms,
-    time_to_first_token_ms: e.time_to_first_token_ms,
-    status: e.status,
-    error_type: e.error_type ?? '',
-    cost_usd: decimal9(e.cost_usd),
-    provided_cost_usd: decimal9(e.provided_cost_usd),
-    pricing_status: e.pricing_status,
-    price_version: e.price_version ?? '',
-    tenant: e.tenant ?? '',
-    user: e.user ?? '',
-    repository: e.repository ?? '',
-    attributes: Object.fromEntries(Object.entries(e.attributes).map(([k, v]) => [k, String(v)])),
-    trace_id: e.trace_id ?? '',
-    span_id: e.span_id ?? '',
-    kafka_partition: kafka.partition,
-    kafka_offset: kafka.offset,
-  };
+/** One task_events row, exactly as the consumer writes it (its own mapping). */
+export function toRow(e: NormalizedTaskEvent, kafka: { partition: number; offset: number }): TaskEventRow {
+  return consumerRow(e, kafka.partition, kafka.offset);
 }
 
 /**
