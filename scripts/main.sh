@@ -62,21 +62,8 @@ start_bg() {
   started+=("$name")
 }
 
-# stop_one NAME DEADLINE_S: SIGTERM, wait, then SIGKILL.
-stop_one() {
-  local name="$1" deadline="$2" pidfile="$PIDS/$1.pid"
-  if ! pid_alive "$pidfile"; then rm -f "$pidfile"; return 0; fi
-  local pid; pid="$(cat "$pidfile")"
-  log "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local waited=0
-  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$((deadline * 5))" ]; do sleep 0.2; waited=$((waited + 1)); done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name did not stop within ${deadline}s; sending SIGKILL (see $LOGS/$name.log)"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
-}
+# stop_one NAME DEADLINE_S: SIGTERM, wait, then SIGKILL (lib.sh's stop_pidfile).
+stop_one() { stop_pidfile "$PIDS/$1.pid" "$1" "$2"; }
 
 cleanup() {
   local rc=$?
