@@ -38,7 +38,7 @@ const TEMPLATES: { name: string; weight: number; build: Template }[] = [
     weight: 2,
     build: (rng) => {
       const n = rng.int(2, 5);
-      const searches = Array.from({ length: n }, (_, i) => ({ name: `search-${i + 1}`, model: 'gemini-2.0-flash', dependsOn: ['plan'] }));
+      const searches = Array.from({ length: n }, (_, i) => ({ name: `search-${i + 1}`, kind: 'search', model: 'gemini-2.0-flash', dependsOn: ['plan'] }));
       return [{ name: 'plan', model: 'o3-mini' }, ...searches, { name: 'synthesize', model: 'claude-3-7-sonnet', dependsOn: searches.map((s) => s.name) }];
     },
   },

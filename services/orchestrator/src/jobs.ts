@@ -12,12 +12,23 @@ import { ProviderError, emptyUsage, type SyntheticSize, type TokenUsage } from '
 
 export interface TaskSpec {
   name: string;
+  /** Bounded kind for metrics; see taskKind(). */
+  kind?: string;
   model: string;
   prompt?: string;
   synthetic?: SyntheticSize;
   dependsOn?: string[];
   maxOutputTokens?: number;
   simulate?: 'ok' | 'error' | 'timeout';
+}
+
+/**
+ * The metric label of a task: its kind, else its name without a trailing counter ("search-3" →
+ * "search"). Names are unique per job (they are task ids); kinds are the bounded set that becomes
+ * `aurea.task.name` on metrics, so a job of N similar tasks does not create N series.
+ */
+export function taskKind(t: { name: string; kind?: string | undefined }): string {
+  return t.kind ?? (t.name.replace(/[-_#.:/]?\d+$/, '') || t.name);
 }
 
 export interface JobSpec {
@@ -299,7 +310,7 @@ export class JobRunner {
         const out = await this.o.aurea.monitorTask(
           {
             jobId: job.record.id,
-            taskName: rec.name,
+            taskName: taskKind(spec),
             taskId: attempt === 0 ? rec.name : `${rec.name}#${attempt + 1}`,
             model: rec.model,
             provider: route.provider,

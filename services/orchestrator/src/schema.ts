@@ -21,6 +21,14 @@ export const SyntheticSchema = Type.Object(
 export const TaskSchema = Type.Object(
   {
     name: Name,
+    kind: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: '^[A-Za-z][A-Za-z0-9_.-]*$',
+        description: 'Bounded task kind used as the metric label aurea.task.name (e.g. "search" for search-1…search-8); default: the name without a trailing number',
+      }),
+    ),
     model: Type.String({ minLength: 1, maxLength: 128 }),
     prompt: Type.Optional(Type.String({ minLength: 1, maxLength: 200_000 })),
     synthetic: Type.Optional(SyntheticSchema),
