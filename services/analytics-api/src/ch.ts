@@ -33,7 +33,9 @@ export async function runQuery<T>(ch: AureaClickHouse, q: NamedQuery, signal?: A
       query: q.sql,
       query_params: q.params,
       format: 'JSONEachRow',
-      clickhouse_settings: { output_format_json_quote_64bit_integers: 0, output_format_json_quote_decimals: 0 },
+      // Counts arrive as JSON numbers (they stay far below 2^53); decimals keep the client's quoting,
+      // so money can never reach JavaScript as a float.
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
       ...(signal ? { abort_signal: signal } : {}),
     });
     return await rs.json<T>();
