@@ -145,8 +145,10 @@ describe('Kafka unreachable', () => {
     expect(stats.published).toBe(0);
     expect(stats.buffered).toBe(max);
     expect(stats.dropped.get('buffer_full')).toBe(n - max);
-    // Never blocked on the broker: tens of µs per task at most on a loaded 2-core box.
-    expect(perTaskUs).toBeLessThan(100);
+    // Never blocked on the broker: a task that waited for it would take at least the connection
+    // timeout (≥ 1 s). Tens of µs are typical; the bound leaves room for a loaded 2-core CI box
+    // (the speed figure itself is measured by bench/sdk.bench.ts, not asserted here).
+    expect(perTaskUs).toBeLessThan(1_000);
 
     exporter.reset();
     await aurea.flushMetrics();
@@ -158,7 +160,7 @@ describe('Kafka unreachable', () => {
 
     const t1 = Date.now();
     await aurea.shutdown({ deadlineMs: 2000 });
-    expect(Date.now() - t1).toBeLessThan(4000);
+    expect(Date.now() - t1).toBeLessThan(5_000); // deadline 2 s + slack for a loaded machine
     expect(aurea.publisher!.stats().dropped.get('shutdown')).toBe(max);
     console.log(`kafka down: ${perTaskUs.toFixed(2)} µs/task over ${n} tasks`);
   });
