@@ -1,27 +1,40 @@
 // Standalone consumer service: `npx tsx services/consumer/src/main.ts` (config: env, see
 // config.ts and docs/consumer.md). In embedded mode it applies the migrations itself, since
 // only one process may open the data directory. SIGTERM/SIGINT: graceful stop with a deadline.
-import { createServer } from 'node:http';
-import { init } from '@aurea/sdk';
+import { createServer, type Server } from 'node:http';
+import { init, type Aurea } from '@aurea/sdk';
 import { Shutdown, createLogger, parseConfig } from '@aurea/common';
-import { clickhouseOptionsFromEnv, createClickHouse, migrate } from '@aurea/clickhouse';
+import { clickhouseOptionsFromEnv, createClickHouse, migrate, type AureaClickHouse } from '@aurea/clickhouse';
 import { consumerConfigSchema, consumerOptionsFromEnv } from './config.js';
-import { startConsumer } from './consumer.js';
+import { startConsumer, type ConsumerHandle } from './consumer.js';
 
 const cfg = parseConfig(consumerConfigSchema);
 const log = createLogger('aurea-consumer', cfg.LOG_LEVEL);
 const shutdown = new Shutdown(log, cfg.CONSUMER_SHUTDOWN_DEADLINE_MS + 5_000);
 shutdown.installSignalHandlers();
 
+// Resources are registered for shutdown before they exist, in stop order (stop serving, stop
+// intake + flush + commit, close ClickHouse, final metric export), so a signal or a failure during
+// start-up still closes whatever was opened.
+let server: Server | undefined;
+let consumer: ConsumerHandle | undefined;
+let ch: AureaClickHouse | undefined;
+let aurea: Aurea | undefined;
+shutdown
+  .add('http', () => new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve())))
+  .add('consumer', () => consumer?.stop())
+  .add('clickhouse', () => ch?.close())
+  .add('metrics', () => aurea?.shutdown());
+
 try {
   // The consumer's own metrics go out like every service's: through the SDK (OTLP to the Collector).
-  const aurea = await init({ serviceName: 'aurea-consumer', kafka: false, prometheus: { enabled: true } });
-  const ch = await createClickHouse({ ...clickhouseOptionsFromEnv(cfg), createDatabase: cfg.CONSUMER_MIGRATE });
+  aurea = await init({ serviceName: 'aurea-consumer', kafka: false, prometheus: { enabled: true } });
+  ch = await createClickHouse({ ...clickhouseOptionsFromEnv(cfg), createDatabase: cfg.CONSUMER_MIGRATE });
   if (cfg.CONSUMER_MIGRATE) {
     const r = await migrate(ch, { cluster: cfg.CLICKHOUSE_CLUSTER, retentionDays: cfg.CLICKHOUSE_RETENTION_DAYS });
     log.info(r, 'schema is current');
   }
-  const consumer = await startConsumer({
+  consumer = await startConsumer({
     ...consumerOptionsFromEnv(cfg),
     ch,
     logger: log,
@@ -30,16 +43,17 @@ try {
   // Probes and scrape endpoint: /health = the process serves; /ready = ClickHouse answers and
   // the consumer is not paused waiting for it (a paused consumer holds its partitions but makes
   // no progress); /metrics = the SDK's Prometheus text.
-  const server = createServer((req, res) => {
+  const live = { aurea, ch, consumer };
+  server = createServer((req, res) => {
     const reply = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     if (req.url === '/health') return reply(200, { status: 'ok' });
-    if (req.url === '/metrics') return aurea.metricsHandler(req, res);
+    if (req.url === '/metrics') return live.aurea.metricsHandler(req, res);
     if (req.url === '/ready') {
-      const s = consumer.stats();
+      const s = live.consumer.stats();
       if (s.paused) return reply(503, { status: 'not_ready', reason: 'paused: ClickHouse inserts are failing and being retried' });
-      ch.client
+      live.ch.client
         .ping()
         .then((p) => (p.success ? reply(200, { status: 'ready', lag: s.lag }) : reply(503, { status: 'not_ready', reason: 'ClickHouse ping failed' })))
         .catch(() => reply(503, { status: 'not_ready', reason: 'ClickHouse ping failed' }));
@@ -48,15 +62,9 @@ try {
     reply(404, { error: 'not_found' });
   });
   if (cfg.CONSUMER_HTTP_PORT > 0) {
-    await new Promise<void>((resolve) => server.listen(cfg.CONSUMER_HTTP_PORT, cfg.CONSUMER_HTTP_HOST, resolve));
+    await new Promise<void>((resolve) => server!.listen(cfg.CONSUMER_HTTP_PORT, cfg.CONSUMER_HTTP_HOST, resolve));
     log.info({ host: cfg.CONSUMER_HTTP_HOST, port: cfg.CONSUMER_HTTP_PORT }, 'health and metrics endpoint listening');
   }
-  // Order: stop intake + flush + commit, close ClickHouse, then the final metric export.
-  shutdown
-    .add('http', () => new Promise<void>((resolve) => server.close(() => resolve())))
-    .add('consumer', () => consumer.stop())
-    .add('clickhouse', () => ch.close())
-    .add('metrics', () => aurea.shutdown());
 } catch (err) {
   log.fatal({ err }, 'consumer failed to start');
   await shutdown.run('startup failure');
