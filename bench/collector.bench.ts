@@ -20,7 +20,7 @@ import { histogramMetric, resourceMetrics, sumMetric, type MetricJson, type Reso
 import { median, report, round } from './harness.js';
 
 const INSTANCES = Number(process.env.BENCH_COLLECTOR_INSTANCES ?? 200);
-const ROUNDS = Number(process.env.BENCH_COLLECTOR_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_COLLECTOR_ROUNDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_COLLECTOR_CONCURRENCY ?? 8);
 const RUNS = Number(process.env.BENCH_COLLECTOR_RUNS ?? 3);
 const MODELS = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4', 'claude-haiku-4', 'gemini-2.5-pro', 'gemini-2.5-flash', 'o3', 'o4-mini'];
@@ -41,6 +41,9 @@ function benchConfig(dir: string): string {
   delete cfg.processors['filter/genai_spans'];
   delete cfg.processors['batch/spans'];
   cfg.service.telemetry.logs.level = 'warn';
+  if (process.env.BENCH_COLLECTOR_PROCESSORS !== undefined) {
+    (cfg.service.pipelines.metrics as { processors: string[] }).processors = process.env.BENCH_COLLECTOR_PROCESSORS.split(',').filter(Boolean);
+  }
   const file = join(dir, 'collector-bench.yaml');
   writeFileSync(file, stringify(cfg));
   return file;

@@ -36,6 +36,12 @@ const origQuery = client.query.bind(client);
 client.insert = (async (p: Parameters<typeof client.insert>[0]) => {
   const t0 = performance.now();
   try {
+    if (process.env.BENCH_PROFILE_COMPACT === '1' && p.format === 'JSONEachRow' && Array.isArray(p.values) && p.values.length > 0) {
+      // Simulates the consumer inserting JSONCompactEachRow (column list + arrays) instead.
+      const rows = p.values as Record<string, unknown>[];
+      const columns = Object.keys(rows[0]!) as [string, ...string[]];
+      return await origInsert({ ...p, format: 'JSONCompactEachRow', columns, values: rows.map((r) => columns.map((c) => r[c])) });
+    }
     return await origInsert(p);
   } finally {
     timing.inserts++;
@@ -68,6 +74,8 @@ const handle = await startConsumer({
   logger: createLogger('bench-profile', 'warn'),
   maxInsertRows: BATCH,
   fromBeginning: true,
+  ...(process.env.BENCH_PROFILE_PART_BYTES ? { maxBytesPerPartition: Number(process.env.BENCH_PROFILE_PART_BYTES), maxBytes: 6 * Number(process.env.BENCH_PROFILE_PART_BYTES) } : {}),
+  ...(process.env.BENCH_PROFILE_CONCURRENCY ? { partitionsConcurrently: Number(process.env.BENCH_PROFILE_CONCURRENCY) } : {}),
 });
 const tStarted = performance.now();
 for (;;) {
