@@ -1,10 +1,10 @@
-// A firing Aurea alert reaches Alertmanager and is routed by severity: Debian's
-// prometheus-alertmanager (scripts/stack/install-alertmanager.sh) with
+// A firing Aurea alert reaches Alertmanager and is routed by severity: Alertmanager built from
+// its Go module into the cache (scripts/stack/install-alertmanager.sh) with
 // prometheus/alertmanager/alertmanager.yml, and a private Prometheus (repository config and
 // rules, plus an `alerting:` section) on free ports. A budget is pushed over OTLP as
 // exhausted; AureaBudgetExhausted (severity critical) must arrive routed to aurea-critical.
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../test/stack/helpers.js';
 import { PrivateProcesses, freePort } from '../test/metrics-path/binaries.js';
@@ -12,20 +12,22 @@ import { exportMetrics, gaugeMetric, nowNs, resourceMetrics } from '../test/metr
 
 const DIR = import.meta.dirname;
 const pp = new PrivateProcesses();
+// The installer is idempotent and prints the binary's path; amtool sits beside it.
+const ALERTMANAGER = execFileSync('bash', [join(DIR, '../scripts/stack/install-alertmanager.sh')], { encoding: 'utf8' }).trim();
+const AMTOOL = join(dirname(ALERTMANAGER), 'amtool');
 afterAll(() => pp.stop());
 
 interface AmAlert { labels: Record<string, string>; receivers: { name: string }[]; status: { state: string } }
 
 describe('Prometheus → Alertmanager', () => {
   it('amtool accepts the example config', () => {
-    const am = execFileSync('bash', [join(DIR, '../scripts/stack/install-alertmanager.sh')], { encoding: 'utf8' }).trim();
-    expect(am).toMatch(/alertmanager$/);
-    expect(execFileSync('amtool', ['check-config', join(DIR, 'alertmanager/alertmanager.yml')], { encoding: 'utf8' })).toMatch(/SUCCESS/);
+    expect(ALERTMANAGER).toMatch(/alertmanager$/);
+    expect(execFileSync(AMTOOL, ['check-config', join(DIR, 'alertmanager/alertmanager.yml')], { encoding: 'utf8' })).toMatch(/SUCCESS/);
   });
 
   it('an exhausted budget fires AureaBudgetExhausted, which reaches Alertmanager routed to the critical receiver', async () => {
     const amPort = await freePort();
-    const am = pp.spawnLogged('alertmanager', '/usr/bin/prometheus-alertmanager', [
+    const am = pp.spawnLogged('alertmanager', ALERTMANAGER, [
       `--config.file=${join(DIR, 'alertmanager/alertmanager.yml')}`,
       `--storage.path=${join(pp.dir, 'am-data')}`,
       `--web.listen-address=127.0.0.1:${amPort}`,

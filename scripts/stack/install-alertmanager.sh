@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Installs Alertmanager from Debian's prometheus-alertmanager package (idempotent: does
-# nothing when /usr/bin/prometheus-alertmanager exists) and prints the binary's path.
-# The package's own service is not used: tests run private instances on free ports with
-# prometheus/alertmanager/alertmanager.yml. Needs root (apt-get).
+# Builds Alertmanager and amtool from their Go module into the cache (idempotent) and prints the
+# alertmanager binary's path (amtool sits beside it). Built like Prometheus, so no root or
+# apt-get is needed. The alert-routing test runs private instances on free ports with
+# prometheus/alertmanager/alertmanager.yml; the local stack does not run one.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-bin=/usr/bin/prometheus-alertmanager
-if [ ! -x "$bin" ]; then
-  command -v apt-get >/dev/null || die "apt-get is required to install prometheus-alertmanager"
-  with_progress "installing prometheus-alertmanager (Debian package)" "$AUREA_CACHE/logs/alertmanager-install.log" \
-    env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus-alertmanager
-fi
-[ -x "$bin" ] || die "prometheus-alertmanager did not install"
-echo "$bin"
+ALERTMANAGER_VERSION="${ALERTMANAGER_VERSION:-v0.28.1}"
+dest="$AUREA_CACHE/alertmanager/$ALERTMANAGER_VERSION"
+if [ -x "$dest/alertmanager" ] && [ -x "$dest/amtool" ]; then echo "$dest/alertmanager"; exit 0; fi
+command -v go >/dev/null || die "go is required to build Alertmanager"
+mkdir -p "$dest"
+ldflags="-s -w -X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}"
+for cmd in alertmanager amtool; do
+  if [ ! -x "$dest/$cmd" ]; then
+    with_progress "building $cmd $ALERTMANAGER_VERSION (about 1 min on a cold cache)" "$AUREA_CACHE/logs/$cmd-build.log" \
+      env GOBIN="$dest" go install -trimpath -ldflags="$ldflags" "github.com/prometheus/alertmanager/cmd/$cmd@$ALERTMANAGER_VERSION"
+  fi
+done
+echo "$dest/alertmanager"
