@@ -38,6 +38,7 @@ const local = await startLocal(
     API_AUTH: 'disabled',
     PORT: '0',
     AUREA_LOCAL_OTLP: 'false',
+    AUREA_LOCAL_SPAN_BRIDGE: 'false',
     LOG_LEVEL: 'warn',
   },
   createLogger('bench-fresh', 'warn'),

@@ -223,6 +223,8 @@ beforeAll(async () => {
     CONSUMER_GROUP_ID: RUN,
     AUREA_LOCAL_SERVICE_NAME: `${RUN}-local`,
     AUREA_LOCAL_OTLP: 'false',
+    // This test is about SDK events; the span path has its own (services/span-bridge).
+    AUREA_LOCAL_SPAN_BRIDGE: 'false',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   });
 

@@ -8,6 +8,8 @@ import { clickhouseOptionsFromEnv, createClickHouse, migrate, type AureaClickHou
 import { Shutdown, createLogger, env, parseConfig, type Logger } from '@aurea/common';
 import { consumerEnv, consumerOptionsFromEnv, startConsumer, type ConsumerHandle } from '@aurea/consumer';
 import { init, type Aurea } from '@aurea/sdk';
+import { loadPriceTable } from '@aurea/sdk/pricing';
+import { spanBridgeConfigSchema, spanBridgeOptionsFromEnv, startSpanBridge, type SpanBridgeHandle } from '@aurea/span-bridge';
 import { z } from 'zod';
 
 const localEnv = z.object({
@@ -16,6 +18,8 @@ const localEnv = z.object({
   AUREA_LOCAL_OTLP: env.bool(true),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().default('http://127.0.0.1:4318'),
   AUREA_LOCAL_SHUTDOWN_DEADLINE_MS: env.int(20_000, 100),
+  /** Also turn OTLP GenAI spans (Collector → Kafka) into task events: services without the SDK. */
+  AUREA_LOCAL_SPAN_BRIDGE: env.bool(true),
 });
 
 export interface LocalHandle {
@@ -23,6 +27,8 @@ export interface LocalHandle {
   apiUrl: string;
   ch: AureaClickHouse;
   consumer: ConsumerHandle;
+  /** Null when AUREA_LOCAL_SPAN_BRIDGE=false. */
+  spanBridge: SpanBridgeHandle | null;
   aurea: Aurea;
   shutdown: Shutdown;
   /** Ordered stop: HTTP → consumer (commit) → ingest publisher → metrics → ClickHouse. */
@@ -35,6 +41,7 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
   const consumerCfg = parseConfig(z.object(consumerEnv), source);
   const apiEnv = loadApiEnv(source);
   const apiConfig = apiConfigFromEnv(apiEnv);
+  const bridgeCfg = parseConfig(spanBridgeConfigSchema, source);
   const log = logger ?? createLogger(local.AUREA_LOCAL_SERVICE_NAME, apiEnv.LOG_LEVEL);
   const shutdown = new Shutdown(log, local.AUREA_LOCAL_SHUTDOWN_DEADLINE_MS);
 
@@ -59,11 +66,19 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
     logger: log.child({ component: 'consumer' }),
     meter: aurea.meter,
   });
+  const spanBridge = local.AUREA_LOCAL_SPAN_BRIDGE
+    ? await startSpanBridge({
+        ...spanBridgeOptionsFromEnv(bridgeCfg),
+        logger: log.child({ component: 'span-bridge' }),
+        priceTable: loadPriceTable(bridgeCfg.AUREA_PRICE_TABLE),
+      })
+    : null;
   const publisher = createKafkaPublisher({ brokers: apiEnv.KAFKA_BROKERS, clientId: `${local.AUREA_LOCAL_SERVICE_NAME}-ingest`, topic: apiConfig.ingest.topic, logger: log });
   const app = await buildApp({ ch, config: apiConfig, logger: log.child({ component: 'analytics-api' }), publisher, aurea, budgetRefreshMs: apiEnv.BUDGET_REFRESH_MS });
 
   shutdown
     .add('analytics API: stop accepting, drain requests', () => app.close())
+    .add('span bridge: finish the batch in hand, commit, disconnect', () => spanBridge?.stop())
     .add('consumer: finish the batch in hand, commit, disconnect', () => consumer.stop())
     .add('ingest publisher', () => publisher.close())
     .add('metrics', () => aurea.shutdown({ deadlineMs: 3000 }))
@@ -78,5 +93,5 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
   const addr = app.server.address() as AddressInfo;
   const apiUrl = `http://${apiEnv.HOST}:${addr.port}`;
   log.info({ apiUrl, mode: ch.mode, auth: apiConfig.auth.mode }, 'consumer and analytics API running');
-  return { apiUrl, ch, consumer, aurea, shutdown, stop: () => shutdown.run('stop') };
+  return { apiUrl, ch, consumer, spanBridge, aurea, shutdown, stop: () => shutdown.run('stop') };
 }
