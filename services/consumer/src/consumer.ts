@@ -4,9 +4,10 @@
 // ClickHouse holds the truth about what is stored (kafka_partition/kafka_offset in every table),
 // so a restart resumes exactly after it, whatever Kafka's committed offset says. See plan.ts and
 // docs/consumer.md.
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaConfig, type Producer, type IHeaders } from 'kafkajs';
+import { Kafka, type Consumer, type EachBatchPayload, type KafkaConfig, type Producer, type IHeaders } from 'kafkajs';
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import { kafkaLogCreator } from '@aurea/common';
 import type { AureaClickHouse } from '@aurea/clickhouse';
 import { DLQ_HEADERS, TOPICS } from '@aurea/events';
 import { backoffMs, classifyError } from './errors.js';
@@ -61,15 +62,6 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 class StoppingError extends Error {}
 
-function kafkaLogCreator(log: Logger) {
-  return () =>
-    ({ level, log: entry }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
-      const { message, ...rest } = entry;
-      if (level <= logLevel.ERROR) log.error(rest, `kafka: ${message}`);
-      else if (level === logLevel.WARN) log.warn(rest, `kafka: ${message}`);
-      else log.debug(rest, `kafka: ${message}`);
-    };
-}
 
 export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerHandle> {
   const c = new TaskEventConsumer(opts);

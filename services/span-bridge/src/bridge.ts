@@ -6,8 +6,9 @@
 // (idempotent producer, acks=all) and the dead letters, and only after the broker acknowledged
 // them commit the span offsets. A crash in between redelivers the spans; they convert to the
 // same event ids (trace id + span id), which is what downstream dedupes on.
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaConfig, type Message, type Producer } from 'kafkajs';
+import { Kafka, type Consumer, type EachBatchPayload, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { kafkaLogCreator } from '@aurea/common';
 import { DLQ_HEADERS, TOPICS } from '@aurea/events';
 import type { PriceTable } from '@aurea/sdk/pricing';
 import { convertSpan, type SpanRejectReason } from './convert.js';
@@ -61,15 +62,6 @@ export interface SpanBridgeHandle {
 
 export type DeadLetterReason = SpanRejectReason | 'invalid_protobuf';
 
-function kafkaLogCreator(log: Logger) {
-  return () =>
-    ({ level, log: entry }: { level: logLevel; log: { message: string } & Record<string, unknown> }) => {
-      const { message, ...rest } = entry;
-      if (level <= logLevel.ERROR) log.error(rest, `kafka: ${message}`);
-      else if (level === logLevel.WARN) log.warn(rest, `kafka: ${message}`);
-      else log.debug(rest, `kafka: ${message}`);
-    };
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
