@@ -121,7 +121,7 @@ log "starting the orchestrator on 127.0.0.1:$ORCH_PORT"
 start_bg orchestrator env ORCH_PORT="$ORCH_PORT" AUREA_METRICS_EXPORT_INTERVAL_MS="${AUREA_METRICS_EXPORT_INTERVAL_MS:-2000}" \
   SIM_LATENCY_SCALE="${SIM_LATENCY_SCALE:-0.5}" ORCH_TASK_TIMEOUT_MS="${ORCH_TASK_TIMEOUT_MS:-8000}" \
   "$TSX" services/orchestrator/src/main.ts
-wait_http orchestrator "http://127.0.0.1:$ORCH_PORT/healthz" 60
+wait_http orchestrator "http://127.0.0.1:$ORCH_PORT/health" 60
 
 log "starting the demo workload (${DEMO_JOBS_PER_SECOND:-3} jobs/s)"
 start_bg demo env DEMO_ORCHESTRATOR_URL="http://127.0.0.1:$ORCH_PORT" DEMO_JOBS_PER_SECOND="${DEMO_JOBS_PER_SECOND:-3}" \

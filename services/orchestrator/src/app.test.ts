@@ -309,3 +309,15 @@ describe('OpenAI-compatible HTTP provider through the orchestrator', () => {
   });
 });
 
+
+describe('probes', () => {
+  it('/health is live; /ready turns 503 once the runner drains', async () => {
+    const { app, runner } = await start();
+    expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/ready' })).statusCode).toBe(200);
+    await runner.drain(100);
+    const r = await app.inject({ method: 'GET', url: '/ready' });
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toMatchObject({ status: 'not_ready' });
+  });
+});

@@ -147,7 +147,11 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
 
   app.get('/v1/models', (_req, reply) => reply.send({ models: router.models(knownModels) }));
   app.get('/v1/stats', (_req, reply) => reply.send(runner.snapshot()));
-  app.get('/healthz', (_req, reply) => reply.send({ status: 'ok' }));
+  // Liveness: the process serves. Readiness: it accepts jobs (503 once shutdown began).
+  app.get('/health', (_req, reply) => reply.send({ status: 'ok' }));
+  app.get('/ready', (_req, reply) =>
+    runner.isAccepting ? reply.send({ status: 'ready' }) : reply.code(503).send({ status: 'not_ready', reason: 'shutting down' }),
+  );
   app.get('/metrics', (req, reply) => {
     reply.hijack();
     aurea.metricsHandler(req.raw, reply.raw);

@@ -129,6 +129,11 @@ export class JobRunner {
   private readonly pool: BoundedPool;
   private readonly dispatch;
   private accepting = true;
+
+  /** False once shutdown began: readiness turns 503 so traffic drains away. */
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
   private readonly stats = { jobsSubmitted: 0, jobsFinished: 0, jobsShed: 0, tasksFinished: 0, tasksFailed: 0, costUsd: 0 };
 
   constructor(private readonly o: JobRunnerOptions) {
