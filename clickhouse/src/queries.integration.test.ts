@@ -99,6 +99,16 @@ describe('top jobs by cost through the job_costs rollup', () => {
       const scanned = await rows(topJobsByCost(FROM, TO, limit, { rollup: false }));
       expect(pruned, `limit ${limit}`).toEqual(scanned);
     }
+    // Other ranges: one where the rollup's first jobs are exact (C alone covers the page), one
+    // where the rollup's first job has no event in range.
+    for (const [from, to] of [
+      ['2026-11-13T00:00:00.000Z', '2026-11-14T00:00:00.000Z'],
+      ['2026-11-13T00:00:00.000Z', '2026-11-15T00:00:00.000Z'],
+    ] as const) {
+      for (let limit = 1; limit <= 5; limit++) {
+        expect(await rows(topJobsByCost(from, to, limit)), `${from} limit ${limit}`).toEqual(await rows(topJobsByCost(from, to, limit, { rollup: false })));
+      }
+    }
     const all = (await rows(topJobsByCost(FROM, TO, 100))) as { job_id: string; cost_usd_sum: string }[];
     expect(all.map((r) => `${r.job_id}=${r.cost_usd_sum}`)).toEqual([
       'big=5.500000000',
