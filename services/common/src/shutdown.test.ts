@@ -20,3 +20,24 @@ describe('Shutdown', () => {
     expect(Date.now() - t0).toBeLessThan(2_000);
   });
 });
+
+describe('Shutdown signal handlers', () => {
+  it('a repeated signal does not interrupt the shutdown in progress', async () => {
+    const steps: string[] = [];
+    let exited: number | undefined;
+    const s = new Shutdown(createLogger('test', 'silent'), 2_000).add('flush', async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      steps.push('flushed');
+    });
+    const before = process.listenerCount('SIGTERM');
+    s.installSignalHandlers((code) => (exited = code));
+    process.emit('SIGTERM', 'SIGTERM');
+    process.emit('SIGTERM', 'SIGTERM');
+    await s.run('test');
+    await new Promise((r) => setImmediate(r));
+    expect(steps).toEqual(['flushed']);
+    expect(exited).toBe(0);
+    for (const l of process.listeners('SIGTERM').slice(before)) process.off('SIGTERM', l as () => void);
+    for (const l of process.listeners('SIGINT').slice(-1)) process.off('SIGINT', l as () => void);
+  });
+});

@@ -47,12 +47,21 @@ export class Shutdown {
     this.log.info('shutdown complete');
   }
 
-  /** SIGINT/SIGTERM run the shutdown once, then exit. */
+  /**
+   * SIGINT/SIGTERM run the shutdown once, then exit. Repeated signals are absorbed (the deadline
+   * already bounds the shutdown): a signal sent to a process group reaches a service both directly
+   * and through a wrapper such as tsx or npm that relays it, and the second copy must not kill the
+   * service halfway through flushing and committing.
+   */
   installSignalHandlers(exit: (code: number) => void = (c) => process.exit(c)): void {
     const handler = (sig: NodeJS.Signals) => {
+      if (this.running) {
+        this.log.warn({ signal: sig }, 'shutdown already in progress; finishing it within its deadline');
+        return;
+      }
       void this.run(sig).then(() => exit(0));
     };
-    process.once('SIGINT', handler);
-    process.once('SIGTERM', handler);
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
   }
 }
