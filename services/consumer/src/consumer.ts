@@ -80,6 +80,8 @@ class TaskEventConsumer {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly planners = new Map<number, PartitionPlanner>();
+  /** Partitions already sent back to their replay block once (see PartitionPlanner.abandonRepair). */
+  private readonly soughtBack = new Set<number>();
   private stopping = false;
   private stopDeadline = Infinity;
   private stopped: Promise<void> | undefined;
@@ -159,9 +161,16 @@ class TaskEventConsumer {
       }
       if (batch.messages.length === 0) return;
       if (planner.needsSeekBack(Number(batch.firstOffset()))) {
-        this.consumer.seek({ topic: this.topic, partition, offset: String(planner.lo + 1) });
-        return;
+        if (!this.soughtBack.has(partition)) {
+          this.soughtBack.add(partition);
+          this.consumer.seek({ topic: this.topic, partition, offset: String(planner.lo + 1) });
+          return;
+        }
+        // Sought back once and Kafka still starts later: the block is gone from the topic.
+        const gap = planner.abandonRepair();
+        this.log.error({ partition, ...gap, firstOffset: batch.firstOffset() }, 'the block a crash left half-applied is no longer in Kafka; some rollup rows for it cannot be replayed');
       }
+      this.soughtBack.delete(partition);
       const plan = planner.plan(batch.messages);
       this.s.skippedDuplicate += plan.skipped;
       this.metrics.counted('skipped_duplicate', plan.skipped);

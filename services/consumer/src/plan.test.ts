@@ -87,3 +87,14 @@ describe('rows', () => {
     expect(monthOf('2026-02-01T00:30:00+01:00')).toBe(202601);
   });
 });
+
+describe('PartitionPlanner.abandonRepair', () => {
+  it('gives up a replay block that Kafka no longer has and continues after the highest stored offset', () => {
+    const p = new PartitionPlanner('t', 0, { lo: 10, hi: 20 }, 100);
+    expect(p.repairPending).toBe(true);
+    expect(p.needsSeekBack(50)).toBe(true);
+    expect(p.abandonRepair()).toEqual({ lo: 10, hi: 20 });
+    expect(p.repairPending).toBe(false);
+    expect(p.needsSeekBack(50)).toBe(false);
+  });
+});

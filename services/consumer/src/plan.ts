@@ -84,6 +84,18 @@ export class PartitionPlanner {
     return this.repairPending && this.repairRows.length === 0 && firstOffset > this.lo + 1;
   }
 
+  /**
+   * The replay block is no longer in Kafka (retention deleted it while the consumer was down, or
+   * TTL emptied one table before another): it cannot be replayed. Continue from what the most
+   * advanced table holds instead of seeking back forever; the caller logs it as an error.
+   */
+  abandonRepair(): { lo: number; hi: number } {
+    const gap = { lo: this.lo, hi: this.hi };
+    this.lo = this.hi;
+    this.repairRows = [];
+    return gap;
+  }
+
   plan(messages: KafkaMessageLike[]): BatchPlan {
     const out: BatchPlan = { skipped: 0, dlq: [], inserts: [] };
     let current: PlannedRow[] = [];
