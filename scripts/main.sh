@@ -32,6 +32,11 @@ flock -n 8 || die "another 'npm start' is already running in this checkout (lock
 # setup.sh may just have installed the pinned Node; make sure tools resolve to it.
 PATH="$AUREA_ROOT/node_modules/.bin:$PATH"; export PATH
 TSX="$AUREA_ROOT/node_modules/.bin/tsx"
+# Services run as `node --import tsx`: one process, so SIGTERM reaches the service itself. The tsx
+# CLI wraps the program in a second process that relays signals and SIGKILLs a child that does
+# not acknowledge one within ~30 ms (a busy event loop on a loaded machine), cutting the
+# ordered shutdown short.
+RUN_TS=(node --import tsx)
 
 # Remember which stack parts were already up: on exit we stop only those this run started.
 stack_started=()
@@ -114,18 +119,18 @@ wait_http() {
 log "starting consumer + analytics API (embedded ClickHouse in $RUN/data/clickhouse)"
 start_bg local env HOST=127.0.0.1 PORT="$API_PORT" API_AUTH="${API_AUTH:-disabled}" \
   CLICKHOUSE_DATA_DIR="${CLICKHOUSE_DATA_DIR:-$RUN/data/clickhouse}" \
-  "$TSX" services/local/src/main.ts
+  "${RUN_TS[@]}" services/local/src/main.ts
 wait_http local "http://127.0.0.1:$API_PORT/ready" 180
 
 log "starting the orchestrator on 127.0.0.1:$ORCH_PORT"
 start_bg orchestrator env ORCH_PORT="$ORCH_PORT" AUREA_METRICS_EXPORT_INTERVAL_MS="${AUREA_METRICS_EXPORT_INTERVAL_MS:-2000}" \
   SIM_LATENCY_SCALE="${SIM_LATENCY_SCALE:-0.5}" ORCH_TASK_TIMEOUT_MS="${ORCH_TASK_TIMEOUT_MS:-8000}" \
-  "$TSX" services/orchestrator/src/main.ts
+  "${RUN_TS[@]}" services/orchestrator/src/main.ts
 wait_http orchestrator "http://127.0.0.1:$ORCH_PORT/health" 60
 
 log "starting the demo workload (${DEMO_JOBS_PER_SECOND:-3} jobs/s)"
 start_bg demo env DEMO_ORCHESTRATOR_URL="http://127.0.0.1:$ORCH_PORT" DEMO_JOBS_PER_SECOND="${DEMO_JOBS_PER_SECOND:-3}" \
-  "$TSX" services/orchestrator/src/demo-main.ts
+  "${RUN_TS[@]}" services/orchestrator/src/demo-main.ts
 
 # A job to point at: the first one the orchestrator has finished.
 job=""

@@ -20,8 +20,8 @@ it('serves /health, /ready and /metrics, and exits 0 on SIGTERM', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'aurea-consumer-main-'));
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const root = join(import.meta.dirname, '..', '..', '..');
-  // tsx itself (not npx) so SIGTERM reaches the service and its exit code comes back.
-  const child = spawn(join(root, 'node_modules/.bin/tsx'), ['services/consumer/src/main.ts'], {
+  // node --import tsx: one process, so SIGTERM reaches the service and its exit code comes back.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/consumer/src/main.ts'], {
     cwd: root,
     env: {
       ...process.env,
