@@ -312,3 +312,22 @@ describe('monitorTask behaviour and task events', () => {
     expect(await aurea.monitorTask(task, () => 'still fine')).toBe('still fine');
   });
 });
+
+describe('a custom publisher with broken stats()', () => {
+  it('does not stop the other metrics from exporting', async () => {
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const broken = {
+      publish: () => true,
+      flush: () => Promise.resolve({ pending: 0 }),
+      close: () => Promise.resolve({ pending: 0 }),
+      stats: () => ({ published: 1 }) as unknown as ReturnType<EventPublisher['stats']>,
+    };
+    const a = await init({ serviceName: 'broken-stats', otlp: false, kafka: false, publisher: broken, metricExporters: [{ exporter, intervalMs: 60_000 }] });
+    await a.monitorTask({ jobId: 'j', taskName: 't', model: 'gpt-4o', provider: 'openai' }, () => ({ tokens: { input: 10, output: 5 } }));
+    await a.flushMetrics();
+    const names = exporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.descriptor.name)));
+    expect(names).toContain('aurea.tasks');
+    expect(names).toContain('aurea.llm.cost');
+    await a.shutdown({ deadlineMs: 500 });
+  });
+});

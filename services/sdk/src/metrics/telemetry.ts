@@ -374,7 +374,15 @@ export class Telemetry implements MetricProducer {
     });
     const cells = (t: CellTable<SumCell>) => [...t.all()].filter((c) => c.touched).map((c) => ({ attributes: c.attributes, value: c.value }));
     const queues = [...this.queues.values()];
-    const ev = this.eventStats();
+    // A custom EventPublisher's stats() is user code: if it throws or returns something malformed,
+    // only the two event counters go missing, never every other metric of this export.
+    let ev: { published: number; dropped: Map<string, number> } = { published: 0, dropped: new Map() };
+    try {
+      const s = this.eventStats();
+      if (typeof s.published === 'number' && s.dropped instanceof Map) ev = s;
+    } catch {
+      // keep the zero stats
+    }
     const metrics: MetricData[] = [
       hist(METRICS.operationDuration, this.opDuration),
       hist(METRICS.tokenUsage, this.tokenUsage),
