@@ -214,13 +214,16 @@ describe('convertSpan', () => {
     expect(july.cost_usd).toBeCloseTo((1000 * 1 + 1000 * 4) / M, 12);
   });
 
-  it('prices the response model when the table knows it, else the request model', async () => {
+  it('prices the requested model (as the SDK does), the response model only when the request is unknown', async () => {
     const usage = { 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 0 };
+    // Request model known (1 per 1M input): priced by it even when the response names a snapshot.
     const known = await one(chat({ ...usage, 'gen_ai.response.model': 'gpt-x-2025-05-01' }));
-    expect(known.cost_usd).toBeCloseTo((1000 * 3) / M, 12);
-    const unknownResponse = await one(chat({ ...usage, 'gen_ai.response.model': 'gpt-x-preview-9' }));
-    expect(unknownResponse).toMatchObject({ response_model: 'gpt-x-preview-9', pricing_status: 'priced' });
-    expect(unknownResponse.cost_usd).toBeCloseTo((1000 * 1) / M, 12);
+    expect(known).toMatchObject({ response_model: 'gpt-x-2025-05-01', pricing_status: 'priced' });
+    expect(known.cost_usd).toBeCloseTo((1000 * 1) / M, 12);
+    // Request model unknown: the response model (3 per 1M) is the fallback.
+    const fallback = await one(chat({ ...usage, 'gen_ai.request.model': 'gpt-x-alias', 'gen_ai.response.model': 'gpt-x-2025-05-01' }));
+    expect(fallback).toMatchObject({ request_model: 'gpt-x-alias', pricing_status: 'priced' });
+    expect(fallback.cost_usd).toBeCloseTo((1000 * 3) / M, 12);
   });
 
   it('flags an unknown model (cost null, never $0)', async () => {

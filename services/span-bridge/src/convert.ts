@@ -231,7 +231,9 @@ export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult 
     const latencyMs = Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
 
     const table = ctx.priceTable ?? defaultPriceTable;
-    const models = [responseModel, requestModel].filter((m): m is string => m !== undefined);
+    // Same rule as the SDK: price the requested model (what the caller chose and what dashboards
+    // group by); the response model only when the table does not know the requested one.
+    const models = [requestModel, responseModel].filter((m): m is string => m !== undefined);
     const priced = price(table, provider, models, usage, startMs);
 
     const errorType = text(a[GENAI_ATTRS.errorType]);
