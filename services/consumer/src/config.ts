@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { commonEnv, env } from '@aurea/common';
 import { clickhouseEnv } from '@aurea/clickhouse';
 import { TOPICS } from '@aurea/events';
-import type { ConsumerOptions } from './consumer.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_BYTES_PER_PARTITION, type ConsumerOptions } from './consumer.js';
 
 export const consumerEnv = {
   ...commonEnv,
@@ -14,8 +14,8 @@ export const consumerEnv = {
   CONSUMER_MAX_INSERT_ROWS: env.int(20_000, 1),
   CONSUMER_MIN_BYTES: env.int(256 * 1024, 1),
   CONSUMER_MAX_WAIT_MS: env.int(200, 1),
-  CONSUMER_MAX_BYTES_PER_PARTITION: env.int(4 * 1024 * 1024, 1024),
-  CONSUMER_MAX_BYTES: env.int(16 * 1024 * 1024, 1024),
+  CONSUMER_MAX_BYTES_PER_PARTITION: env.int(DEFAULT_MAX_BYTES_PER_PARTITION, 1024),
+  CONSUMER_MAX_BYTES: env.int(DEFAULT_MAX_BYTES, 1024),
   CONSUMER_PARTITIONS_CONCURRENTLY: env.int(2, 1),
   CONSUMER_RETRY_INITIAL_MS: env.int(200, 1),
   CONSUMER_RETRY_MAX_MS: env.int(10_000, 1),
