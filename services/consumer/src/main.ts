@@ -1,9 +1,8 @@
 // Standalone consumer service: `npx tsx services/consumer/src/main.ts` (config: env, see
 // config.ts and docs/consumer.md). In embedded mode it applies the migrations itself, since
 // only one process may open the data directory. SIGTERM/SIGINT: graceful stop with a deadline.
-import { createServer, type Server } from 'node:http';
 import { init, type Aurea } from '@aurea/sdk';
-import { Shutdown, createLogger, parseConfig } from '@aurea/common';
+import { Shutdown, createLogger, parseConfig, serveProbes, type ProbeServer } from '@aurea/common';
 import { clickhouseOptionsFromEnv, createClickHouse, migrate, type AureaClickHouse } from '@aurea/clickhouse';
 import { consumerConfigSchema, consumerOptionsFromEnv } from './config.js';
 import { startConsumer, type ConsumerHandle } from './consumer.js';
@@ -16,12 +15,12 @@ shutdown.installSignalHandlers();
 // Resources are registered for shutdown before they exist, in stop order (stop serving, stop
 // intake + flush + commit, close ClickHouse, final metric export), so a signal or a failure during
 // start-up still closes whatever was opened.
-let server: Server | undefined;
+let probes: ProbeServer | undefined;
 let consumer: ConsumerHandle | undefined;
 let ch: AureaClickHouse | undefined;
 let aurea: Aurea | undefined;
 shutdown
-  .add('http', () => new Promise<void>((resolve) => (server?.listening ? server.close(() => resolve()) : resolve())))
+  .add('http', () => probes?.close())
   .add('consumer', () => consumer?.stop())
   .add('clickhouse', () => ch?.close())
   .add('metrics', () => aurea?.shutdown());
@@ -40,31 +39,21 @@ try {
     logger: log,
     meter: aurea.meter,
   });
-  // Probes and scrape endpoint: /health = the process serves; /ready = ClickHouse answers and
-  // the consumer is not paused waiting for it (a paused consumer holds its partitions but makes
-  // no progress); /metrics = the SDK's Prometheus text.
-  const live = { aurea, ch, consumer };
-  server = createServer((req, res) => {
-    const reply = (code: number, body: unknown) => {
-      res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    if (req.url === '/health') return reply(200, { status: 'ok' });
-    if (req.url === '/metrics') return live.aurea.metricsHandler(req, res);
-    if (req.url === '/ready') {
+  // /ready = ClickHouse answers and the consumer is not paused waiting for it (a paused consumer
+  // holds its partitions but makes no progress).
+  const live = { ch, consumer };
+  probes = await serveProbes({
+    host: cfg.CONSUMER_HTTP_HOST,
+    port: cfg.CONSUMER_HTTP_PORT,
+    metrics: aurea.metricsHandler,
+    ready: async () => {
       const s = live.consumer.stats();
-      if (s.paused) return reply(503, { status: 'not_ready', reason: 'paused: ClickHouse inserts are failing and being retried' });
-      live.ch.client
-        .ping()
-        .then((p) => (p.success ? reply(200, { status: 'ready', lag: s.lag }) : reply(503, { status: 'not_ready', reason: 'ClickHouse ping failed' })))
-        .catch(() => reply(503, { status: 'not_ready', reason: 'ClickHouse ping failed' }));
-      return;
-    }
-    reply(404, { error: 'not_found' });
+      if (s.paused) return { ready: false, reason: 'paused: ClickHouse inserts are failing and being retried' };
+      const ping = await live.ch.client.ping();
+      return ping.success ? { ready: true, lag: s.lag } : { ready: false, reason: 'ClickHouse ping failed' };
+    },
   });
-  if (cfg.CONSUMER_HTTP_PORT > 0) {
-    await new Promise<void>((resolve) => server!.listen(cfg.CONSUMER_HTTP_PORT, cfg.CONSUMER_HTTP_HOST, resolve));
-    log.info({ host: cfg.CONSUMER_HTTP_HOST, port: cfg.CONSUMER_HTTP_PORT }, 'health and metrics endpoint listening');
-  }
+  if (probes.server) log.info({ host: cfg.CONSUMER_HTTP_HOST, port: cfg.CONSUMER_HTTP_PORT }, 'health and metrics endpoint listening');
 } catch (err) {
   log.fatal({ err }, 'consumer failed to start');
   await shutdown.run('startup failure');

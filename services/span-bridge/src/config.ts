@@ -17,6 +17,9 @@ export const spanBridgeEnv = {
   SPAN_BRIDGE_SHUTDOWN_DEADLINE_MS: env.int(10_000, 100),
   /** Price table JSON layered over the built-in one (same file the SDK and API read); empty: built-in. */
   AUREA_PRICE_TABLE: z.string().default(''),
+  /** Standalone service only: /health, /ready, /metrics (port 0 disables the endpoint). */
+  SPAN_BRIDGE_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SPAN_BRIDGE_HTTP_PORT: env.port(9466),
 };
 
 export const spanBridgeConfigSchema = z.object(spanBridgeEnv);

@@ -1,8 +1,10 @@
-// Standalone span bridge: `npx tsx services/span-bridge/src/main.ts` (config: env, see config.ts
-// and docs/otlp-spans.md). SIGTERM/SIGINT: finish the batch in hand, commit, disconnect.
-import { Shutdown, createLogger, parseConfig } from '@aurea/common';
+// Standalone span bridge: `node --import tsx services/span-bridge/src/main.ts` (config: env, see
+// config.ts and docs/otlp-spans.md). SIGTERM/SIGINT: finish the batch in hand, commit, disconnect.
+// /health, /ready (joined its consumer group) and /metrics on SPAN_BRIDGE_HTTP_HOST:PORT.
+import { Shutdown, createLogger, parseConfig, serveProbes, type ProbeServer } from '@aurea/common';
+import { init, type Aurea } from '@aurea/sdk';
 import { loadPriceTable } from '@aurea/sdk/pricing';
-import { startSpanBridge } from './bridge.js';
+import { startSpanBridge, type SpanBridgeHandle } from './bridge.js';
 import { spanBridgeConfigSchema, spanBridgeOptionsFromEnv } from './config.js';
 
 const cfg = parseConfig(spanBridgeConfigSchema);
@@ -10,11 +12,29 @@ const log = createLogger('aurea-span-bridge', cfg.LOG_LEVEL);
 const shutdown = new Shutdown(log, cfg.SPAN_BRIDGE_SHUTDOWN_DEADLINE_MS + 5_000);
 shutdown.installSignalHandlers();
 
+// Registered before start-up, in stop order, so a signal or failure mid-start still closes what opened.
+let probes: ProbeServer | undefined;
+let bridge: SpanBridgeHandle | undefined;
+let aurea: Aurea | undefined;
+shutdown
+  .add('http', () => probes?.close())
+  .add('span bridge', () => bridge?.stop())
+  .add('metrics', () => aurea?.shutdown());
+
 try {
+  aurea = await init({ serviceName: 'aurea-span-bridge', kafka: false, prometheus: { enabled: true } });
   const priceTable = loadPriceTable(cfg.AUREA_PRICE_TABLE);
   log.info({ priceVersion: priceTable.version }, 'price table loaded');
-  const bridge = await startSpanBridge({ ...spanBridgeOptionsFromEnv(cfg), logger: log, priceTable });
-  shutdown.add('span bridge', () => bridge.stop());
+  const started = await startSpanBridge({ ...spanBridgeOptionsFromEnv(cfg), logger: log, priceTable });
+  bridge = started;
+  let joined = false;
+  void started.joined.then(() => (joined = true));
+  probes = await serveProbes({
+    host: cfg.SPAN_BRIDGE_HTTP_HOST,
+    port: cfg.SPAN_BRIDGE_HTTP_PORT,
+    metrics: aurea.metricsHandler,
+    ready: () => Promise.resolve(joined ? { ready: true, lag: started.stats().lag } : { ready: false, reason: 'not yet joined its consumer group' }),
+  });
 } catch (err) {
   log.fatal({ err }, 'span bridge failed to start');
   await shutdown.run('startup failure');
