@@ -35,7 +35,7 @@ const podLabelsOf = (w: K8sObject): Record<string, string> =>
   obj(obj(obj(w.spec).template).metadata).labels as Record<string, string>;
 const workloads = (objects: K8sObject[]): K8sObject[] =>
   objects.filter((o) => ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'].includes(o.kind));
-const APP_DEPLOYMENTS = ['aurea-orchestrator', 'aurea-consumer', 'aurea-analytics-api'];
+const APP_DEPLOYMENTS = ['aurea-orchestrator', 'aurea-consumer', 'aurea-span-bridge', 'aurea-analytics-api'];
 
 function partitionsOf(objects: K8sObject[], topicName: string): number {
   const t = byKind(objects, 'KafkaTopic').find((x) => obj(x.spec).topicName === topicName);
@@ -239,7 +239,7 @@ describe('k8s overlays', () => {
     };
     const shared = ['services/common/src', 'clickhouse/src', 'services/sdk/src'];
     for (const [o, objects] of renders) {
-      for (const svc of ['orchestrator', 'consumer', 'analytics-api']) {
+      for (const svc of ['orchestrator', 'consumer', 'span-bridge', 'analytics-api']) {
         const src = join(REPO_ROOT, 'services', svc, 'src');
         if (!existsSync(join(src, 'config.ts'))) continue; // service not written yet: nothing to compare with
         const vars = readBy([`services/${svc}/src`, ...shared]);
