@@ -4,7 +4,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.aurea/**', 'dist/**', 'coverage/**', 'bench/tmp/**', '**/.scratch/**', '**/scratch/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '.aurea/**',
+      'dist/**',
+      'coverage/**',
+      'bench/tmp/**',
+      '**/.scratch/**',
+      '**/scratch/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -17,6 +27,11 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Prettier wraps code at 120 columns; this catches what it cannot wrap (comments).
+      'max-len': [
+        'error',
+        { code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true },
+      ],
       'no-restricted-imports': [
         'error',
         {
@@ -67,7 +82,10 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['../../*'], message: 'No ../../ across packages.' },
-            { group: ['@aurea/*', '!@aurea/sdk', '!@aurea/common'], message: 'The orchestrator uses the SDK (and shared config/logging) only.' },
+            {
+              group: ['@aurea/*', '!@aurea/sdk', '!@aurea/common'],
+              message: 'The orchestrator uses the SDK (and shared config/logging) only.',
+            },
           ],
         },
       ],

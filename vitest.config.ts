@@ -10,7 +10,16 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['services/*/src/**/*.test.ts', 'clickhouse/src/**/*.test.ts', 'test/**/*.test.ts', 'grafana/**/*.test.ts', 'k8s/**/*.test.ts', 'collector/**/*.test.ts', 'prometheus/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: [
+            'services/*/src/**/*.test.ts',
+            'clickhouse/src/**/*.test.ts',
+            'test/**/*.test.ts',
+            'grafana/**/*.test.ts',
+            'k8s/**/*.test.ts',
+            'collector/**/*.test.ts',
+            'prometheus/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
           exclude: ['**/*.integration.test.ts', 'test/e2e/**', '**/node_modules/**'],
           testTimeout: 20_000,
         },

@@ -16,14 +16,29 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { PrivateProcesses, REPO_ROOT, promInstant } from '../test/metrics-path/binaries.js';
-import { histogramMetric, resourceMetrics, sumMetric, type MetricJson, type ResourceMetricsJson } from '../test/metrics-path/otlp-json.js';
+import {
+  histogramMetric,
+  resourceMetrics,
+  sumMetric,
+  type MetricJson,
+  type ResourceMetricsJson,
+} from '../test/metrics-path/otlp-json.js';
 import { median, report, round } from './harness.js';
 
 const INSTANCES = Number(process.env.BENCH_COLLECTOR_INSTANCES ?? 200);
 const ROUNDS = Number(process.env.BENCH_COLLECTOR_ROUNDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_COLLECTOR_CONCURRENCY ?? 8);
 const RUNS = Number(process.env.BENCH_COLLECTOR_RUNS ?? 3);
-const MODELS = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4', 'claude-haiku-4', 'gemini-2.5-pro', 'gemini-2.5-flash', 'o3', 'o4-mini'];
+const MODELS = [
+  'gpt-4o',
+  'gpt-4o-mini',
+  'claude-sonnet-4',
+  'claude-haiku-4',
+  'gemini-2.5-pro',
+  'gemini-2.5-flash',
+  'o3',
+  'o4-mini',
+];
 const TASKS = ['plan', 'search', 'summarize', 'code', 'review'];
 const BOUNDS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 const POINTS_PER_PAIR = 5;
@@ -42,7 +57,8 @@ function benchConfig(dir: string): string {
   delete cfg.processors['batch/spans'];
   cfg.service.telemetry.logs.level = 'warn';
   if (process.env.BENCH_COLLECTOR_PROCESSORS !== undefined) {
-    (cfg.service.pipelines.metrics as { processors: string[] }).processors = process.env.BENCH_COLLECTOR_PROCESSORS.split(',').filter(Boolean);
+    (cfg.service.pipelines.metrics as { processors: string[] }).processors =
+      process.env.BENCH_COLLECTOR_PROCESSORS.split(',').filter(Boolean);
   }
   const file = join(dir, 'collector-bench.yaml');
   writeFileSync(file, stringify(cfg));
@@ -58,7 +74,12 @@ function procStats(pid: number): { cpuSec: number; rssMb: number } {
 }
 
 /** One round's request bodies: one export per instance, values = (round + 1) × the base. */
-function buildRound(service: string, r: number, startNs: bigint, timeNs: bigint): { bodies: string[]; points: number; cost: number } {
+function buildRound(
+  service: string,
+  r: number,
+  startNs: bigint,
+  timeNs: bigint,
+): { bodies: string[]; points: number; cost: number } {
   const bodies: string[] = [];
   let points = 0;
   let cost = 0;
@@ -70,7 +91,11 @@ function buildRound(service: string, r: number, startNs: bigint, timeNs: bigint)
     const durPts = [];
     for (let m = 0; m < MODELS.length; m++) {
       for (let t = 0; t < TASKS.length; t++) {
-        const base = { 'gen_ai.provider.name': m < 2 || m > 5 ? 'openai' : m < 4 ? 'anthropic' : 'gcp.gemini', 'gen_ai.request.model': MODELS[m]!, 'aurea.task.name': TASKS[t]! };
+        const base = {
+          'gen_ai.provider.name': m < 2 || m > 5 ? 'openai' : m < 4 ? 'anthropic' : 'gcp.gemini',
+          'gen_ai.request.model': MODELS[m]!,
+          'aurea.task.name': TASKS[t]!,
+        };
         const k = r + 1;
         const c = ((inst % 7) + m + t + 1) * 0.001 * k;
         cost += r === ROUNDS - 1 ? c : 0;
@@ -80,7 +105,13 @@ function buildRound(service: string, r: number, startNs: bigint, timeNs: bigint)
         taskPts.push({ attrs: { ...base, 'aurea.task.status': 'ok' }, value: 3 * k, startNs, timeNs });
         const buckets = BOUNDS.map(() => 0).concat(0);
         buckets[(inst + m + t) % buckets.length] = 3 * k;
-        durPts.push({ attrs: { 'aurea.task.name': TASKS[t]!, 'aurea.task.status': 'ok', 'gen_ai.request.model': MODELS[m]! }, bucketCounts: buckets, sum: 1.5 * k, startNs, timeNs });
+        durPts.push({
+          attrs: { 'aurea.task.name': TASKS[t]!, 'aurea.task.status': 'ok', 'gen_ai.request.model': MODELS[m]! },
+          bucketCounts: buckets,
+          sum: 1.5 * k,
+          startNs,
+          timeNs,
+        });
       }
     }
     cost_.push(
@@ -90,7 +121,9 @@ function buildRound(service: string, r: number, startNs: bigint, timeNs: bigint)
       histogramMetric('aurea.task.duration', 's', BOUNDS, durPts),
     );
     points += costPts.length + tokenPts.length + taskPts.length + durPts.length;
-    const rms: ResourceMetricsJson[] = [resourceMetrics({ 'service.name': service, 'service.instance.id': `inst-${inst}` }, cost_, '@aurea/sdk')];
+    const rms: ResourceMetricsJson[] = [
+      resourceMetrics({ 'service.name': service, 'service.instance.id': `inst-${inst}` }, cost_, '@aurea/sdk'),
+    ];
     bodies.push(JSON.stringify({ resourceMetrics: rms }));
   }
   return { bodies, points, cost };
@@ -122,7 +155,8 @@ async function post(url: string, bodies: string[]): Promise<void> {
           await new Promise((r) => setTimeout(r, 50));
           continue;
         }
-        if (res.status !== 200 || text.includes('rejectedDataPoints')) throw new Error(`collector refused an export: ${res.status} ${text}`);
+        if (res.status !== 200 || text.includes('rejectedDataPoints'))
+          throw new Error(`collector refused an export: ${res.status} ${text}`);
         break;
       }
     }
@@ -144,7 +178,9 @@ try {
     const service = `bench-collector-${Date.now().toString(36)}-${run}`;
     const startNs = BigInt(Date.now()) * 1_000_000n;
     await new Promise((r) => setTimeout(r, 50));
-    const rounds = Array.from({ length: ROUNDS }, (_, r) => buildRound(service, r, startNs, startNs + BigInt(r + 1) * 1_000_000_000n));
+    const rounds = Array.from({ length: ROUNDS }, (_, r) =>
+      buildRound(service, r, startNs, startNs + BigInt(r + 1) * 1_000_000_000n),
+    );
     pointsPerRun = rounds.reduce((n, r) => n + r.points, 0);
     const expectedCost = rounds.at(-1)!.cost;
     let peakRss = 0;
@@ -163,7 +199,8 @@ try {
       const res = await promInstant(prom.url, expr);
       got = Number(res[0]?.value[1] ?? NaN);
       if (Math.abs(got - expectedCost) < 1e-6 * expectedCost) break;
-      if (performance.now() - sent > 60_000) throw new Error(`Prometheus shows ${got}, expected ${expectedCost}: points lost or still queued`);
+      if (performance.now() - sent > 60_000)
+        throw new Error(`Prometheus shows ${got}, expected ${expectedCost}: points lost or still queued`);
       await new Promise((r) => setTimeout(r, 50));
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -187,10 +224,24 @@ try {
 const rate = median(rates);
 const core = median(perCore);
 report({
-  results: { collector: { dataPointsPerSec: round(rate, 0), dataPointsPerCpuSec: round(core, 0), rssMb: round(median(rss), 0), collectorCores: round(median(cpuShares), 2) } },
+  results: {
+    collector: {
+      dataPointsPerSec: round(rate, 0),
+      dataPointsPerCpuSec: round(core, 0),
+      rssMb: round(median(rss), 0),
+      collectorCores: round(median(cpuShares), 2),
+    },
+  },
   rows: [
     { benchmark: 'collector', figure: 'data points/s into Prometheus (wall)', value: rate, unit: 'points/s' },
-    { benchmark: 'collector', figure: 'data points per Collector CPU-second', value: core, unit: 'points/core·s', target: '≥ 100k', met: core >= 100_000 },
+    {
+      benchmark: 'collector',
+      figure: 'data points per Collector CPU-second',
+      value: core,
+      unit: 'points/core·s',
+      target: '≥ 100k',
+      met: core >= 100_000,
+    },
     { benchmark: 'collector', figure: 'Collector peak RSS at that rate', value: median(rss), unit: 'MB' },
   ],
   notes: [

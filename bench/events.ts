@@ -33,7 +33,13 @@ export function benchEvent(i: number, jobs: number, nowMs = Date.now()): TaskEve
     provider,
     request_model: model,
     response_model: model,
-    usage: { input_tokens: input, output_tokens: output, cache_read_tokens: i % 500, cache_write_tokens: 0, reasoning_tokens: 0 },
+    usage: {
+      input_tokens: input,
+      output_tokens: output,
+      cache_read_tokens: i % 500,
+      cache_write_tokens: 0,
+      reasoning_tokens: 0,
+    },
     latency_ms: latency,
     status: i % 50 === 0 ? 'error' : 'ok',
     error_type: i % 50 === 0 ? 'timeout' : null,
@@ -46,7 +52,10 @@ export function benchEvent(i: number, jobs: number, nowMs = Date.now()): TaskEve
   };
 }
 
-export function benchEvents(count: number, jobs = Math.max(1, Math.floor(count / 20))): { key: string; value: string }[] {
+export function benchEvents(
+  count: number,
+  jobs = Math.max(1, Math.floor(count / 20)),
+): { key: string; value: string }[] {
   const now = Date.now();
   return Array.from({ length: count }, (_, i) => {
     const e = benchEvent(i, jobs, now);

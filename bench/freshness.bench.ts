@@ -22,7 +22,13 @@ const topic = `bench-fresh-${run}`;
 const kafka = new Kafka({ clientId: 'aurea-bench-fresh', brokers: [broker], logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
 await admin.connect();
-await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 1 }, { topic: `${topic}-dlq`, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+await admin.createTopics({
+  topics: [
+    { topic, numPartitions: 6, replicationFactor: 1 },
+    { topic: `${topic}-dlq`, numPartitions: 1, replicationFactor: 1 },
+  ],
+  waitForLeaders: true,
+});
 
 const dir = mkdtempSync(join(tmpdir(), 'aurea-bench-fresh-'));
 const local = await startLocal(
@@ -43,13 +49,19 @@ const local = await startLocal(
   },
   createLogger('bench-fresh', 'warn'),
 );
-const aurea = await init({ serviceName: `bench-fresh-${run}`, otlp: false, kafka: { brokers: [broker], topic, maxBufferedEvents: RATE * SECONDS + 1, lingerMs: 5 } });
+const aurea = await init({
+  serviceName: `bench-fresh-${run}`,
+  otlp: false,
+  kafka: { brokers: [broker], topic, maxBufferedEvents: RATE * SECONDS + 1, lingerMs: 5 },
+});
 
 // Warm-up: wait until the consumer has joined its group and a first event is visible, so the
 // figures measure steady state, not the group join.
 {
   const warm = `warm-${run}`;
-  await aurea.monitorTask({ jobId: warm, taskName: 'fresh', model: 'gpt-4o-mini', provider: 'openai' }, () => ({ tokens: { input: 1, output: 1 } }));
+  await aurea.monitorTask({ jobId: warm, taskName: 'fresh', model: 'gpt-4o-mini', provider: 'openai' }, () => ({
+    tokens: { input: 1, output: 1 },
+  }));
   const until = Date.now() + 120_000;
   while ((await fetch(`${local.apiUrl}/v1/jobs/${warm}`)).status !== 200) {
     if (Date.now() > until) throw new Error('warm-up event never became visible');
@@ -113,12 +125,36 @@ await admin.disconnect();
 
 const p50 = percentile(latencies, 50);
 const p99 = percentile(latencies, 99);
-console.log(`${latencies.length} samples at ${achieved.toFixed(0)} events/s: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, ${lost} not visible after 30 s`);
+console.log(
+  `${latencies.length} samples at ${achieved.toFixed(0)} events/s: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, ${lost} not visible after 30 s`,
+);
 report({
-  results: { freshness: { p50Ms: round(p50, 0), p99Ms: round(p99, 0), eventsPerSec: round(achieved, 0), samples: latencies.length, notVisible: lost } },
+  results: {
+    freshness: {
+      p50Ms: round(p50, 0),
+      p99Ms: round(p99, 0),
+      eventsPerSec: round(achieved, 0),
+      samples: latencies.length,
+      notVisible: lost,
+    },
+  },
   rows: [
-    { benchmark: 'freshness', figure: `monitorTask → per-job API p50 @${achieved.toFixed(0)}/s`, value: p50, unit: 'ms' },
-    { benchmark: 'freshness', figure: `monitorTask → per-job API p99 @${achieved.toFixed(0)}/s`, value: p99, unit: 'ms', target: '< 1000 ms', met: p99 < 1000 && lost === 0 },
+    {
+      benchmark: 'freshness',
+      figure: `monitorTask → per-job API p50 @${achieved.toFixed(0)}/s`,
+      value: p50,
+      unit: 'ms',
+    },
+    {
+      benchmark: 'freshness',
+      figure: `monitorTask → per-job API p99 @${achieved.toFixed(0)}/s`,
+      value: p99,
+      unit: 'ms',
+      target: '< 1000 ms',
+      met: p99 < 1000 && lost === 0,
+    },
   ],
-  notes: [`${SECONDS} s at a target of ${RATE} events/s (achieved ${achieved.toFixed(0)}); ${latencies.length} sampled jobs polled through the API; producer, consumer, API and engine share the machine's cores.`],
+  notes: [
+    `${SECONDS} s at a target of ${RATE} events/s (achieved ${achieved.toFixed(0)}); ${latencies.length} sampled jobs polled through the API; producer, consumer, API and engine share the machine's cores.`,
+  ],
 });

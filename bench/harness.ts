@@ -32,7 +32,10 @@ export function percentile(xs: number[], p: number): number {
 }
 
 /** Run `fn` `times` times and return the median of what it returns. */
-export async function medianOf(times: number, fn: (i: number) => Promise<number> | number): Promise<{ median: number; runs: number[] }> {
+export async function medianOf(
+  times: number,
+  fn: (i: number) => Promise<number> | number,
+): Promise<{ median: number; runs: number[] }> {
   const runs: number[] = [];
   for (let i = 0; i < times; i++) runs.push(await fn(i));
   return { median: median(runs), runs };

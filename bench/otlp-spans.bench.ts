@@ -83,7 +83,11 @@ async function post(bodies: Buffer[]): Promise<void> {
   const worker = async () => {
     while (next < bodies.length) {
       const body = bodies[next++]!;
-      const res = await fetch(`${COLLECTOR}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+      const res = await fetch(`${COLLECTOR}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body,
+      });
       if (!res.ok) throw new Error(`collector answered ${res.status}: ${await res.text()}`);
       await res.arrayBuffer();
     }
@@ -144,7 +148,11 @@ try {
     // End to end through the Collector: the bridge's group starts at the shared topic's end.
     const groupId = `bench-span-bridge-${RUN}-${run}`;
     const ends = await admin.fetchTopicOffsets(TOPICS.otlpSpans);
-    await admin.setOffsets({ groupId, topic: TOPICS.otlpSpans, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+    await admin.setOffsets({
+      groupId,
+      topic: TOPICS.otlpSpans,
+      partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+    });
     const bridge = await startSpanBridge({
       kafka: { brokers: BROKERS, clientId: 'bench-span-bridge' },
       logger: log,
@@ -167,7 +175,11 @@ try {
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     for (let i = 0; i < bodies.length; i += 20) {
-      await producer.send({ topic: priv, acks: -1, messages: bodies.slice(i, i + 20).map((value, j) => ({ key: String(i + j), value })) });
+      await producer.send({
+        topic: priv,
+        acks: -1,
+        messages: bodies.slice(i, i + 20).map((value, j) => ({ key: String(i + j), value })),
+      });
     }
     await producer.disconnect();
     const out2 = `${out}.2`;
@@ -198,7 +210,13 @@ try {
 }
 
 report({
-  results: { otlpSpans: { spansPerSec: round(median(endToEnd), 0), bridgeSpansPerSec: round(median(bridgeOnly), 0), spans: SPANS } },
+  results: {
+    otlpSpans: {
+      spansPerSec: round(median(endToEnd), 0),
+      bridgeSpansPerSec: round(median(bridgeOnly), 0),
+      spans: SPANS,
+    },
+  },
   rows: [
     {
       benchmark: 'otlp-spans',

@@ -37,7 +37,13 @@ async function topicCount(topic: string): Promise<number> {
 
 const sdk = await medianOf(RUNS, async () => {
   const topic = await freshTopic();
-  const publisher = createKafkaPublisher({ brokers: [broker], topic, clientId: 'bench-sdk', maxBufferedEvents: N + 1, batchSize: SEND });
+  const publisher = createKafkaPublisher({
+    brokers: [broker],
+    topic,
+    clientId: 'bench-sdk',
+    maxBufferedEvents: N + 1,
+    batchSize: SEND,
+  });
   const t0 = performance.now();
   for (const e of events) publisher.publish(e);
   const r = await publisher.close(120_000);
@@ -64,7 +70,14 @@ console.log(`kafkajs raw: ${kafkajsRaw.runs.map((r) => r.toFixed(0)).join(', ')}
 
 const platformatic = await medianOf(RUNS, async () => {
   const topic = await freshTopic();
-  const producer = new Producer({ clientId: 'bench-platformatic', bootstrapBrokers: [broker], idempotent: true, acks: ProduceAcks.ALL, compression: 'gzip', serializers: stringSerializers });
+  const producer = new Producer({
+    clientId: 'bench-platformatic',
+    bootstrapBrokers: [broker],
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    compression: 'gzip',
+    serializers: stringSerializers,
+  });
   const t0 = performance.now();
   for (let i = 0; i < N; i += SEND) {
     const messages = events.slice(i, i + SEND).map((e) => ({ topic, key: e.job_id, value: JSON.stringify(e) }));
@@ -83,7 +96,14 @@ function platformaticTransport(topic: string): Transport {
   let producer: Producer<string, string, string, string> | undefined;
   return {
     connect: () => {
-      producer = new Producer({ clientId: 'bench-sdk-platformatic', bootstrapBrokers: [broker], idempotent: true, acks: ProduceAcks.ALL, compression: 'gzip', serializers: stringSerializers });
+      producer = new Producer({
+        clientId: 'bench-sdk-platformatic',
+        bootstrapBrokers: [broker],
+        idempotent: true,
+        acks: ProduceAcks.ALL,
+        compression: 'gzip',
+        serializers: stringSerializers,
+      });
       return Promise.resolve();
     },
     send: async (messages) => {
@@ -104,7 +124,9 @@ const sdkPlatformatic = await medianOf(RUNS, async () => {
   if (r.pending !== 0 || (await topicCount(topic)) !== N) throw new Error('SDK buffer over platformatic lost events');
   return rate;
 });
-console.log(`sdk buffer over @platformatic/kafka: ${sdkPlatformatic.runs.map((r) => r.toFixed(0)).join(', ')} events/s`);
+console.log(
+  `sdk buffer over @platformatic/kafka: ${sdkPlatformatic.runs.map((r) => r.toFixed(0)).join(', ')} events/s`,
+);
 
 let kcat = NaN;
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
@@ -116,7 +138,23 @@ if (hasKcat) {
     await medianOf(RUNS, async () => {
       const topic = await freshTopic();
       const t0 = performance.now();
-      execFileSync('kcat', ['-P', '-b', broker, '-t', topic, '-K', '\t', '-z', 'gzip', '-X', 'enable.idempotence=true', '-X', 'acks=all', '-l', file]);
+      execFileSync('kcat', [
+        '-P',
+        '-b',
+        broker,
+        '-t',
+        topic,
+        '-K',
+        '\t',
+        '-z',
+        'gzip',
+        '-X',
+        'enable.idempotence=true',
+        '-X',
+        'acks=all',
+        '-l',
+        file,
+      ]);
       const rate = N / ((performance.now() - t0) / 1000);
       if ((await topicCount(topic)) !== N) throw new Error('kcat lost events');
       return rate;
@@ -147,10 +185,31 @@ report({
     { benchmark: 'producer', figure: 'SDK publisher → Kafka', value: sdk.median, unit: 'events/s' },
     { benchmark: 'producer', figure: 'kafkajs raw', value: kafkajsRaw.median, unit: 'events/s' },
     { benchmark: 'producer', figure: '@platformatic/kafka raw', value: platformatic.median, unit: 'events/s' },
-    { benchmark: 'producer', figure: 'SDK vs fastest raw Node client', value: ratio, unit: '×', target: '≥ 0.9×', met: ratio >= 0.9 },
-    { benchmark: 'producer', figure: 'SDK vs raw kafkajs (its own client)', value: sdk.median / kafkajsRaw.median, unit: '×' },
-    { benchmark: 'producer', figure: 'SDK buffer over a @platformatic/kafka Transport (not shipped)', value: sdkPlatformatic.median, unit: 'events/s' },
-    ...(Number.isFinite(kcat) ? [{ benchmark: 'producer', figure: 'kcat (librdkafka)', value: kcat, unit: 'events/s' }] : []),
+    {
+      benchmark: 'producer',
+      figure: 'SDK vs fastest raw Node client',
+      value: ratio,
+      unit: '×',
+      target: '≥ 0.9×',
+      met: ratio >= 0.9,
+    },
+    {
+      benchmark: 'producer',
+      figure: 'SDK vs raw kafkajs (its own client)',
+      value: sdk.median / kafkajsRaw.median,
+      unit: '×',
+    },
+    {
+      benchmark: 'producer',
+      figure: 'SDK buffer over a @platformatic/kafka Transport (not shipped)',
+      value: sdkPlatformatic.median,
+      unit: 'events/s',
+    },
+    ...(Number.isFinite(kcat)
+      ? [{ benchmark: 'producer', figure: 'kcat (librdkafka)', value: kcat, unit: 'events/s' }]
+      : []),
   ],
-  notes: [`${N} events, ${SEND} per send, idempotent, acks=all, gzip; medians of ${RUNS}.${hasKcat ? '' : ' kcat not installed (apt-get install kcat): no native reference in this run.'}`],
+  notes: [
+    `${N} events, ${SEND} per send, idempotent, acks=all, gzip; medians of ${RUNS}.${hasKcat ? '' : ' kcat not installed (apt-get install kcat): no native reference in this run.'}`,
+  ],
 });

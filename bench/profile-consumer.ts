@@ -18,7 +18,13 @@ const topic = `bench-profile-${Date.now().toString(36)}`;
 const kafka = new Kafka({ clientId: 'aurea-bench-profile', brokers, logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
 await admin.connect();
-await admin.createTopics({ topics: [{ topic, numPartitions: 6 }, { topic: `${topic}-dlq`, numPartitions: 1 }], waitForLeaders: true });
+await admin.createTopics({
+  topics: [
+    { topic, numPartitions: 6 },
+    { topic: `${topic}-dlq`, numPartitions: 1 },
+  ],
+  waitForLeaders: true,
+});
 const messages = benchEvents(N);
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
@@ -30,17 +36,35 @@ const ch = await createClickHouse({ database: 'bench_profile', dataDir: dir });
 await migrate(ch, {});
 const client = ch.client;
 let tRun = performance.now();
-const timing = { inserts: 0, insertRows: 0, insertMs: 0, queries: 0, queryMs: 0, sizes: [] as number[], log: [] as string[] };
+const timing = {
+  inserts: 0,
+  insertRows: 0,
+  insertMs: 0,
+  queries: 0,
+  queryMs: 0,
+  sizes: [] as number[],
+  log: [] as string[],
+};
 const origInsert = client.insert.bind(client);
 const origQuery = client.query.bind(client);
-client.insert = (async (p: Parameters<typeof client.insert>[0]) => {
+client.insert = async (p: Parameters<typeof client.insert>[0]) => {
   const t0 = performance.now();
   try {
-    if (process.env.BENCH_PROFILE_COMPACT === '1' && p.format === 'JSONEachRow' && Array.isArray(p.values) && p.values.length > 0) {
+    if (
+      process.env.BENCH_PROFILE_COMPACT === '1' &&
+      p.format === 'JSONEachRow' &&
+      Array.isArray(p.values) &&
+      p.values.length > 0
+    ) {
       // Simulates the consumer inserting JSONCompactEachRow (column list + arrays) instead.
       const rows = p.values as Record<string, unknown>[];
       const columns = Object.keys(rows[0]!) as [string, ...string[]];
-      return await origInsert({ ...p, format: 'JSONCompactEachRow', columns, values: rows.map((r) => columns.map((c) => r[c])) });
+      return await origInsert({
+        ...p,
+        format: 'JSONCompactEachRow',
+        columns,
+        values: rows.map((r) => columns.map((c) => r[c])),
+      });
     }
     return await origInsert(p);
   } finally {
@@ -51,8 +75,8 @@ client.insert = (async (p: Parameters<typeof client.insert>[0]) => {
     timing.insertMs += performance.now() - t0;
     timing.log.push(`ins ${n} @${Math.round(t0 - tRun)} +${Math.round(performance.now() - t0)}`);
   }
-});
-client.query = (async (p: Parameters<typeof client.query>[0]) => {
+};
+client.query = async (p: Parameters<typeof client.query>[0]) => {
   const t0 = performance.now();
   try {
     return await origQuery(p);
@@ -61,7 +85,7 @@ client.query = (async (p: Parameters<typeof client.query>[0]) => {
     timing.queryMs += performance.now() - t0;
     timing.log.push(`q @${Math.round(t0 - tRun)} +${Math.round(performance.now() - t0)}`);
   }
-});
+};
 
 const t0 = performance.now();
 tRun = t0;
@@ -74,8 +98,15 @@ const handle = await startConsumer({
   logger: createLogger('bench-profile', 'warn'),
   maxInsertRows: BATCH,
   fromBeginning: true,
-  ...(process.env.BENCH_PROFILE_PART_BYTES ? { maxBytesPerPartition: Number(process.env.BENCH_PROFILE_PART_BYTES), maxBytes: 6 * Number(process.env.BENCH_PROFILE_PART_BYTES) } : {}),
-  ...(process.env.BENCH_PROFILE_CONCURRENCY ? { partitionsConcurrently: Number(process.env.BENCH_PROFILE_CONCURRENCY) } : {}),
+  ...(process.env.BENCH_PROFILE_PART_BYTES
+    ? {
+        maxBytesPerPartition: Number(process.env.BENCH_PROFILE_PART_BYTES),
+        maxBytes: 6 * Number(process.env.BENCH_PROFILE_PART_BYTES),
+      }
+    : {}),
+  ...(process.env.BENCH_PROFILE_CONCURRENCY
+    ? { partitionsConcurrently: Number(process.env.BENCH_PROFILE_CONCURRENCY) }
+    : {}),
 });
 const tStarted = performance.now();
 for (;;) {

@@ -18,11 +18,22 @@ const files = readdirSync(join(root, 'bench'))
 function runOne(file: string): Promise<{ file: string; report?: BenchReport; error?: string; seconds: number }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn('tsx', [join(root, 'bench', file)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    const child = spawn('tsx', [join(root, 'bench', file)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      process.stdout.write(d.toString().split('\n').filter((l) => l && !l.startsWith(RESULT_PREFIX)).map((l) => `  [${file}] ${l}\n`).join(''));
+      process.stdout.write(
+        d
+          .toString()
+          .split('\n')
+          .filter((l) => l && !l.startsWith(RESULT_PREFIX))
+          .map((l) => `  [${file}] ${l}\n`)
+          .join(''),
+      );
     });
     child.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
@@ -51,7 +62,8 @@ for (const f of files) {
     console.log(`✗ ${f} failed (${r.error})`);
     continue;
   }
-  for (const [section, values] of Object.entries(r.report.results)) results[section] = { ...(results[section] ?? {}), ...values };
+  for (const [section, values] of Object.entries(r.report.results))
+    results[section] = { ...(results[section] ?? {}), ...values };
   rows.push(...r.report.rows);
   notes.push(...(r.report.notes ?? []).map((n) => `${f.replace('.bench.ts', '')}: ${n}`));
   console.log(`✓ ${f} (${r.seconds.toFixed(0)} s)`);
@@ -59,9 +71,20 @@ for (const f of files) {
 
 writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
-console.table(rows.map((r) => ({ benchmark: r.benchmark, figure: r.figure, value: `${fmt(r.value)} ${r.unit}`, target: r.target ?? '', met: r.met === undefined ? '' : r.met ? 'yes' : 'NO' })));
+console.table(
+  rows.map((r) => ({
+    benchmark: r.benchmark,
+    figure: r.figure,
+    value: `${fmt(r.value)} ${r.unit}`,
+    target: r.target ?? '',
+    met: r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+  })),
+);
 
-const versions = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; dependencies?: Record<string, string> };
+const versions = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  devDependencies: Record<string, string>;
+  dependencies?: Record<string, string>;
+};
 const cpu = cpus();
 const doc = [
   '# Benchmarks',
@@ -73,14 +96,22 @@ const doc = [
   '',
   '| benchmark | figure | value | target | met |',
   '|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.benchmark} | ${r.figure} | ${fmt(r.value)} ${r.unit} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.benchmark} | ${r.figure} | ${fmt(r.value)} ${r.unit} | ${r.target ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : '**no**'} |`,
+  ),
   '',
   ...(notes.length ? ['## Notes', '', ...notes.map((n) => `- ${n}`), ''] : []),
   ...(failures.length ? ['## Failed in this run', '', ...failures.map((f) => `- ${f}`), ''] : []),
-  `Versions: ${Object.entries({ ...versions.dependencies, ...versions.devDependencies }).filter(([k]) => /kafkajs|chdb|clickhouse|node$|opentelemetry\/sdk-metrics|platformatic/.test(k)).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+  `Versions: ${Object.entries({ ...versions.dependencies, ...versions.devDependencies })
+    .filter(([k]) => /kafkajs|chdb|clickhouse|node$|opentelemetry\/sdk-metrics|platformatic/.test(k))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}.`,
   '',
 ].join('\n');
 mkdirSync(join(root, 'docs'), { recursive: true });
 writeFileSync(join(root, 'docs', 'benchmarks.md'), doc);
-console.log(`wrote bench/results.json and docs/benchmarks.md${failures.length ? ` (${failures.length} benchmark(s) failed)` : ''}`);
+console.log(
+  `wrote bench/results.json and docs/benchmarks.md${failures.length ? ` (${failures.length} benchmark(s) failed)` : ''}`,
+);
 if (failures.length) process.exitCode = 1;

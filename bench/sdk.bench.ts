@@ -42,19 +42,47 @@ async function measure(kafkaBrokers: string[]): Promise<{ overheadNs: number; ba
   });
   const stats = aurea.publisher?.stats();
   await aurea.shutdown({ deadlineMs: 3_000 });
-  return { overheadNs: overhead.median, bareNs: bare.median, dropped: [...(stats?.dropped.values() ?? [])].reduce((a, b) => a + b, 0) };
+  return {
+    overheadNs: overhead.median,
+    bareNs: bare.median,
+    dropped: [...(stats?.dropped.values() ?? [])].reduce((a, b) => a + b, 0),
+  };
 }
 
 const up = await measure([broker]);
 console.log(`kafka up: ${up.overheadNs.toFixed(0)} ns/task over a ${up.bareNs.toFixed(0)} ns bare call`);
 const down = await measure(['127.0.0.1:1']);
-console.log(`kafka down: ${down.overheadNs.toFixed(0)} ns/task (${down.dropped} events dropped past the buffer bound, as designed)`);
+console.log(
+  `kafka down: ${down.overheadNs.toFixed(0)} ns/task (${down.dropped} events dropped past the buffer bound, as designed)`,
+);
 
 report({
-  results: { sdk: { monitorTaskOverheadNs: round(up.overheadNs, 0), monitorTaskOverheadNsKafkaDown: round(down.overheadNs, 0), bareCallNs: round(up.bareNs, 0) } },
+  results: {
+    sdk: {
+      monitorTaskOverheadNs: round(up.overheadNs, 0),
+      monitorTaskOverheadNsKafkaDown: round(down.overheadNs, 0),
+      bareCallNs: round(up.bareNs, 0),
+    },
+  },
   rows: [
-    { benchmark: 'sdk', figure: 'monitorTask overhead (Kafka up)', value: up.overheadNs, unit: 'ns/task', target: '< 3000 ns', met: up.overheadNs < 3000 },
-    { benchmark: 'sdk', figure: 'monitorTask overhead (Kafka down)', value: down.overheadNs, unit: 'ns/task', target: '< 3000 ns', met: down.overheadNs < 3000 },
+    {
+      benchmark: 'sdk',
+      figure: 'monitorTask overhead (Kafka up)',
+      value: up.overheadNs,
+      unit: 'ns/task',
+      target: '< 3000 ns',
+      met: up.overheadNs < 3000,
+    },
+    {
+      benchmark: 'sdk',
+      figure: 'monitorTask overhead (Kafka down)',
+      value: down.overheadNs,
+      unit: 'ns/task',
+      target: '< 3000 ns',
+      met: down.overheadNs < 3000,
+    },
   ],
-  notes: [`${ITERS} tasks per run, median of ${RUNS}; bare call = an empty async function returning token usage (${round(up.bareNs, 0)} ns).`],
+  notes: [
+    `${ITERS} tasks per run, median of ${RUNS}; bare call = an empty async function returning token usage (${round(up.bareNs, 0)} ns).`,
+  ],
 });

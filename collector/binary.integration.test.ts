@@ -9,7 +9,8 @@ import { parse } from 'yaml';
 import { stackPaths } from '../test/metrics-path/binaries.js';
 
 const DIR = import.meta.dirname;
-const run = (...args: string[]) => execFileSync(stackPaths().OTELCOL_BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (...args: string[]) =>
+  execFileSync(stackPaths().OTELCOL_BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('built Collector', () => {
   it('validate accepts collector/config.yaml', () => {
@@ -18,7 +19,10 @@ describe('built Collector', () => {
   it('validate rejects a config whose pipeline uses an undefined processor (the check is real)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'otelcol-validate-'));
     try {
-      const bad = readFileSync(join(DIR, 'config.yaml'), 'utf8').replace('processors: [memory_limiter/gateway, batch/metrics,', 'processors: [memory_limiter/gateway, batch/nope,');
+      const bad = readFileSync(join(DIR, 'config.yaml'), 'utf8').replace(
+        'processors: [memory_limiter/gateway, batch/metrics,',
+        'processors: [memory_limiter/gateway, batch/nope,',
+      );
       writeFileSync(join(dir, 'bad.yaml'), bad);
       expect(() => run('validate', '--config', join(dir, 'bad.yaml'))).toThrow();
     } finally {

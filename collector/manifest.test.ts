@@ -18,7 +18,10 @@ interface CollectorConfig {
   exporters?: Record<string, unknown>;
   extensions?: Record<string, unknown>;
   connectors?: Record<string, unknown>;
-  service: { extensions?: string[]; pipelines: Record<string, { receivers?: string[]; processors?: string[]; exporters?: string[] }> };
+  service: {
+    extensions?: string[];
+    pipelines: Record<string, { receivers?: string[]; processors?: string[]; exporters?: string[] }>;
+  };
 }
 type Manifest = Partial<Record<Kind, { gomod: string }[]>>;
 
@@ -28,7 +31,13 @@ const manifest = parse(readFileSync(join(DIR, 'builder-config.yaml'), 'utf8')) a
 const typeOf = (id: string): string => id.split('/')[0] ?? id;
 /** Component type as the module names it: otlphttpexporter -> otlphttp; compared without underscores. */
 const norm = (type: string): string => type.replaceAll('_', '');
-const SUFFIX: Record<Kind, string> = { receivers: 'receiver', processors: 'processor', exporters: 'exporter', extensions: 'extension', connectors: 'connector' };
+const SUFFIX: Record<Kind, string> = {
+  receivers: 'receiver',
+  processors: 'processor',
+  exporters: 'exporter',
+  extensions: 'extension',
+  connectors: 'connector',
+};
 function moduleType(kind: Kind, gomod: string): string {
   const path = gomod.split(' ')[0] ?? '';
   const last = path.split('/').pop() ?? '';
@@ -39,8 +48,11 @@ function usedIds(kind: Kind): Set<string> {
   const used = new Set<string>();
   if (kind === 'extensions') for (const e of config.service.extensions ?? []) used.add(e);
   for (const p of Object.values(config.service.pipelines)) {
-    if (kind === 'receivers' || kind === 'processors' || kind === 'exporters') for (const id of p[kind] ?? []) used.add(id);
-    if (kind === 'connectors') for (const id of [...(p.receivers ?? []), ...(p.exporters ?? [])]) if (config.connectors?.[id] !== undefined) used.add(id);
+    if (kind === 'receivers' || kind === 'processors' || kind === 'exporters')
+      for (const id of p[kind] ?? []) used.add(id);
+    if (kind === 'connectors')
+      for (const id of [...(p.receivers ?? []), ...(p.exporters ?? [])])
+        if (config.connectors?.[id] !== undefined) used.add(id);
   }
   return used;
 }
@@ -70,12 +82,14 @@ describe('collector config ↔ builder manifest', () => {
   }
 
   it('manifest pins one version for every module, the dist version', () => {
-    const dist = (parse(readFileSync(join(DIR, 'builder-config.yaml'), 'utf8')) as { dist: { version: string } }).dist.version;
+    const dist = (parse(readFileSync(join(DIR, 'builder-config.yaml'), 'utf8')) as { dist: { version: string } }).dist
+      .version;
     const versions = new Set(KINDS.flatMap((k) => (manifest[k] ?? []).map((m) => m.gomod.split(' ')[1])));
     expect([...versions]).toEqual([`v${dist}`]);
   });
 
   it('both files start with a header comment', () => {
-    for (const f of ['config.yaml', 'builder-config.yaml']) expect(readFileSync(join(DIR, f), 'utf8').startsWith('# ')).toBe(true);
+    for (const f of ['config.yaml', 'builder-config.yaml'])
+      expect(readFileSync(join(DIR, f), 'utf8').startsWith('# ')).toBe(true);
   });
 });

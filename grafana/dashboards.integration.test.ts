@@ -48,7 +48,13 @@ beforeAll(async () => {
   sdkEvents = run.events;
   sdkCalls = run.calls;
   // The consumer's lag gauge, as services/consumer reports it through its own meter.
-  await pushGauge(OTLP, { service: `${service}-consumer`, name: 'aurea.consumer.lag', unit: '{message}', value: 3, attributes: { 'messaging.destination.partition.id': '0' } });
+  await pushGauge(OTLP, {
+    service: `${service}-consumer`,
+    name: 'aurea.consumer.lag',
+    unit: '{message}',
+    value: 3,
+    attributes: { 'messaging.destination.partition.id': '0' },
+  });
   // Wait until the SDK's final export is queryable (Collector batch + Prometheus append).
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -57,7 +63,10 @@ beforeAll(async () => {
     const tasks = await promValue(`sum(aurea_tasks_total{job="${service}"})`);
     const lag = await promValue(`sum(aurea_consumer_lag{job="${service}-consumer"})`);
     if (calls === sdkCalls && tasks !== undefined && lag !== undefined) break;
-    if (Date.now() > deadline) throw new Error(`SDK metrics incomplete in Prometheus: ${calls} of ${sdkCalls} calls, tasks ${tasks}, lag ${lag}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `SDK metrics incomplete in Prometheus: ${calls} of ${sdkCalls} calls, tasks ${tasks}, lag ${lag}`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
   // Range queries are evaluated at multiples of the step (15 s); make sure one such instant
@@ -90,20 +99,27 @@ describe('Prometheus boards against the live pipeline (@aurea/sdk → Collector 
         // The escaped dot matches only itself, the selection excludes gpt-4, and the unpriced
         // model has no cost series.
         const byModel = results.find((r) => r.panel === 'Cost per minute by model')!;
-        expect([...new Set(byModel.series!.map((s) => s.labels.gen_ai_request_model))].sort()).toEqual(['claude-3-sonnet', 'gpt-3.5-turbo']);
+        expect([...new Set(byModel.series!.map((s) => s.labels.gen_ai_request_model))].sort()).toEqual([
+          'claude-3-sonnet',
+          'gpt-3.5-turbo',
+        ]);
       }
     });
   }
 
   it('the boards agree with what the SDK recorded: tasks in range = calls made; tokens total = sum by type', async () => {
     const ops = await runBoard(board('aurea-operations'), backends, range(), { service: [service] });
-    const tasks = ops.results.find((r) => r.panel === 'Tasks in range')!.series!.reduce((s, x) => s + x.points[0]![1], 0);
+    const tasks = ops.results
+      .find((r) => r.panel === 'Tasks in range')!
+      .series!.reduce((s, x) => s + x.points[0]![1], 0);
     // increase() extrapolates to the range edges; all samples lie inside, so it is close to exact.
     expect(tasks).toBeGreaterThan(sdkCalls * 0.8);
     expect(tasks).toBeLessThan(sdkCalls * 1.25);
     const cost = await runBoard(board('aurea-llm-cost'), backends, range(), { service: [service] });
     const total = cost.results.find((r) => r.panel === 'Tokens in range')!.series![0]!.points[0]![1];
-    const byType = cost.results.find((r) => r.panel === 'Tokens by type in range')!.series!.reduce((s, x) => s + x.points[0]![1], 0);
+    const byType = cost.results
+      .find((r) => r.panel === 'Tokens by type in range')!
+      .series!.reduce((s, x) => s + x.points[0]![1], 0);
     expect(total).toBeGreaterThan(0);
     expect(byType).toBeCloseTo(total, 3);
   });

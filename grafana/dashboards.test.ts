@@ -23,16 +23,29 @@ import {
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DASH_DIR = join(HERE, 'dashboards');
 const files = readdirSync(DASH_DIR).filter((f) => f.endsWith('.json'));
-const dashboards: [string, Dashboard][] = files.map((f) => [f, JSON.parse(readFileSync(join(DASH_DIR, f), 'utf8')) as Dashboard]);
+const dashboards: [string, Dashboard][] = files.map((f) => [
+  f,
+  JSON.parse(readFileSync(join(DASH_DIR, f), 'utf8')) as Dashboard,
+]);
 
 interface DatasourceYaml {
   apiVersion: number;
-  datasources: { name: string; uid: string; type: string; url?: string; jsonData: Record<string, unknown>; secureJsonData?: Record<string, unknown> }[];
+  datasources: {
+    name: string;
+    uid: string;
+    type: string;
+    url?: string;
+    jsonData: Record<string, unknown>;
+    secureJsonData?: Record<string, unknown>;
+  }[];
 }
 const dsText = readFileSync(join(HERE, 'provisioning', 'datasources', 'aurea.yaml'), 'utf8');
 const dsYaml = parse(dsText) as DatasourceYaml;
 const providerText = readFileSync(join(HERE, 'provisioning', 'dashboards', 'aurea.yaml'), 'utf8');
-const providerYaml = parse(providerText) as { apiVersion: number; providers: { name: string; type: string; options: { path: string } }[] };
+const providerYaml = parse(providerText) as {
+  apiVersion: number;
+  providers: { name: string; type: string; options: { path: string } }[];
+};
 
 function allPanels(d: Dashboard): Panel[] {
   return d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
@@ -51,8 +64,14 @@ function datasourceRefs(v: unknown): { type: string; uid: string }[] {
   if (Array.isArray(v)) return v.flatMap(datasourceRefs);
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    const here = o.datasource && typeof o.datasource === 'object' ? [o.datasource as { type: string; uid: string }] : [];
-    return [...here, ...Object.entries(o).filter(([k]) => k !== 'datasource').flatMap(([, x]) => datasourceRefs(x))];
+    const here =
+      o.datasource && typeof o.datasource === 'object' ? [o.datasource as { type: string; uid: string }] : [];
+    return [
+      ...here,
+      ...Object.entries(o)
+        .filter(([k]) => k !== 'datasource')
+        .flatMap(([, x]) => datasourceRefs(x)),
+    ];
   }
   return [];
 }
@@ -61,7 +80,8 @@ describe('dashboard JSON', () => {
   it('is exactly what the board code generates (run `npx tsx grafana/src/generate.ts` after editing a board)', () => {
     const boards = allBoards();
     expect(files.sort()).toEqual(Object.keys(boards).sort());
-    for (const [f, board] of Object.entries(boards)) expect(readFileSync(join(DASH_DIR, f), 'utf8'), f).toBe(renderJson(board));
+    for (const [f, board] of Object.entries(boards))
+      expect(readFileSync(join(DASH_DIR, f), 'utf8'), f).toBe(renderJson(board));
   });
 
   it('has the four boards with their stable UIDs', () => {
@@ -110,10 +130,13 @@ describe('dashboard JSON', () => {
         const used = new Set(strings({ panels: d.panels, links: d.links }).flatMap(variableRefs));
         for (const name of used) expect(defined, `$${name}`).toContain(name);
         d.templating.list.forEach((v, i) => {
-          for (const name of variableRefs(v.definition)) expect(defined.slice(0, i), `${v.name} uses $${name}`).toContain(name);
+          for (const name of variableRefs(v.definition))
+            expect(defined.slice(0, i), `${v.name} uses $${name}`).toContain(name);
         });
         // The four common filters are on every board; ClickHouse boards add tenant and job.
-        const expected = d.tags.includes('clickhouse') ? ['service', 'provider', 'model', 'tenant', 'job'] : ['environment', 'service', 'provider', 'model'];
+        const expected = d.tags.includes('clickhouse')
+          ? ['service', 'provider', 'model', 'tenant', 'job']
+          : ['environment', 'service', 'provider', 'model'];
         expect(defined).toEqual(expect.arrayContaining(expected));
       });
 
@@ -122,7 +145,12 @@ describe('dashboard JSON', () => {
           expect(p.description, p.title).toBeTruthy();
           expect(p.targets?.length, p.title).toBeGreaterThan(0);
           if (p.type === 'state-timeline') continue; // values are mapped to state names
-          const units = [p.fieldConfig?.defaults.unit, ...(p.fieldConfig?.overrides ?? []).flatMap((o) => o.properties.filter((x) => x.id === 'unit').map((x) => x.value))];
+          const units = [
+            p.fieldConfig?.defaults.unit,
+            ...(p.fieldConfig?.overrides ?? []).flatMap((o) =>
+              o.properties.filter((x) => x.id === 'unit').map((x) => x.value),
+            ),
+          ];
           if (p.type !== 'table') expect(units.filter(Boolean).length, `${p.title} has no unit`).toBeGreaterThan(0);
         }
       });
@@ -130,7 +158,8 @@ describe('dashboard JSON', () => {
       it('time series have a legend and ClickHouse time series group by a time bucket', () => {
         for (const p of allPanels(d).filter((x) => x.type === 'timeseries')) {
           expect((p.options?.legend as { showLegend: boolean }).showLegend, p.title).toBe(true);
-          for (const t of p.targets ?? []) if ('rawSql' in t) expect(t.rawSql).toMatch(/\$__timeInterval\(ended_at\) AS time[\s\S]*ORDER BY time/);
+          for (const t of p.targets ?? [])
+            if ('rawSql' in t) expect(t.rawSql).toMatch(/\$__timeInterval\(ended_at\) AS time[\s\S]*ORDER BY time/);
         }
       });
     });
@@ -183,7 +212,10 @@ describe('provisioning', () => {
     });
     expect(ch.secureJsonData).toEqual({ password: '${CLICKHOUSE_PASSWORD}' });
     // Every environment variable the file reads is documented in its header.
-    const header = dsText.split('\n').filter((l) => l.startsWith('#')).join('\n');
+    const header = dsText
+      .split('\n')
+      .filter((l) => l.startsWith('#'))
+      .join('\n');
     for (const m of dsText.matchAll(/\$\{(\w+)\}/g)) expect(header).toContain(m[1]);
   });
 
@@ -206,18 +238,24 @@ describe('interpolation (as Grafana and grafana-clickhouse-datasource do it)', (
   const range = { from: new Date(1_700_000_000_000), to: new Date(1_700_003_600_500) };
 
   it('$__conditionalAll drops the condition when All is selected and keeps it otherwise', () => {
-    expect(applyConditionalAll('WHERE $__conditionalAll(service IN (${service:singlequote}), $service) AND x', vars)).toBe('WHERE 1=1 AND x');
-    expect(applyConditionalAll('$__conditionalAll(tenant IN (${tenant:singlequote}), $tenant)', vars)).toBe('tenant IN (${tenant:singlequote})');
+    expect(
+      applyConditionalAll('WHERE $__conditionalAll(service IN (${service:singlequote}), $service) AND x', vars),
+    ).toBe('WHERE 1=1 AND x');
+    expect(applyConditionalAll('$__conditionalAll(tenant IN (${tenant:singlequote}), $tenant)', vars)).toBe(
+      'tenant IN (${tenant:singlequote})',
+    );
   });
 
   it('singlequote escapes quotes; the plugin default quotes arrays and leaves single values raw', () => {
-    expect(replaceVariables("t IN (${tenant:singlequote})", vars, clickhouseFormat)).toBe("t IN ('acme','o\\'b')");
+    expect(replaceVariables('t IN (${tenant:singlequote})', vars, clickhouseFormat)).toBe("t IN ('acme','o\\'b')");
     expect(replaceVariables('job_id = ${job:singlequote}', vars, clickhouseFormat)).toBe("job_id = 'j2'");
     expect(replaceVariables('$tenant / $job', vars, clickhouseFormat)).toBe("'acme','o'b' / j2");
   });
 
   it('Prometheus: multi-values become an escaped alternation, a custom All value is inserted as is', () => {
-    expect(replaceVariables('{m=~"$model", e=~"$env"}', vars, prometheusFormat)).toBe('{m=~"(gpt-3\\\\.5-turbo|gpt-4)", e=~".*"}');
+    expect(replaceVariables('{m=~"$model", e=~"$env"}', vars, prometheusFormat)).toBe(
+      '{m=~"(gpt-3\\\\.5-turbo|gpt-4)", e=~".*"}',
+    );
     const plan = interpolatePrometheus('rate(x[$__rate_interval]) / $__range', vars, range, { scrapeIntervalS: 15 });
     expect(plan.expr).toBe('rate(x[60s]) / 3601s');
     expect(plan.stepS).toBe(15);
@@ -242,7 +280,10 @@ describe('interpolation (as Grafana and grafana-clickhouse-datasource do it)', (
       const state: Vars = Object.fromEntries(
         d.templating.list.map((v) => [v.name, { def: v, options: ['x', 'y'], selected: v.multi ? ['x', 'y'] : ['x'] }]),
       );
-      const texts = [...d.templating.list.map((v) => v.definition), ...allPanels(d).flatMap((p) => (p.targets ?? []).map((t) => ('rawSql' in t ? t.rawSql : '')))];
+      const texts = [
+        ...d.templating.list.map((v) => v.definition),
+        ...allPanels(d).flatMap((p) => (p.targets ?? []).map((t) => ('rawSql' in t ? t.rawSql : ''))),
+      ];
       for (const t of texts.filter(Boolean)) {
         const out = interpolateClickHouse(t, state, range, 60_000);
         expect(out, t).not.toMatch(/\$/);

@@ -97,7 +97,9 @@ export function findSources(root = REPO_ROOT): SourceSet {
   const grafana = walk(join(root, 'grafana'));
   const set: SourceSet = {
     collectorConfig: join(root, 'collector', 'config.yaml'),
-    ruleFiles: listDir(join(root, 'prometheus', 'rules'), /\.ya?ml$/).filter((p) => isRuleFile(readFileSync(p, 'utf8'))),
+    ruleFiles: listDir(join(root, 'prometheus', 'rules'), /\.ya?ml$/).filter((p) =>
+      isRuleFile(readFileSync(p, 'utf8')),
+    ),
     dashboards: [],
     datasources: [],
     dashboardProviders: [],
@@ -121,7 +123,7 @@ export function slug(name: string, max = 40): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  return (s.slice(0, max).replace(/-+$/, '') || 'x');
+  return s.slice(0, max).replace(/-+$/, '') || 'x';
 }
 
 const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
@@ -235,7 +237,10 @@ export function generate(root = REPO_ROOT): { files: GeneratedFile[]; sources: S
           volumes: [
             // No dashboards yet → an empty directory (a projected volume needs at least one source).
             dashboardMaps.length > 0
-              ? { name: 'dashboards', projected: { sources: dashboardMaps.map((d) => ({ configMap: { name: d.name } })) } }
+              ? {
+                  name: 'dashboards',
+                  projected: { sources: dashboardMaps.map((d) => ({ configMap: { name: d.name } })) },
+                }
               : { name: 'dashboards', emptyDir: {} },
           ],
         },
@@ -296,6 +301,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
         `${sources.dashboards.length} dashboard(s), ${sources.datasources.length} datasource file(s), ` +
         `${sources.dashboardProviders.length} provider file(s), ${sources.migrations.length} migration(s)`,
     );
-    for (const s of sources.skipped) console.log(`  not deployed (neither dashboard nor provisioning): ${rel(s, REPO_ROOT)}`);
+    for (const s of sources.skipped)
+      console.log(`  not deployed (neither dashboard nor provisioning): ${rel(s, REPO_ROOT)}`);
   }
 }

@@ -8,7 +8,14 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS } from '@aurea/events';
 import { REPO_ROOT } from './generate.js';
-import { freshK8sTree, overlays, renderOverlay, structuralProblems, validateWithModel, type K8sObject } from './render.js';
+import {
+  freshK8sTree,
+  overlays,
+  renderOverlay,
+  structuralProblems,
+  validateWithModel,
+  type K8sObject,
+} from './render.js';
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json => (typeof v === 'object' && v !== null ? (v as Json) : {});
@@ -50,7 +57,9 @@ describe('k8s overlays', () => {
       expect(objects.length, o).toBeGreaterThan(40);
       const ids = objects.map((x) => `${x.kind}/${x.metadata.namespace ?? ''}/${x.metadata.name}`);
       expect(new Set(ids).size, `${o}: duplicate objects`).toBe(ids.length);
-      for (const x of objects) if (x.kind !== 'Namespace') expect(x.metadata.namespace, `${o} ${x.kind}/${x.metadata.name}`).toBe(o === 'dev' ? 'aurea-dev' : 'aurea');
+      for (const x of objects)
+        if (x.kind !== 'Namespace')
+          expect(x.metadata.namespace, `${o} ${x.kind}/${x.metadata.name}`).toBe(o === 'dev' ? 'aurea-dev' : 'aurea');
     }
   });
 
@@ -153,13 +162,19 @@ describe('k8s overlays', () => {
       const chi = arr(obj(obj(named(prod, 'ClickHouseInstallation', 'aurea').spec).configuration).clusters)[0];
       expect(Number(obj(chi?.layout).shardsCount)).toBeGreaterThanOrEqual(2);
       expect(Number(obj(chi?.layout).replicasCount)).toBeGreaterThanOrEqual(2);
-      const keeper = arr(obj(obj(named(prod, 'ClickHouseKeeperInstallation', 'aurea-keeper').spec).configuration).clusters)[0];
+      const keeper = arr(
+        obj(obj(named(prod, 'ClickHouseKeeperInstallation', 'aurea-keeper').spec).configuration).clusters,
+      )[0];
       expect(obj(keeper?.layout).replicasCount).toBe(3);
       for (const t of byKind(prod, 'KafkaTopic')) {
         expect(obj(t.spec).replicas, t.metadata.name).toBe(3);
         expect(obj(obj(t.spec).config)['min.insync.replicas'], t.metadata.name).toBe(2);
       }
-      expect(byKind(prod, 'KafkaNodePool').map((p) => p.metadata.name).sort()).toEqual(['brokers', 'controllers']);
+      expect(
+        byKind(prod, 'KafkaNodePool')
+          .map((p) => p.metadata.name)
+          .sort(),
+      ).toEqual(['brokers', 'controllers']);
       for (const d of byKind(prod, 'Deployment'))
         expect(arr(podSpecOf(d).topologySpreadConstraints).length, `${o} ${d.metadata.name}`).toBeGreaterThan(0);
     }
@@ -178,7 +193,10 @@ describe('k8s overlays', () => {
         expect(Number(replicas), o).toBeLessThanOrEqual(cap);
         continue;
       }
-      expect(replicas, `${o}: an autoscaled Deployment must not set replicas (a re-apply would reset them)`).toBeUndefined();
+      expect(
+        replicas,
+        `${o}: an autoscaled Deployment must not set replicas (a re-apply would reset them)`,
+      ).toBeUndefined();
       const s = scalers[0] as K8sObject;
       const max = s.kind === 'ScaledObject' ? obj(s.spec).maxReplicaCount : obj(s.spec).maxReplicas;
       const min = s.kind === 'ScaledObject' ? obj(s.spec).minReplicaCount : obj(s.spec).minReplicas;
@@ -197,7 +215,9 @@ describe('k8s overlays', () => {
 
   it('KafkaTopics carry exactly the topic names of the event contract', () => {
     for (const [o, objects] of renders) {
-      const names = byKind(objects, 'KafkaTopic').map((t) => obj(t.spec).topicName).sort();
+      const names = byKind(objects, 'KafkaTopic')
+        .map((t) => obj(t.spec).topicName)
+        .sort();
       expect(names, o).toEqual(Object.values(TOPICS).sort());
     }
   });
@@ -209,7 +229,8 @@ describe('k8s overlays', () => {
       const maps = new Set(byKind(objects, 'ConfigMap').map((c) => c.metadata.name));
       const secrets = new Set<string>();
       const text = JSON.stringify(workloads(objects).map(podSpecOf));
-      for (const m of text.matchAll(/"configMap(?:Ref|KeyRef)?":\{[^}]*?"name":"([^"]+)"/g)) expect(maps, `${o}: ConfigMap ${m[1]}`).toContain(m[1]);
+      for (const m of text.matchAll(/"configMap(?:Ref|KeyRef)?":\{[^}]*?"name":"([^"]+)"/g))
+        expect(maps, `${o}: ConfigMap ${m[1]}`).toContain(m[1]);
       for (const m of text.matchAll(/"secret(?:Ref|KeyRef)":\{[^}]*?"name":"([^"]+)"/g)) secrets.add(m[1] ?? '');
       for (const m of text.matchAll(/"secret":\{[^}]*?"secretName":"([^"]+)"/g)) secrets.add(m[1] ?? '');
       for (const chi of byKind(objects, 'ClickHouseInstallation'))
@@ -231,7 +252,8 @@ describe('k8s overlays', () => {
           const p = join(d, n);
           if (statSync(p).isDirectory()) walk(p);
           else if (n.endsWith('.ts') && !n.endsWith('.test.ts'))
-            for (const m of readFileSync(p, 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):\s*(?:z\.|env\.)/gm)) names.add(m[1] ?? '');
+            for (const m of readFileSync(p, 'utf8').matchAll(/^\s+([A-Z][A-Z0-9_]+):\s*(?:z\.|env\.)/gm))
+              names.add(m[1] ?? '');
         }
       };
       for (const d of dirs) walk(join(REPO_ROOT, d));
@@ -244,12 +266,13 @@ describe('k8s overlays', () => {
         if (!existsSync(join(src, 'config.ts'))) continue; // service not written yet: nothing to compare with
         const vars = readBy([`services/${svc}/src`, ...shared]);
         const cm = byKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith(`aurea-${svc}-config-`));
-        for (const k of Object.keys(cm?.data ?? {})) expect(vars, `${o}: aurea-${svc}-config sets ${k}, which services/${svc} never reads`).toContain(k);
+        for (const k of Object.keys(cm?.data ?? {}))
+          expect(vars, `${o}: aurea-${svc}-config sets ${k}, which services/${svc} never reads`).toContain(k);
       }
     }
   });
 
-  it("every Aurea image is built by a Dockerfile in the repository (multi-stage, Node 24, non-root)", () => {
+  it('every Aurea image is built by a Dockerfile in the repository (multi-stage, Node 24, non-root)', () => {
     for (const [o, objects] of renders) {
       for (const w of workloads(objects)) {
         for (const c of arr(podSpecOf(w).containers)) {
@@ -260,14 +283,19 @@ describe('k8s overlays', () => {
           // Aurea's services share services/Dockerfile (entry point chosen by --build-arg SERVICE);
           // other images (the Collector) have their own under k8s/images/<name>/.
           const isService = existsSync(join(REPO_ROOT, 'services', name, 'src', 'main.ts'));
-          const file = isService ? join(REPO_ROOT, 'services', 'Dockerfile') : [join(REPO_ROOT, 'k8s', 'images', name, 'Dockerfile')].find(existsSync);
+          const file = isService
+            ? join(REPO_ROOT, 'services', 'Dockerfile')
+            : [join(REPO_ROOT, 'k8s', 'images', name, 'Dockerfile')].find(existsSync);
           expect(file, `${o}: no Dockerfile for ${image}`).toBeDefined();
           const df = readFileSync(file ?? '', 'utf8');
           expect(df.match(/^FROM /gm)?.length ?? 0, `${file}: multi-stage`).toBeGreaterThanOrEqual(2);
           const user = /^USER (\d+)(?::(\d+))?\s*$/m.exec(df);
           expect(user, `${file}: numeric non-root USER`).not.toBeNull();
           expect(Number(user?.[1])).toBeGreaterThan(0);
-          expect(Number(obj(podSpecOf(w).securityContext).runAsUser), `${o} ${w.metadata.name}: pod uid = image uid`).toBe(Number(user?.[1]));
+          expect(
+            Number(obj(podSpecOf(w).securityContext).runAsUser),
+            `${o} ${w.metadata.name}: pod uid = image uid`,
+          ).toBe(Number(user?.[1]));
           if (isService) {
             expect(df).toMatch(/^ARG NODE_IMAGE=node:24[-\w.]*$/m);
             expect(df).toMatch(/^ARG SERVICE$/m);
@@ -287,14 +315,22 @@ describe('k8s overlays', () => {
       const pods: Record<string, string>[] = workloads(objects).map(podLabelsOf);
       for (const kind of ['ClickHouseInstallation', 'ClickHouseKeeperInstallation'])
         for (const x of byKind(objects, kind))
-          for (const t of arr(obj(obj(x.spec).templates).podTemplates)) pods.push(obj(obj(t).metadata).labels as Record<string, string>);
-      for (const x of byKind(objects, 'Prometheus')) pods.push(obj(obj(x.spec).podMetadata).labels as Record<string, string>);
-      for (const labels of pods) expect(labels['app.kubernetes.io/part-of'], `${o}: pod ${JSON.stringify(labels)}`).toBe('aurea');
+          for (const t of arr(obj(obj(x.spec).templates).podTemplates))
+            pods.push(obj(obj(t).metadata).labels as Record<string, string>);
+      for (const x of byKind(objects, 'Prometheus'))
+        pods.push(obj(obj(x.spec).podMetadata).labels as Record<string, string>);
+      for (const labels of pods)
+        expect(labels['app.kubernetes.io/part-of'], `${o}: pod ${JSON.stringify(labels)}`).toBe('aurea');
       const matches = (sel: Json, labels: Record<string, string>): boolean =>
         Object.entries(obj(sel.matchLabels)).every(([k, v]) => labels[k] === v) &&
-        arr(sel.matchExpressions).every((e) => e.operator === 'In' && (e.values as string[]).includes(labels[String(e.key)] ?? ''));
+        arr(sel.matchExpressions).every(
+          (e) => e.operator === 'In' && (e.values as string[]).includes(labels[String(e.key)] ?? ''),
+        );
       for (const np of byKind(objects, 'NetworkPolicy'))
-        expect(pods.some((l) => matches(obj(obj(np.spec).podSelector), l)), `${o}: ${np.metadata.name} selects no pod`).toBe(true);
+        expect(
+          pods.some((l) => matches(obj(obj(np.spec).podSelector), l)),
+          `${o}: ${np.metadata.name} selects no pod`,
+        ).toBe(true);
       const kafka = named(objects, 'Kafka', 'aurea');
       const peers = arr(arr(obj(obj(kafka.spec).kafka).listeners)[0]?.networkPolicyPeers);
       expect(peers.length, `${o}: Kafka listener must restrict its peers`).toBeGreaterThan(0);

@@ -148,16 +148,25 @@ export function structuralProblems(objects: K8sObject[]): string[] {
     if (typeof get(k, 'spec.kafka.version') !== 'string') p.push(`${id}: spec.kafka.version (string) required`);
     if (get(k, 'spec.zookeeper') !== undefined) p.push(`${id}: spec.zookeeper present — KRaft mode has none`);
     const listeners = get(k, 'spec.kafka.listeners');
-    if (!Array.isArray(listeners) || listeners.length === 0) p.push(`${id}: spec.kafka.listeners must be a non-empty list`);
+    if (!Array.isArray(listeners) || listeners.length === 0)
+      p.push(`${id}: spec.kafka.listeners must be a non-empty list`);
     else
       for (const l of listeners) {
-        if (typeof get(l, 'name') !== 'string' || !posInt(get(l, 'port')) || typeof get(l, 'type') !== 'string' || typeof get(l, 'tls') !== 'boolean')
+        if (
+          typeof get(l, 'name') !== 'string' ||
+          !posInt(get(l, 'port')) ||
+          typeof get(l, 'type') !== 'string' ||
+          typeof get(l, 'tls') !== 'boolean'
+        )
           p.push(`${id}: every listener needs name, port, type and tls`);
       }
     const own = pools.filter((n) => n.metadata.labels?.['strimzi.io/cluster'] === k.metadata.name);
     const count = (role: string): number =>
-      own.filter((n) => (get(n, 'spec.roles') as string[] | undefined)?.includes(role)).reduce((s, n) => s + Number(get(n, 'spec.replicas')), 0);
-    if (count('controller') < 1 || count('controller') % 2 === 0) p.push(`${id}: needs an odd number (≥1) of KRaft controllers, has ${count('controller')}`);
+      own
+        .filter((n) => (get(n, 'spec.roles') as string[] | undefined)?.includes(role))
+        .reduce((s, n) => s + Number(get(n, 'spec.replicas')), 0);
+    if (count('controller') < 1 || count('controller') % 2 === 0)
+      p.push(`${id}: needs an odd number (≥1) of KRaft controllers, has ${count('controller')}`);
     if (count('broker') < 1) p.push(`${id}: needs at least one broker`);
     const cfg = get(k, 'spec.kafka.config');
     if (isObj(cfg)) {
@@ -165,12 +174,14 @@ export function structuralProblems(objects: K8sObject[]): string[] {
       const isr = Number(cfg['min.insync.replicas']);
       if (!(drf <= count('broker'))) p.push(`${id}: default.replication.factor ${drf} > brokers ${count('broker')}`);
       if (!(isr <= drf)) p.push(`${id}: min.insync.replicas ${isr} > replication ${drf}`);
-      if (Number(cfg['offsets.topic.replication.factor']) > count('broker')) p.push(`${id}: offsets.topic.replication.factor > brokers`);
+      if (Number(cfg['offsets.topic.replication.factor']) > count('broker'))
+        p.push(`${id}: offsets.topic.replication.factor > brokers`);
     } else p.push(`${id}: spec.kafka.config missing`);
   }
   for (const n of pools) {
     const id = `KafkaNodePool/${n.metadata.name}`;
-    if (!kafkaNames.has(n.metadata.labels?.['strimzi.io/cluster'] ?? '')) p.push(`${id}: label strimzi.io/cluster must name a Kafka`);
+    if (!kafkaNames.has(n.metadata.labels?.['strimzi.io/cluster'] ?? ''))
+      p.push(`${id}: label strimzi.io/cluster must name a Kafka`);
     if (!posInt(get(n, 'spec.replicas'))) p.push(`${id}: spec.replicas (integer ≥ 1) required`);
     const roles = get(n, 'spec.roles');
     if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => r !== 'controller' && r !== 'broker'))
@@ -182,7 +193,10 @@ export function structuralProblems(objects: K8sObject[]): string[] {
       if (!Array.isArray(vols) || vols.length === 0) p.push(`${id}: jbod storage needs volumes`);
       else
         for (const v of vols)
-          if (typeof get(v, 'id') !== 'number' || (get(v, 'type') === 'persistent-claim' && typeof get(v, 'size') !== 'string'))
+          if (
+            typeof get(v, 'id') !== 'number' ||
+            (get(v, 'type') === 'persistent-claim' && typeof get(v, 'size') !== 'string')
+          )
             p.push(`${id}: every jbod volume needs id (and size for persistent-claim)`);
     }
   }
@@ -194,16 +208,23 @@ export function structuralProblems(objects: K8sObject[]): string[] {
     const replicas = get(t, 'spec.replicas');
     if (!posInt(replicas)) p.push(`${id}: spec.replicas (integer ≥ 1) required`);
     const brokers = pools
-      .filter((n) => n.metadata.labels?.['strimzi.io/cluster'] === cluster && (get(n, 'spec.roles') as string[]).includes('broker'))
+      .filter(
+        (n) =>
+          n.metadata.labels?.['strimzi.io/cluster'] === cluster &&
+          (get(n, 'spec.roles') as string[]).includes('broker'),
+      )
       .reduce((s, n) => s + Number(get(n, 'spec.replicas')), 0);
     if (posInt(replicas) && replicas > brokers) p.push(`${id}: replicas ${replicas} > brokers ${brokers}`);
     const config = get(t, 'spec.config');
     const isr = isObj(config) ? Number(config['min.insync.replicas']) : NaN;
-    if (posInt(replicas) && !(isr >= 1 && isr <= replicas)) p.push(`${id}: min.insync.replicas must be within 1..replicas`);
-    if (posInt(replicas) && replicas >= 3 && isr < 2) p.push(`${id}: replicated topic should have min.insync.replicas ≥ 2`);
+    if (posInt(replicas) && !(isr >= 1 && isr <= replicas))
+      p.push(`${id}: min.insync.replicas must be within 1..replicas`);
+    if (posInt(replicas) && replicas >= 3 && isr < 2)
+      p.push(`${id}: replicated topic should have min.insync.replicas ≥ 2`);
     const retention = isObj(config) ? config['retention.ms'] : undefined;
     if (!posInt(retention)) p.push(`${id}: retention.ms must be stated (integer ms)`);
-    if (typeof get(t, 'spec.topicName') !== 'string') p.push(`${id}: spec.topicName required (topic names contain dots)`);
+    if (typeof get(t, 'spec.topicName') !== 'string')
+      p.push(`${id}: spec.topicName required (topic names contain dots)`);
   }
 
   const keepers = of('ClickHouseKeeperInstallation');
@@ -230,17 +251,20 @@ export function structuralProblems(objects: K8sObject[]): string[] {
           p.push(`${id}: layout.shardsCount and layout.replicasCount (integers ≥ 1) required`);
       }
     const nodes = get(c, 'spec.configuration.zookeeper.nodes');
-    if (!Array.isArray(nodes) || nodes.length === 0) p.push(`${id}: zookeeper.nodes required (replicated tables and ON CLUSTER DDL)`);
+    if (!Array.isArray(nodes) || nodes.length === 0)
+      p.push(`${id}: zookeeper.nodes required (replicated tables and ON CLUSTER DDL)`);
     else
       for (const n of nodes) {
         const host = String(get(n, 'host'));
-        if (!keepers.some((k) => host === `keeper-${k.metadata.name}`)) p.push(`${id}: zookeeper host ${host} is no ClickHouseKeeperInstallation service`);
+        if (!keepers.some((k) => host === `keeper-${k.metadata.name}`))
+          p.push(`${id}: zookeeper host ${host} is no ClickHouseKeeperInstallation service`);
         if (!posInt(get(n, 'port'))) p.push(`${id}: zookeeper port required`);
       }
     const users = get(c, 'spec.configuration.users');
     if (isObj(users))
       for (const key of Object.keys(users))
-        if (/\/(password|password_sha256_hex|password_double_sha1_hex)$/.test(key)) p.push(`${id}: ${key} puts a secret in the manifest; use k8s_secret_password`);
+        if (/\/(password|password_sha256_hex|password_double_sha1_hex)$/.test(key))
+          p.push(`${id}: ${key} puts a secret in the manifest; use k8s_secret_password`);
     p.push(...templateRefProblems(id, c));
   }
   return p;

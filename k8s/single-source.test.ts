@@ -54,7 +54,10 @@ function mountedMaps(objects: K8sObject[], kind: string, name: string): Map<stri
     const names = [obj(v.configMap).name, ...arr(obj(v.projected).sources).map((s) => obj(s.configMap).name)].filter(
       (n): n is string => typeof n === 'string',
     );
-    volumes.set(String(v.name), names.map((n) => maps.get(n)).filter((c): c is K8sObject => c !== undefined));
+    volumes.set(
+      String(v.name),
+      names.map((n) => maps.get(n)).filter((c): c is K8sObject => c !== undefined),
+    );
   }
   const out = new Map<string, K8sObject[]>();
   for (const c of arr(spec.containers))
@@ -67,17 +70,25 @@ const dataOf = (maps: K8sObject[] | undefined): Map<string, string> =>
 
 describe('single source of configuration in the rendered manifests', () => {
   it('the checked-in k8s/base/generated is current (else run `npm run k8s:generate`)', () => {
-    expect(staleFiles(generate().files), 'k8s/base/generated is out of date: run `npm run k8s:generate` and commit').toEqual([]);
+    expect(
+      staleFiles(generate().files),
+      'k8s/base/generated is out of date: run `npm run k8s:generate` and commit',
+    ).toEqual([]);
   });
 
   it('the Collector gateway (and agent) run collector/config.yaml byte for byte', () => {
     const source = readFileSync(join(REPO_ROOT, 'collector', 'config.yaml'), 'utf8');
     for (const [o, objects] of renders) {
-      const workloads = objects.filter((x) => x.metadata.name.startsWith('aurea-otel-') && ['Deployment', 'DaemonSet'].includes(x.kind));
+      const workloads = objects.filter(
+        (x) => x.metadata.name.startsWith('aurea-otel-') && ['Deployment', 'DaemonSet'].includes(x.kind),
+      );
       expect(workloads.length, o).toBeGreaterThanOrEqual(1);
       for (const w of workloads) {
         const data = dataOf(mountedMaps(objects, w.kind, w.metadata.name).get('/etc/otelcol'));
-        expect(data.get('config.yaml') === source, `${o} ${w.metadata.name}: config differs from collector/config.yaml`).toBe(true);
+        expect(
+          data.get('config.yaml') === source,
+          `${o} ${w.metadata.name}: config differs from collector/config.yaml`,
+        ).toBe(true);
         const c = arr(obj(obj(obj(w.spec).template).spec).containers)[0];
         expect(c?.args).toEqual(['--config=/etc/otelcol/config.yaml']);
       }
@@ -91,7 +102,8 @@ describe('single source of configuration in the rendered manifests', () => {
       const mounts = mountedMaps(objects, 'Job', 'aurea-clickhouse-migrate');
       const data = dataOf(mounts.get('/migrations'));
       expect([...data.keys()].sort(), o).toEqual(sources.map((s) => basename(s)).sort());
-      for (const s of sources) expect(data.get(basename(s)) === readFileSync(s, 'utf8'), `${o}: ${basename(s)}`).toBe(true);
+      for (const s of sources)
+        expect(data.get(basename(s)) === readFileSync(s, 'utf8'), `${o}: ${basename(s)}`).toBe(true);
       const job = objects.find((x) => x.kind === 'Job') as K8sObject;
       const c = arr(obj(obj(obj(job.spec).template).spec).containers)[0] ?? {};
       expect(c.command).toEqual(expect.arrayContaining(['clickhouse/src/migrate-cli.ts', '--dir', '/migrations']));
@@ -102,7 +114,9 @@ describe('single source of configuration in the rendered manifests', () => {
   });
 
   it('every Prometheus rule file becomes a PrometheusRule with the same groups, selected by the Prometheus', () => {
-    const ruleFiles = listFiles(join(REPO_ROOT, 'prometheus', 'rules'), /\.ya?ml$/).filter((f) => isRuleFile(readFileSync(f, 'utf8')));
+    const ruleFiles = listFiles(join(REPO_ROOT, 'prometheus', 'rules'), /\.ya?ml$/).filter((f) =>
+      isRuleFile(readFileSync(f, 'utf8')),
+    );
     for (const [o, objects] of renders) {
       const rules = objects.filter((x) => x.kind === 'PrometheusRule');
       expect(rules.length, o).toBe(ruleFiles.length);
@@ -122,13 +136,20 @@ describe('single source of configuration in the rendered manifests', () => {
     const files = listFiles(join(REPO_ROOT, 'grafana'), /\.(json|ya?ml)$/)
       .map((f) => ({ f, kind: classifyGrafanaFile(f, readFileSync(f, 'utf8')) }))
       .filter((x) => x.kind !== 'other');
-    const mountOf = { dashboard: '/var/lib/grafana/dashboards/aurea', datasources: '/etc/grafana/provisioning/datasources', providers: '/etc/grafana/provisioning/dashboards' } as const;
+    const mountOf = {
+      dashboard: '/var/lib/grafana/dashboards/aurea',
+      datasources: '/etc/grafana/provisioning/datasources',
+      providers: '/etc/grafana/provisioning/dashboards',
+    } as const;
     for (const [o, objects] of renders) {
       const mounts = mountedMaps(objects, 'Deployment', 'aurea-grafana');
       for (const { f, kind } of files) {
         if (kind === 'other') continue;
         const data = dataOf(mounts.get(mountOf[kind]));
-        expect(data.get(basename(f)) === readFileSync(f, 'utf8'), `${o}: ${relative(REPO_ROOT, f)} not mounted byte for byte`).toBe(true);
+        expect(
+          data.get(basename(f)) === readFileSync(f, 'utf8'),
+          `${o}: ${relative(REPO_ROOT, f)} not mounted byte for byte`,
+        ).toBe(true);
       }
     }
   });
@@ -136,12 +157,17 @@ describe('single source of configuration in the rendered manifests', () => {
 
 describe('environment the single-source files expect', () => {
   it('Grafana sets every ${VAR} its provisioning files read', () => {
-    const files = listFiles(join(REPO_ROOT, 'grafana'), /\.ya?ml$/).filter((f) => classifyGrafanaFile(f, readFileSync(f, 'utf8')) !== 'other');
+    const files = listFiles(join(REPO_ROOT, 'grafana'), /\.ya?ml$/).filter(
+      (f) => classifyGrafanaFile(f, readFileSync(f, 'utf8')) !== 'other',
+    );
     for (const [o, objects] of renders) {
       const g = objects.find((x) => x.kind === 'Deployment' && x.metadata.name === 'aurea-grafana') as K8sObject;
       const env = new Set(arr(arr(obj(obj(obj(g.spec).template).spec).containers)[0]?.env).map((e) => String(e.name)));
       for (const f of files) {
-        const body = readFileSync(f, 'utf8').split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+        const body = readFileSync(f, 'utf8')
+          .split('\n')
+          .filter((l) => !l.trimStart().startsWith('#'))
+          .join('\n');
         for (const m of body.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g)) {
           const v = m[1] ?? m[2] ?? '';
           if (v.startsWith('__')) continue; // Grafana's own $__env{…}/$__file{…} macros
@@ -155,8 +181,11 @@ describe('environment the single-source files expect', () => {
     const config = readFileSync(join(REPO_ROOT, 'collector', 'config.yaml'), 'utf8');
     const read = new Set([...config.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
     for (const [o, objects] of renders) {
-      const cm = objects.find((x) => x.kind === 'ConfigMap' && x.metadata.name.startsWith('aurea-collector-env')) as K8sObject;
-      for (const k of Object.keys(cm.data ?? {})) expect(read, `${o}: ${k} is set but collector/config.yaml never reads it`).toContain(k);
+      const cm = objects.find(
+        (x) => x.kind === 'ConfigMap' && x.metadata.name.startsWith('aurea-collector-env'),
+      ) as K8sObject;
+      for (const k of Object.keys(cm.data ?? {}))
+        expect(read, `${o}: ${k} is set but collector/config.yaml never reads it`).toContain(k);
     }
   });
 });
@@ -172,12 +201,24 @@ describe('generator picks up files that land later', () => {
       };
       const collector = put('collector/config.yaml', readFileSync(join(REPO_ROOT, 'collector', 'config.yaml'), 'utf8'));
       put('clickhouse/migrations/0001_x.sql', 'SELECT 1;\n');
-      const rule = put('prometheus/rules/cost.yml', '# cost rules\ngroups:\n  - name: cost\n    rules:\n      - record: x:y\n        expr: sum(rate(a_total[5m]))  # kept\n');
+      const rule = put(
+        'prometheus/rules/cost.yml',
+        '# cost rules\ngroups:\n  - name: cost\n    rules:\n      - record: x:y\n        expr: sum(rate(a_total[5m]))  # kept\n',
+      );
       put('prometheus/rules/cost.test.yml', 'rule_files: [cost.yml]\ntests: []\n');
-      const dash = put('grafana/dashboards/llm-cost.json', JSON.stringify({ title: 'LLM cost', panels: [{ id: 1 }] }, null, 2) + '\n');
+      const dash = put(
+        'grafana/dashboards/llm-cost.json',
+        JSON.stringify({ title: 'LLM cost', panels: [{ id: 1 }] }, null, 2) + '\n',
+      );
       const dash2 = put('grafana/dashboards/sub/per-job.json', '{"title":"Per job","panels":[]}');
-      const ds = put('grafana/provisioning/datasources/datasources.yaml', '# ds\napiVersion: 1\ndatasources:\n  - name: Prometheus\n    url: $PROMETHEUS_URL\n');
-      const prov = put('grafana/provisioning/dashboards/aurea.yaml', '# providers\napiVersion: 1\nproviders:\n  - name: aurea\n    options:\n      path: $AUREA_GRAFANA_DASHBOARDS_DIR\n');
+      const ds = put(
+        'grafana/provisioning/datasources/datasources.yaml',
+        '# ds\napiVersion: 1\ndatasources:\n  - name: Prometheus\n    url: $PROMETHEUS_URL\n',
+      );
+      const prov = put(
+        'grafana/provisioning/dashboards/aurea.yaml',
+        '# providers\napiVersion: 1\nproviders:\n  - name: aurea\n    options:\n      path: $AUREA_GRAFANA_DASHBOARDS_DIR\n',
+      );
       put('grafana/src/board.ts', 'export {};\n');
 
       const { files, sources } = generate(root);
@@ -196,7 +237,9 @@ describe('generator picks up files that land later', () => {
         expect(dashData.get('llm-cost.json') === dash && dashData.get('per-job.json') === dash2).toBe(true);
         expect(dataOf(mounts.get('/etc/grafana/provisioning/datasources')).get('datasources.yaml')).toBe(ds);
         expect(dataOf(mounts.get('/etc/grafana/provisioning/dashboards')).get('aurea.yaml')).toBe(prov);
-        expect(dataOf(mountedMaps(objects, 'Deployment', 'aurea-otel-gateway').get('/etc/otelcol')).get('config.yaml')).toBe(collector);
+        expect(
+          dataOf(mountedMaps(objects, 'Deployment', 'aurea-otel-gateway').get('/etc/otelcol')).get('config.yaml'),
+        ).toBe(collector);
       } finally {
         k8s.cleanup();
       }

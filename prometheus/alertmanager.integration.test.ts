@@ -13,16 +13,24 @@ import { exportMetrics, gaugeMetric, nowNs, resourceMetrics } from '../test/metr
 const DIR = import.meta.dirname;
 const pp = new PrivateProcesses();
 // The installer is idempotent and prints the binary's path; amtool sits beside it.
-const ALERTMANAGER = execFileSync('bash', [join(DIR, '../scripts/stack/install-alertmanager.sh')], { encoding: 'utf8' }).trim();
+const ALERTMANAGER = execFileSync('bash', [join(DIR, '../scripts/stack/install-alertmanager.sh')], {
+  encoding: 'utf8',
+}).trim();
 const AMTOOL = join(dirname(ALERTMANAGER), 'amtool');
 afterAll(() => pp.stop());
 
-interface AmAlert { labels: Record<string, string>; receivers: { name: string }[]; status: { state: string } }
+interface AmAlert {
+  labels: Record<string, string>;
+  receivers: { name: string }[];
+  status: { state: string };
+}
 
 describe('Prometheus → Alertmanager', () => {
   it('amtool accepts the example config', () => {
     expect(ALERTMANAGER).toMatch(/alertmanager$/);
-    expect(execFileSync(AMTOOL, ['check-config', join(DIR, 'alertmanager/alertmanager.yml')], { encoding: 'utf8' })).toMatch(/SUCCESS/);
+    expect(
+      execFileSync(AMTOOL, ['check-config', join(DIR, 'alertmanager/alertmanager.yml')], { encoding: 'utf8' }),
+    ).toMatch(/SUCCESS/);
   });
 
   it('an exhausted budget fires AureaBudgetExhausted, which reaches Alertmanager routed to the critical receiver', async () => {
@@ -34,10 +42,16 @@ describe('Prometheus → Alertmanager', () => {
       '--cluster.listen-address=',
     ]);
     const amUrl = `http://127.0.0.1:${amPort}`;
-    await eventually('alertmanager ready', async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), 20_000);
+    await eventually(
+      'alertmanager ready',
+      async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined),
+      20_000,
+    );
     expect(am.proc.exitCode).toBeNull();
 
-    const prom = await pp.startPrometheus({ extraConfig: `alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:${amPort}']` });
+    const prom = await pp.startPrometheus({
+      extraConfig: `alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:${amPort}']`,
+    });
     const budget = `am-test-${Date.now()}`;
     const attrs = { 'aurea.budget.name': budget, 'aurea.budget.scope': 'team', 'aurea.budget.period': 'day' };
     const push = async () => {
@@ -53,7 +67,9 @@ describe('Prometheus → Alertmanager', () => {
       'the alert in Alertmanager',
       async () => {
         await push();
-        const res = await fetch(`${amUrl}/api/v2/alerts?filter=${encodeURIComponent(`alertname="AureaBudgetExhausted"`)}`);
+        const res = await fetch(
+          `${amUrl}/api/v2/alerts?filter=${encodeURIComponent(`alertname="AureaBudgetExhausted"`)}`,
+        );
         const list = (await res.json()) as AmAlert[];
         return list.find((a) => a.labels.aurea_budget_name === budget);
       },

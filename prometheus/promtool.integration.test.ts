@@ -7,14 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { stackPaths } from '../test/metrics-path/binaries.js';
 
 const DIR = import.meta.dirname;
-const promtool = (...args: string[]) => execFileSync(stackPaths().PROMTOOL_BIN, args, { cwd: DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const promtool = (...args: string[]) =>
+  execFileSync(stackPaths().PROMTOOL_BIN, args, { cwd: DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('promtool', () => {
   it('check config', () => {
     expect(promtool('check', 'config', 'prometheus.yml')).toMatch(/SUCCESS: prometheus\.yml is valid/);
   });
   it('check rules', () => {
-    const files = readdirSync(join(DIR, 'rules')).filter((f) => f.endsWith('.yml')).map((f) => join('rules', f));
+    const files = readdirSync(join(DIR, 'rules'))
+      .filter((f) => f.endsWith('.yml'))
+      .map((f) => join('rules', f));
     expect(files.length).toBeGreaterThan(0);
     expect(() => promtool('check', 'rules', ...files)).not.toThrow();
   });

@@ -8,18 +8,48 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 const DIR = import.meta.dirname;
-interface Rule { alert?: string; record?: string; expr: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
 const files = readdirSync(join(DIR, 'rules')).filter((f) => f.endsWith('.yml'));
-const rules = files.flatMap((f) => (parse(readFileSync(join(DIR, 'rules', f), 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules));
+const rules = files.flatMap((f) =>
+  (parse(readFileSync(join(DIR, 'rules', f), 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap(
+    (g) => g.rules,
+  ),
+);
 const alerts = rules.filter((r) => r.alert !== undefined);
 const thresholds = new Set(rules.filter((r) => r.record?.startsWith('aurea:threshold:')).map((r) => r.record));
-interface PromtoolTest { name: string; alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }
+interface PromtoolTest {
+  name: string;
+  alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[];
+}
 const tests = (parse(readFileSync(join(DIR, 'tests/alerts.test.yml'), 'utf8')) as { tests: PromtoolTest[] }).tests;
 
 describe('alerting rules', () => {
   it('there are alerts for everything issue 12 lists', () => {
     const names = alerts.map((a) => a.alert);
-    for (const n of ['AureaLLMLatencyP95High', 'AureaLLMErrorRatioHigh', 'AureaTaskErrorRatioHigh', 'AureaLLMCostPerHourHigh', 'AureaTokenRateHigh', 'AureaQueueShedRatioHigh', 'AureaQueueNearCapacity', 'AureaServiceDown', 'AureaCircuitBreakerOpen', 'AureaBudgetWarning', 'AureaBudgetExhausted', 'AureaBudgetProjectedExhaustion', 'AureaConsumerLagHigh', 'AureaDeadLetterRatioHigh', 'AureaCollectorRefusingMetrics', 'AureaCollectorExportFailing'])
+    for (const n of [
+      'AureaLLMLatencyP95High',
+      'AureaLLMErrorRatioHigh',
+      'AureaTaskErrorRatioHigh',
+      'AureaLLMCostPerHourHigh',
+      'AureaTokenRateHigh',
+      'AureaQueueShedRatioHigh',
+      'AureaQueueNearCapacity',
+      'AureaServiceDown',
+      'AureaCircuitBreakerOpen',
+      'AureaBudgetWarning',
+      'AureaBudgetExhausted',
+      'AureaBudgetProjectedExhaustion',
+      'AureaConsumerLagHigh',
+      'AureaDeadLetterRatioHigh',
+      'AureaCollectorRefusingMetrics',
+      'AureaCollectorExportFailing',
+    ])
       expect(names).toContain(n);
   });
   it.each(alerts.map((a) => [a.alert ?? '', a] as const))('%s has severity, summary, description, runbook', (_n, a) => {
@@ -32,8 +62,14 @@ describe('alerting rules', () => {
   });
   it.each(alerts.map((a) => [a.alert ?? ''] as const))('%s has a firing and a quiet promtool case', (name) => {
     const cases = tests.flatMap((t) => (t.alert_rule_test ?? []).filter((c) => c.alertname === name));
-    expect(cases.some((c) => c.exp_alerts.length > 0), 'firing case').toBe(true);
-    expect(cases.some((c) => c.exp_alerts.length === 0), 'quiet case').toBe(true);
+    expect(
+      cases.some((c) => c.exp_alerts.length > 0),
+      'firing case',
+    ).toBe(true);
+    expect(
+      cases.some((c) => c.exp_alerts.length === 0),
+      'quiet case',
+    ).toBe(true);
   });
   it('every rule file starts with a header comment', () => {
     for (const f of files) expect(readFileSync(join(DIR, 'rules', f), 'utf8').startsWith('# '), f).toBe(true);

@@ -28,8 +28,26 @@ const OTLP = `http://127.0.0.1:${process.env.OTELCOL_HTTP_PORT ?? '4318'}`;
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-const PALETTE = ['#73BF69', '#F2CC0C', '#8AB8FF', '#FF780A', '#F2495C', '#5794F2', '#B877D9', '#705DA0', '#37872D', '#FADE2A'];
-const COLOR_NAMES: Record<string, string> = { green: '#73BF69', red: '#F2495C', orange: '#FF9830', blue: '#5794F2', yellow: '#FADE2A', '#EAB839': '#EAB839' };
+const PALETTE = [
+  '#73BF69',
+  '#F2CC0C',
+  '#8AB8FF',
+  '#FF780A',
+  '#F2495C',
+  '#5794F2',
+  '#B877D9',
+  '#705DA0',
+  '#37872D',
+  '#FADE2A',
+];
+const COLOR_NAMES: Record<string, string> = {
+  green: '#73BF69',
+  red: '#F2495C',
+  orange: '#FF9830',
+  blue: '#5794F2',
+  yellow: '#FADE2A',
+  '#EAB839': '#EAB839',
+};
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
@@ -66,8 +84,10 @@ function fmt(v: number, unit: string | undefined, decimals?: number): string {
 
 function fieldUnit(p: Panel, field: string): { unit?: string; decimals?: number } {
   const o = p.fieldConfig?.overrides.find((x) => x.matcher.options === field);
-  const unit = (o?.properties.find((x) => x.id === 'unit')?.value as string | undefined) ?? p.fieldConfig?.defaults.unit;
-  const decimals = (o?.properties.find((x) => x.id === 'decimals')?.value as number | undefined) ?? p.fieldConfig?.defaults.decimals;
+  const unit =
+    (o?.properties.find((x) => x.id === 'unit')?.value as string | undefined) ?? p.fieldConfig?.defaults.unit;
+  const decimals =
+    (o?.properties.find((x) => x.id === 'decimals')?.value as number | undefined) ?? p.fieldConfig?.defaults.decimals;
   return { ...(unit ? { unit } : {}), ...(decimals !== undefined ? { decimals } : {}) };
 }
 
@@ -90,10 +110,16 @@ interface Series {
 function toSeries(results: TargetResult[]): Series[] {
   const out: Series[] = [];
   for (const r of results) {
-    if (r.series) out.push(...r.series.map((s) => ({ name: s.name, points: s.points.map(([t, v]) => [t * 1000, v] as [number, number]) })));
+    if (r.series)
+      out.push(
+        ...r.series.map((s) => ({ name: s.name, points: s.points.map(([t, v]) => [t * 1000, v] as [number, number]) })),
+      );
     else if (r.rows && r.columns) {
       const timeIdx = r.columns.findIndex((c) => c.type.startsWith('DateTime'));
-      const valueIdx = r.columns.map((c, i) => [c, i] as const).filter(([c, i]) => i !== timeIdx && /Int|Float|Decimal/.test(c.type)).map(([, i]) => i);
+      const valueIdx = r.columns
+        .map((c, i) => [c, i] as const)
+        .filter(([c, i]) => i !== timeIdx && /Int|Float|Decimal/.test(c.type))
+        .map(([, i]) => i);
       const labelIdx = r.columns.map((_, i) => i).filter((i) => i !== timeIdx && !valueIdx.includes(i));
       const by = new Map<string, Series>();
       for (const row of r.rows) {
@@ -112,7 +138,10 @@ function toSeries(results: TargetResult[]): Series[] {
 }
 
 /** Name → value pairs for stat/bar gauge/pie panels (last value of each series or each numeric field). */
-function toValues(p: Panel, results: TargetResult[]): { name: string; value: number; unit?: string; decimals?: number }[] {
+function toValues(
+  p: Panel,
+  results: TargetResult[],
+): { name: string; value: number; unit?: string; decimals?: number }[] {
   const out: { name: string; value: number; unit?: string; decimals?: number }[] = [];
   for (const r of results) {
     if (r.series) {
@@ -122,12 +151,20 @@ function toValues(p: Panel, results: TargetResult[]): { name: string; value: num
       }
     } else if (r.rows && r.columns) {
       const numeric = r.columns.map((c, i) => [c, i] as const).filter(([c]) => /Int|Float|Decimal/.test(c.type));
-      const labels = r.columns.map((c, i) => [c, i] as const).filter(([c]) => !/Int|Float|Decimal|DateTime/.test(c.type));
+      const labels = r.columns
+        .map((c, i) => [c, i] as const)
+        .filter(([c]) => !/Int|Float|Decimal|DateTime/.test(c.type));
       if (p.type === 'stat' || p.type === 'gauge') {
-        for (const [c, i] of numeric) out.push({ name: c.name, value: Number(r.rows[0]?.[i]), ...fieldUnit(p, c.name) });
+        for (const [c, i] of numeric)
+          out.push({ name: c.name, value: Number(r.rows[0]?.[i]), ...fieldUnit(p, c.name) });
       } else {
         const [c, vi] = numeric[numeric.length - 1]!;
-        for (const row of r.rows) out.push({ name: labels.map(([, i]) => String(row[i])).join(' / '), value: Number(row[vi]), ...fieldUnit(p, c.name) });
+        for (const row of r.rows)
+          out.push({
+            name: labels.map(([, i]) => String(row[i])).join(' / '),
+            value: Number(row[vi]),
+            ...fieldUnit(p, c.name),
+          });
       }
     }
   }
@@ -137,7 +174,15 @@ function toValues(p: Panel, results: TargetResult[]): { name: string; value: num
 // ---------------------------------------------------------------------------------------------
 // Drawing (each returns SVG elements inside a panel box of w × h at 0,0)
 
-function axes(w: number, h: number, min: number, max: number, unit: string | undefined, t0: number, t1: number): string {
+function axes(
+  w: number,
+  h: number,
+  min: number,
+  max: number,
+  unit: string | undefined,
+  t0: number,
+  t1: number,
+): string {
   let s = '';
   for (let i = 0; i <= 4; i++) {
     const y = h - (i / 4) * h;
@@ -153,7 +198,13 @@ function axes(w: number, h: number, min: number, max: number, unit: string | und
   return s;
 }
 
-function drawTimeseries(p: Panel, results: TargetResult[], w: number, h: number, range: { from: Date; to: Date }): string {
+function drawTimeseries(
+  p: Panel,
+  results: TargetResult[],
+  w: number,
+  h: number,
+  range: { from: Date; to: Date },
+): string {
   const series = toSeries(results).filter((s) => s.points.some(([, v]) => Number.isFinite(v)));
   const stacked = (p.fieldConfig?.defaults.custom?.stacking as { mode: string } | undefined)?.mode === 'normal';
   const t0 = range.from.getTime();
@@ -170,17 +221,22 @@ function drawTimeseries(p: Panel, results: TargetResult[], w: number, h: number,
   const drawn = series.map((s) => {
     const m = new Map(s.points);
     // Stacked: a bucket a series has no row for counts as 0 (as Grafana stacks nulls).
-    return times.filter((t) => stacked || m.has(t)).map((t) => {
-      const raw = m.get(t);
-      const v = raw !== undefined && Number.isFinite(raw) ? raw : 0;
-      const lo = stacked ? base.get(t)! : 0;
-      if (stacked) base.set(t, lo + v);
-      return [t, lo, lo + v] as const;
-    });
+    return times
+      .filter((t) => stacked || m.has(t))
+      .map((t) => {
+        const raw = m.get(t);
+        const v = raw !== undefined && Number.isFinite(raw) ? raw : 0;
+        const lo = stacked ? base.get(t)! : 0;
+        if (stacked) base.set(t, lo + v);
+        return [t, lo, lo + v] as const;
+      });
   });
   const values = drawn.flat().flatMap(([, lo, hi]) => [lo, hi]);
-  const thresholdsShown = (p.fieldConfig?.defaults.custom?.thresholdsStyle as { mode: string } | undefined)?.mode === 'dashed';
-  const tvals = thresholdsShown ? (p.fieldConfig?.defaults.thresholds.steps ?? []).filter((x) => x.value !== null).map((x) => x.value!) : [];
+  const thresholdsShown =
+    (p.fieldConfig?.defaults.custom?.thresholdsStyle as { mode: string } | undefined)?.mode === 'dashed';
+  const tvals = thresholdsShown
+    ? (p.fieldConfig?.defaults.thresholds.steps ?? []).filter((x) => x.value !== null).map((x) => x.value!)
+    : [];
   let max = Math.max(0, ...values);
   if (tvals.length && max > 0) max = Math.max(max, Math.min(...tvals) * 1.1);
   if (max === 0) max = 1;
@@ -188,12 +244,17 @@ function drawTimeseries(p: Panel, results: TargetResult[], w: number, h: number,
   const X = (t: number) => ((t - t0) / (t1 - t0)) * pw;
   const Y = (v: number) => ph - ((v - min) / (max - min)) * ph;
   let s = `<g transform="translate(${left},24)">${axes(pw, ph, min, max, unit, t0, t1)}`;
-  for (const tv of tvals) if (tv <= max) s += `<line x1="0" x2="${pw}" y1="${Y(tv)}" y2="${Y(tv)}" stroke="${thresholdColor(p, tv)}" stroke-dasharray="6 4" opacity="0.7"/>`;
+  for (const tv of tvals)
+    if (tv <= max)
+      s += `<line x1="0" x2="${pw}" y1="${Y(tv)}" y2="${Y(tv)}" stroke="${thresholdColor(p, tv)}" stroke-dasharray="6 4" opacity="0.7"/>`;
   drawn.forEach((pts, i) => {
     if (pts.length === 0) return;
     const c = PALETTE[i % PALETTE.length]!;
     const line = pts.map(([t, , hi], k) => `${k ? 'L' : 'M'}${X(t).toFixed(1)},${Y(hi).toFixed(1)}`).join('');
-    const area = `${line}${[...pts].reverse().map(([t, lo]) => `L${X(t).toFixed(1)},${Y(lo).toFixed(1)}`).join('')}Z`;
+    const area = `${line}${[...pts]
+      .reverse()
+      .map(([t, lo]) => `L${X(t).toFixed(1)},${Y(lo).toFixed(1)}`)
+      .join('')}Z`;
     s += `<path d="${area}" fill="${c}" opacity="${stacked ? 0.35 : 0.1}"/><path d="${line}" fill="none" stroke="${c}" stroke-width="1.5"/>`;
     if (pts.length === 1) s += `<circle cx="${X(pts[0]![0])}" cy="${Y(pts[0]![2])}" r="2.5" fill="${c}"/>`;
   });
@@ -204,7 +265,8 @@ function drawTimeseries(p: Panel, results: TargetResult[], w: number, h: number,
     s += `<rect x="10" y="${y - 8}" width="10" height="3" fill="${PALETTE[i % PALETTE.length]}"/><text x="26" y="${y}" fill="#ccccdc" font-size="10">${esc(clip(se.name, Math.floor(w / 7) - 16))}</text>`;
     s += `<text x="${w - 10}" y="${y}" fill="#9fa7b3" font-size="10" text-anchor="end">${esc(fmt(last, p.fieldConfig?.defaults.unit, p.fieldConfig?.defaults.decimals))}</text>`;
   });
-  if (series.length > legendRows) s += `<text x="${w - 10}" y="${14}" fill="#9fa7b3" font-size="9" text-anchor="end">+${series.length - legendRows} more series</text>`;
+  if (series.length > legendRows)
+    s += `<text x="${w - 10}" y="${14}" fill="#9fa7b3" font-size="9" text-anchor="end">+${series.length - legendRows} more series</text>`;
   return s;
 }
 
@@ -216,7 +278,8 @@ function drawStat(p: Panel, results: TargetResult[], w: number, h: number): stri
   const mapping = p.fieldConfig?.defaults.mappings[0]?.options;
   return vals
     .map((v, i) => {
-      const color = p.fieldConfig?.defaults.color.mode === 'thresholds' ? thresholdColor(p, v.value) : PALETTE[i % PALETTE.length]!;
+      const color =
+        p.fieldConfig?.defaults.color.mode === 'thresholds' ? thresholdColor(p, v.value) : PALETTE[i % PALETTE.length]!;
       const text = mapping?.[String(v.value)]?.text ?? fmt(v.value, v.unit, v.decimals);
       const size = Math.min(30, h / 3, (cw / Math.max(text.length, 4)) * 1.6);
       return `<text x="${cw * i + cw / 2}" y="${24 + (h - 24) / 2 + size / 3}" fill="${color}" font-size="${size.toFixed(0)}" font-weight="600" text-anchor="middle">${esc(text)}</text>
@@ -234,7 +297,8 @@ function drawBars(p: Panel, results: TargetResult[], w: number, h: number): stri
   return vals
     .map((v, i) => {
       const y = 30 + i * 22;
-      const c = p.fieldConfig?.defaults.color.mode === 'thresholds' ? thresholdColor(p, v.value) : PALETTE[i % PALETTE.length]!;
+      const c =
+        p.fieldConfig?.defaults.color.mode === 'thresholds' ? thresholdColor(p, v.value) : PALETTE[i % PALETTE.length]!;
       const len = Math.max(2, (Math.max(0, v.value) / max) * bw);
       return `<text x="10" y="${y + 12}" fill="#ccccdc" font-size="10">${esc(clip(v.name, Math.floor(lw / 6)))}</text>
 <rect x="${lw}" y="${y}" width="${bw}" height="16" fill="#22252b"/><rect x="${lw}" y="${y}" width="${len.toFixed(1)}" height="16" fill="${c}" opacity="0.85"/>
@@ -249,7 +313,12 @@ function drawTable(p: Panel, results: TargetResult[], w: number, h: number): str
   const cols = r.columns.slice(0, Math.max(2, Math.floor(w / 80)));
   const cw = (w - 16) / cols.length;
   const maxRows = Math.floor((h - 46) / 16);
-  let s = cols.map((c, i) => `<text x="${8 + i * cw}" y="40" fill="#6e9fff" font-size="10" font-weight="600">${esc(clip(c.name, Math.floor(cw / 6)))}</text>`).join('');
+  let s = cols
+    .map(
+      (c, i) =>
+        `<text x="${8 + i * cw}" y="40" fill="#6e9fff" font-size="10" font-weight="600">${esc(clip(c.name, Math.floor(cw / 6)))}</text>`,
+    )
+    .join('');
   s += `<line x1="8" x2="${w - 8}" y1="45" y2="45" stroke="#2c3235"/>`;
   r.rows.slice(0, maxRows).forEach((row, k) => {
     cols.forEach((c, i) => {
@@ -257,12 +326,19 @@ function drawTable(p: Panel, results: TargetResult[], w: number, h: number): str
       const { unit, decimals } = fieldUnit(p, c.name);
       let text: string;
       if (raw === null) text = '–';
-      else if (/Int|Float|Decimal/.test(c.type) && !/dateTime/.test(unit ?? '')) text = fmt(Number(raw), unit, decimals);
-      else text = (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : JSON.stringify(raw)).replace(/\.\d{3}$/, '');
+      else if (/Int|Float|Decimal/.test(c.type) && !/dateTime/.test(unit ?? ''))
+        text = fmt(Number(raw), unit, decimals);
+      else
+        text = (
+          typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean'
+            ? String(raw)
+            : JSON.stringify(raw)
+        ).replace(/\.\d{3}$/, '');
       s += `<text x="${8 + i * cw}" y="${60 + k * 16}" fill="#ccccdc" font-size="10">${esc(clip(text, Math.floor(cw / 6)))}</text>`;
     });
   });
-  if (r.rows.length > maxRows) s += `<text x="${w - 10}" y="${h - 6}" fill="#9fa7b3" font-size="9" text-anchor="end">${r.rows.length} rows</text>`;
+  if (r.rows.length > maxRows)
+    s += `<text x="${w - 10}" y="${h - 6}" fill="#9fa7b3" font-size="9" text-anchor="end">${r.rows.length} rows</text>`;
   return s;
 }
 
@@ -289,7 +365,13 @@ function drawPie(p: Panel, results: TargetResult[], w: number, h: number): strin
   return s;
 }
 
-function drawStateTimeline(p: Panel, results: TargetResult[], w: number, h: number, range: { from: Date; to: Date }): string {
+function drawStateTimeline(
+  p: Panel,
+  results: TargetResult[],
+  w: number,
+  h: number,
+  range: { from: Date; to: Date },
+): string {
   const series = toSeries(results);
   if (series.length === 0) return noData(w, h);
   const mapping = p.fieldConfig?.defaults.mappings[0]?.options ?? {};
@@ -310,7 +392,10 @@ function drawStateTimeline(p: Panel, results: TargetResult[], w: number, h: numb
     });
   });
   const legend = Object.values(mapping)
-    .map((m, i) => `<rect x="${lw + i * 90}" y="${h - 16}" width="10" height="10" fill="${COLOR_NAMES[m.color] ?? m.color}"/><text x="${lw + 14 + i * 90}" y="${h - 7}" fill="#ccccdc" font-size="10">${esc(m.text)}</text>`)
+    .map(
+      (m, i) =>
+        `<rect x="${lw + i * 90}" y="${h - 16}" width="10" height="10" fill="${COLOR_NAMES[m.color] ?? m.color}"/><text x="${lw + 14 + i * 90}" y="${h - 7}" fill="#ccccdc" font-size="10">${esc(m.text)}</text>`,
+    )
     .join('');
   return s + legend;
 }
@@ -332,7 +417,8 @@ function drawHistogram(p: Panel, results: TargetResult[], w: number, h: number):
     const bh = (c / max) * ph;
     s += `<rect x="${((i / n) * pw).toFixed(1)}" y="${(ph - bh).toFixed(1)}" width="${(pw / n - 2).toFixed(1)}" height="${bh.toFixed(1)}" fill="${PALETTE[0]}" opacity="0.8"/>`;
   });
-  for (let i = 0; i <= 4; i++) s += `<text x="${(i / 4) * pw}" y="${ph + 14}" fill="#9fa7b3" font-size="10" text-anchor="middle">${esc(fmt(lo + ((hi - lo) * i) / 4, p.fieldConfig?.defaults.unit))}</text>`;
+  for (let i = 0; i <= 4; i++)
+    s += `<text x="${(i / 4) * pw}" y="${ph + 14}" fill="#9fa7b3" font-size="10" text-anchor="middle">${esc(fmt(lo + ((hi - lo) * i) / 4, p.fieldConfig?.defaults.unit))}</text>`;
   s += `<text x="-6" y="8" fill="#9fa7b3" font-size="10" text-anchor="end">${max}</text><text x="-6" y="${ph}" fill="#9fa7b3" font-size="10" text-anchor="end">0</text></g>`;
   return s;
 }
@@ -341,7 +427,12 @@ function noData(w: number, h: number): string {
   return `<text x="${w / 2}" y="${h / 2 + 10}" fill="#9fa7b3" font-size="12" text-anchor="middle">No data</text>`;
 }
 
-function renderBoard(board: Dashboard, results: TargetResult[], range: { from: Date; to: Date }, subtitle: string): string {
+function renderBoard(
+  board: Dashboard,
+  results: TargetResult[],
+  range: { from: Date; to: Date },
+  subtitle: string,
+): string {
   const COL = 56;
   const ROW = 30;
   const W = 24 * COL;
@@ -398,14 +489,31 @@ function renderBoard(board: Dashboard, results: TargetResult[], range: { from: D
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '120' }, out: { type: 'string', default: join(ROOT, 'docs', 'dashboards') } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '120' },
+      out: { type: 'string', default: join(ROOT, 'docs', 'dashboards') },
+    },
+  });
   const seconds = Number(values.seconds);
   const out = values.out;
   mkdirSync(out, { recursive: true });
   const service = `aurea-demo-${Date.now().toString(36)}`;
   console.log(`running an @aurea/sdk workload as service ${service} for ${seconds} s …`);
-  const run = await runSdkWorkload({ serviceName: service, otlpEndpoint: OTLP, durationMs: seconds * 1000, exportIntervalMs: 1000, jobs: 8 });
-  await pushGauge(OTLP, { service: `${service}-consumer`, name: 'aurea.consumer.lag', unit: '{message}', value: 12, attributes: { 'messaging.destination.partition.id': '0' } });
+  const run = await runSdkWorkload({
+    serviceName: service,
+    otlpEndpoint: OTLP,
+    durationMs: seconds * 1000,
+    exportIntervalMs: 1000,
+    jobs: 8,
+  });
+  await pushGauge(OTLP, {
+    service: `${service}-consumer`,
+    name: 'aurea.consumer.lag',
+    unit: '{message}',
+    value: 12,
+    attributes: { 'messaging.destination.partition.id': '0' },
+  });
   await new Promise((r) => setTimeout(r, 5000));
 
   const dir = mkdtempSync(join(tmpdir(), 'aurea-render-'));
@@ -413,7 +521,16 @@ async function main(): Promise<void> {
   try {
     await migrate(ch);
     const now = Date.now();
-    await loadTaskEvents(ch, [...sampleTaskEvents({ now, jobs: 48, seed: 5, hours: 20, services: ['orchestrator', 'review-bot', 'docs-agent'] }), ...run.events]);
+    await loadTaskEvents(ch, [
+      ...sampleTaskEvents({
+        now,
+        jobs: 48,
+        seed: 5,
+        hours: 20,
+        services: ['orchestrator', 'review-bot', 'docs-agent'],
+      }),
+      ...run.events,
+    ]);
     const boards = allBoards();
     const promRange = { from: new Date(now - (seconds + 60) * 1000), to: new Date(now) };
     const chRange = { from: new Date(now - 24 * 3_600_000), to: new Date(now) };
@@ -421,8 +538,12 @@ async function main(): Promise<void> {
     for (const board of Object.values(boards)) {
       const isCh = board.tags.includes('clickhouse');
       // A picture is ~1400 px wide: ask for fewer buckets than a full-screen panel would.
-      const b: Backends = isCh ? { clickhouse: ch, scrapeIntervalS: 15 } : { prometheusUrl: PROMETHEUS, scrapeIntervalS: 5 };
-      const shaped: Dashboard = isCh ? { ...board, panels: board.panels.map((p) => (p.type === 'timeseries' ? { ...p, maxDataPoints: 96 } : p)) } : board;
+      const b: Backends = isCh
+        ? { clickhouse: ch, scrapeIntervalS: 15 }
+        : { prometheusUrl: PROMETHEUS, scrapeIntervalS: 5 };
+      const shaped: Dashboard = isCh
+        ? { ...board, panels: board.panels.map((p) => (p.type === 'timeseries' ? { ...p, maxDataPoints: 96 } : p)) }
+        : board;
       const selection: Selection = isCh ? {} : { service: [service] };
       const range = isCh ? chRange : promRange;
       const { results, vars } = await runBoard(shaped, b, range, selection);
@@ -432,7 +553,9 @@ async function main(): Promise<void> {
         ? `ClickHouse (embedded engine, real migrations): ${run.events.length} task events from the SDK run + 48 sample jobs · last 24 h · rendered ${new Date(now).toISOString().slice(0, 16)}Z`
         : `Prometheus (live stack, fed by @aurea/sdk → Collector): service ${service} · last ${Math.round((seconds + 60) / 60)} min · rendered ${new Date(now).toISOString().slice(0, 16)}Z`;
       writeFileSync(join(out, `${board.uid}.svg`), renderBoard(shaped, results, range, subtitle));
-      console.log(`${board.uid}: ${dataPanels(board).length} panels, ${results.length} targets, ${empty} empty → ${join(out, `${board.uid}.svg`)}`);
+      console.log(
+        `${board.uid}: ${dataPanels(board).length} panels, ${results.length} targets, ${empty} empty → ${join(out, `${board.uid}.svg`)}`,
+      );
     }
     if (jobs.length) console.log(`per-job board shows job ${jobs[0]}`);
   } finally {

@@ -15,7 +15,7 @@ trap cleanup EXIT
 bash scripts/stack/start.sh
 
 step() { log "── $1"; shift; "$@"; }
-step "lint (eslint --max-warnings 0)" npm run -s lint
+step "lint (prettier --check, eslint --max-warnings 0)" npm run -s lint
 step "typecheck (tsc --noEmit)" npm run -s typecheck
 step "unit tests" npm run -s test:unit
 step "integration tests (real Kafka, Collector, Prometheus, ClickHouse engine)" npm run -s test:integration

@@ -38,7 +38,15 @@ describe('embedded ClickHouse round trip', () => {
       query_params: { model: 'gpt-4o', from: '2026-11-23 10:00:00.000' },
       format: 'JSONEachRow',
     });
-    const rows = await rs.json<{ model: string; t: string; n: string; cost: string; tokens: string; last: string; ts_type: string }>();
+    const rows = await rs.json<{
+      model: string;
+      t: string;
+      n: string;
+      cost: string;
+      tokens: string;
+      last: string;
+      ts_type: string;
+    }>();
     expect(rows).toEqual([
       {
         model: 'gpt-4o',

@@ -9,9 +9,20 @@ import { DEFAULT_RETENTION_DAYS, migrate } from './migrate.js';
 
 // The clickhouse package depends on nothing of ours: one JSON line per message, like pino.
 const log = {
-  info: (fields: Record<string, unknown>, msg: string) => console.log(JSON.stringify({ level: 'info', name: 'aurea-migrate', msg, ...fields })),
+  info: (fields: Record<string, unknown>, msg: string) =>
+    console.log(JSON.stringify({ level: 'info', name: 'aurea-migrate', msg, ...fields })),
   error: (fields: { err: unknown }, msg: string) =>
-    console.error(JSON.stringify({ level: 'error', name: 'aurea-migrate', msg, err: fields.err instanceof Error ? { message: fields.err.message, code: (fields.err as { code?: string }).code } : String(fields.err) })),
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        name: 'aurea-migrate',
+        msg,
+        err:
+          fields.err instanceof Error
+            ? { message: fields.err.message, code: (fields.err as { code?: string }).code }
+            : String(fields.err),
+      }),
+    ),
 };
 
 async function main(): Promise<number> {
@@ -43,7 +54,10 @@ async function main(): Promise<number> {
       ...(values.dir ? { dir: values.dir } : {}),
       log: (msg, fields) => log.info(fields ?? {}, msg),
     });
-    log.info({ ...r, mode: ch.mode, database: ch.database, cluster: cluster ?? null }, values['dry-run'] ? 'dry run' : 'schema is current');
+    log.info(
+      { ...r, mode: ch.mode, database: ch.database, cluster: cluster ?? null },
+      values['dry-run'] ? 'dry run' : 'schema is current',
+    );
     return 0;
   } finally {
     await ch.close();

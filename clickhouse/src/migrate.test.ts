@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse, type AureaClickHouse } from './client.js';
-import { MIGRATIONS_DIR, MigrationError, loadMigrations, migrate, renderStatement, splitStatements } from './migrate.js';
+import {
+  MIGRATIONS_DIR,
+  MigrationError,
+  loadMigrations,
+  migrate,
+  renderStatement,
+  splitStatements,
+} from './migrate.js';
 
 let root: string;
 let n = 0;
@@ -57,13 +64,26 @@ describe('migrate', () => {
     const files = await loadMigrations();
     const first = await migrate(ch, { retentionDays: 30 });
     expect(first.applied).toEqual(files.map((f) => f.version));
-    expect(await tables(ch)).toEqual(['daily_costs', 'daily_costs_mv', 'job_costs', 'job_costs_mv', 'schema_migrations', 'task_events']);
+    expect(await tables(ch)).toEqual([
+      'daily_costs',
+      'daily_costs_mv',
+      'job_costs',
+      'job_costs_mv',
+      'schema_migrations',
+      'task_events',
+    ]);
     const second = await migrate(ch, { retentionDays: 30 });
     expect(second.applied).toEqual([]);
     expect(second.current).toBe(files.length);
-    const rs = await ch.client.query({ query: `SELECT version, checksum FROM ${ch.database}.schema_migrations ORDER BY version`, format: 'JSONEachRow' });
+    const rs = await ch.client.query({
+      query: `SELECT version, checksum FROM ${ch.database}.schema_migrations ORDER BY version`,
+      format: 'JSONEachRow',
+    });
     expect(await rs.json()).toEqual(files.map((f) => ({ version: f.version, checksum: f.checksum })));
-    const ddl = await ch.client.query({ query: `SHOW CREATE TABLE ${ch.database}.task_events`, format: 'TabSeparatedRaw' });
+    const ddl = await ch.client.query({
+      query: `SHOW CREATE TABLE ${ch.database}.task_events`,
+      format: 'TabSeparatedRaw',
+    });
     expect(await ddl.text()).toContain('toIntervalDay(30)');
   });
 
@@ -100,10 +120,16 @@ describe('migrate', () => {
     const dir = await copyMigrations();
     await migrate(ch, { dir });
     const next = String((await loadMigrations(dir)).length + 1).padStart(4, '0');
-    await writeFile(join(dir, `${next}_note.sql`), '-- test\nCREATE TABLE IF NOT EXISTS note (x UInt8) ENGINE = MergeTree ORDER BY x;\n');
+    await writeFile(
+      join(dir, `${next}_note.sql`),
+      '-- test\nCREATE TABLE IF NOT EXISTS note (x UInt8) ENGINE = MergeTree ORDER BY x;\n',
+    );
     expect((await migrate(ch, { dir })).applied).toEqual([Number(next)]);
     const broken = String(Number(next) + 1).padStart(4, '0');
-    await writeFile(join(dir, `${broken}_broken.sql`), '-- test\nCREATE TABLE nope (x NoSuchType) ENGINE = MergeTree ORDER BY x;\n');
+    await writeFile(
+      join(dir, `${broken}_broken.sql`),
+      '-- test\nCREATE TABLE nope (x NoSuchType) ENGINE = MergeTree ORDER BY x;\n',
+    );
     await expectCode(migrate(ch, { dir }), 'statement_failed');
     // the failed file was not recorded: fixing it (it never ran) lets the run complete
     await writeFile(join(dir, `${broken}_broken.sql`), '-- test, fixed\nSELECT 1;\n');
@@ -131,7 +157,9 @@ describe('rendering', () => {
       if (f.clusterOnly) expect(cluster).toMatch(/Distributed\('prod', 'aurea', \w+, /);
     }
     expect(files.some((f) => f.clusterOnly)).toBe(true);
-    expect(() => renderStatement('SELECT {{nope}}', { database: 'a', retentionDays: 1 })).toThrow(/unknown placeholder/);
+    expect(() => renderStatement('SELECT {{nope}}', { database: 'a', retentionDays: 1 })).toThrow(
+      /unknown placeholder/,
+    );
     expect(() => renderStatement('SELECT 1', { database: 'a', retentionDays: 0 })).toThrow(/positive/);
   });
 

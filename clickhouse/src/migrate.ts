@@ -49,7 +49,8 @@ export interface MigrateResult {
   pending: number[];
 }
 
-export type MigrationErrorCode = 'bad_file_name' | 'duplicate_version' | 'gap' | 'edited' | 'missing' | 'statement_failed';
+export type MigrationErrorCode =
+  'bad_file_name' | 'duplicate_version' | 'gap' | 'edited' | 'missing' | 'statement_failed';
 
 export class MigrationError extends Error {
   constructor(
@@ -74,13 +75,23 @@ export async function loadMigrations(dir: string = MIGRATIONS_DIR): Promise<Migr
     const m = FILE_RE.exec(file);
     if (!m) throw new MigrationError('bad_file_name', `migration file name must look like 0001_name.sql: ${file}`);
     const sql = await readFile(join(dir, file), 'utf8');
-    files.push({ version: Number(m[1]), name: m[2]!, file, checksum: checksum(sql), sql, clusterOnly: CLUSTER_ONLY.test(sql) });
+    files.push({
+      version: Number(m[1]),
+      name: m[2]!,
+      file,
+      checksum: checksum(sql),
+      sql,
+      clusterOnly: CLUSTER_ONLY.test(sql),
+    });
   }
   files.sort((a, b) => a.version - b.version);
   files.forEach((f, i) => {
     const prev = files[i - 1];
     if (prev && prev.version === f.version) {
-      throw new MigrationError('duplicate_version', `two migrations share version ${f.version}: ${prev.file}, ${f.file}`);
+      throw new MigrationError(
+        'duplicate_version',
+        `two migrations share version ${f.version}: ${prev.file}, ${f.file}`,
+      );
     }
     if (f.version !== i + 1) {
       throw new MigrationError('gap', `migration numbering has a gap: expected version ${i + 1}, found ${f.file}`);
@@ -132,7 +143,8 @@ function quoteString(s: string): string {
 
 /** Fill the placeholders for one target; unknown placeholders are an error. */
 export function renderStatement(stmt: string, v: RenderVars): string {
-  if (!Number.isInteger(v.retentionDays) || v.retentionDays <= 0) throw new Error(`retention days must be a positive integer, got ${v.retentionDays}`);
+  if (!Number.isInteger(v.retentionDays) || v.retentionDays <= 0)
+    throw new Error(`retention days must be a positive integer, got ${v.retentionDays}`);
   const vars: Record<string, string> = {
     on_cluster: v.cluster ? `ON CLUSTER ${quoteString(v.cluster)}` : '',
     replicated: v.cluster ? 'Replicated' : '',
@@ -155,12 +167,19 @@ interface AppliedRow {
 
 export async function migrate(ch: AureaClickHouse, opts: MigrateOptions = {}): Promise<MigrateResult> {
   const log = opts.log ?? (() => undefined);
-  const vars: RenderVars = { cluster: opts.cluster, database: ch.database, retentionDays: opts.retentionDays ?? DEFAULT_RETENTION_DAYS };
+  const vars: RenderVars = {
+    cluster: opts.cluster,
+    database: ch.database,
+    retentionDays: opts.retentionDays ?? DEFAULT_RETENTION_DAYS,
+  };
   const files = await loadMigrations(opts.dir);
   const db = quoteIdent(ch.database);
   const run = async (query: string) => {
     // Server mode: the client's default database is set; embedded: the factory ran USE.
-    await ch.client.command({ query, ...(opts.cluster ? { clickhouse_settings: { distributed_ddl_task_timeout: '300' } } : {}) });
+    await ch.client.command({
+      query,
+      ...(opts.cluster ? { clickhouse_settings: { distributed_ddl_task_timeout: '300' } } : {}),
+    });
   };
 
   await run(
@@ -182,11 +201,19 @@ export async function migrate(ch: AureaClickHouse, opts: MigrateOptions = {}): P
 
   const byVersion = new Map(files.map((f) => [f.version, f]));
   applied.forEach((a, i) => {
-    if (a.version !== i + 1) throw new MigrationError('gap', `schema_migrations has a gap: version ${i + 1} is not recorded but ${a.version} is`);
+    if (a.version !== i + 1)
+      throw new MigrationError(
+        'gap',
+        `schema_migrations has a gap: version ${i + 1} is not recorded but ${a.version} is`,
+      );
     const f = byVersion.get(a.version);
-    if (!f) throw new MigrationError('missing', `migration ${a.version} (${a.name}) was applied but its file is missing`);
+    if (!f)
+      throw new MigrationError('missing', `migration ${a.version} (${a.name}) was applied but its file is missing`);
     if (f.checksum !== a.checksum) {
-      throw new MigrationError('edited', `migration ${f.file} was edited after it was applied (checksum ${f.checksum.slice(0, 12)} ≠ recorded ${a.checksum.slice(0, 12)}); add a new migration instead`);
+      throw new MigrationError(
+        'edited',
+        `migration ${f.file} was edited after it was applied (checksum ${f.checksum.slice(0, 12)} ≠ recorded ${a.checksum.slice(0, 12)}); add a new migration instead`,
+      );
     }
   });
 
@@ -201,7 +228,11 @@ export async function migrate(ch: AureaClickHouse, opts: MigrateOptions = {}): P
       try {
         await run(renderStatement(stmt, vars));
       } catch (err) {
-        throw new MigrationError('statement_failed', `${f.file}: statement ${i + 1} failed: ${(err as Error).message}`, { cause: err });
+        throw new MigrationError(
+          'statement_failed',
+          `${f.file}: statement ${i + 1} failed: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
     }
     await ch.client.insert({

@@ -89,7 +89,11 @@ afterAll(async () => {
 
 describe('top jobs by cost through the job_costs rollup', () => {
   it('the rollup really differs from the truth here (duplicate and out-of-range events)', async () => {
-    const r = (await rows({ name: 'x', sql: "SELECT job_id, toString(sum(cost_usd)) AS c FROM job_costs WHERE job_id IN ('dup', 'straddle') GROUP BY job_id ORDER BY job_id", params: {} })) as { c: string }[];
+    const r = (await rows({
+      name: 'x',
+      sql: "SELECT job_id, toString(sum(cost_usd)) AS c FROM job_costs WHERE job_id IN ('dup', 'straddle') GROUP BY job_id ORDER BY job_id",
+      params: {},
+    })) as { c: string }[];
     expect(r.map((x) => x.c)).toEqual(['6', '101']);
   });
 
@@ -106,7 +110,9 @@ describe('top jobs by cost through the job_costs rollup', () => {
       ['2026-11-13T00:00:00.000Z', '2026-11-15T00:00:00.000Z'],
     ] as const) {
       for (let limit = 1; limit <= 5; limit++) {
-        expect(await rows(topJobsByCost(from, to, limit)), `${from} limit ${limit}`).toEqual(await rows(topJobsByCost(from, to, limit, { rollup: false })));
+        expect(await rows(topJobsByCost(from, to, limit)), `${from} limit ${limit}`).toEqual(
+          await rows(topJobsByCost(from, to, limit, { rollup: false })),
+        );
       }
     }
     const all = (await rows(topJobsByCost(FROM, TO, 100))) as { job_id: string; cost_usd_sum: string }[];
@@ -128,8 +134,14 @@ describe('top jobs by cost through the job_costs rollup', () => {
     expect(listJobs({ ...base, sort: 'cost', order: 'desc', rollup: false }).sql).not.toContain('job_costs');
     expect(listJobs({ ...base, sort: 'cost', order: 'asc' }).sql).not.toContain('job_costs');
     expect(listJobs({ ...base, sort: 'tokens', order: 'desc' }).sql).not.toContain('job_costs');
-    expect(listJobs({ ...base, filters: { ...base.filters, tenant: 'acme' }, sort: 'cost', order: 'desc' }).sql).not.toContain('job_costs');
-    expect(listJobs({ ...base, filters: { ...base.filters, status: 'error' }, sort: 'cost', order: 'desc' }).sql).not.toContain('job_costs');
-    expect(listJobs({ ...base, sort: 'cost', order: 'desc', after: { value: '1', jobId: 'x' } }).sql).not.toContain('job_costs');
+    expect(
+      listJobs({ ...base, filters: { ...base.filters, tenant: 'acme' }, sort: 'cost', order: 'desc' }).sql,
+    ).not.toContain('job_costs');
+    expect(
+      listJobs({ ...base, filters: { ...base.filters, status: 'error' }, sort: 'cost', order: 'desc' }).sql,
+    ).not.toContain('job_costs');
+    expect(listJobs({ ...base, sort: 'cost', order: 'desc', after: { value: '1', jobId: 'x' } }).sql).not.toContain(
+      'job_costs',
+    );
   });
 });

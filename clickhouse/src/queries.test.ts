@@ -1,7 +1,17 @@
 // Named queries: values never reach the SQL text (only typed parameters do), identifiers come
 // from allow-lists, and builders refuse anything outside them.
 import { describe, expect, it } from 'vitest';
-import { attribution, budgetSpend, chTime, isoTime, jobEvents, jobSummary, listJobs, topJobsByCost, type GroupByDimension } from './queries.js';
+import {
+  attribution,
+  budgetSpend,
+  chTime,
+  isoTime,
+  jobEvents,
+  jobSummary,
+  listJobs,
+  topJobsByCost,
+  type GroupByDimension,
+} from './queries.js';
 
 const EVIL = "x' OR 1=1; DROP TABLE task_events --";
 
@@ -10,8 +20,26 @@ describe('named queries', () => {
     const qs = [
       jobSummary(EVIL),
       jobEvents(EVIL, 10, { startedAt: '2026-01-01T00:00:00Z', eventId: '0190c0de-0000-7000-8000-000000000000' }),
-      listJobs({ filters: { from: '2026-01-01T00:00:00Z', tenant: EVIL, user: EVIL, repository: EVIL, model: EVIL, status: 'ok' }, sort: 'cost', order: 'desc', limit: 10, after: { value: '1.5', jobId: EVIL } }),
-      attribution({ groupBy: ['tenant', 'user'], bucket: 'day', filters: { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z', repository: EVIL }, limit: 10 }),
+      listJobs({
+        filters: {
+          from: '2026-01-01T00:00:00Z',
+          tenant: EVIL,
+          user: EVIL,
+          repository: EVIL,
+          model: EVIL,
+          status: 'ok',
+        },
+        sort: 'cost',
+        order: 'desc',
+        limit: 10,
+        after: { value: '1.5', jobId: EVIL },
+      }),
+      attribution({
+        groupBy: ['tenant', 'user'],
+        bucket: 'day',
+        filters: { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z', repository: EVIL },
+        limit: 10,
+      }),
       budgetSpend([{ scope: 'tenant', value: EVIL, from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' }]),
     ];
     for (const q of qs) {
@@ -25,9 +53,24 @@ describe('named queries', () => {
   });
 
   it('refuse identifiers outside the allow-lists', () => {
-    expect(() => attribution({ groupBy: ['job_id' as GroupByDimension], filters: { from: '2026-01-01', to: '2026-01-02' }, limit: 1 })).toThrow(/cannot group by/);
-    expect(() => attribution({ groupBy: [], bucket: 'week' as 'day', filters: { from: '2026-01-01', to: '2026-01-02' }, limit: 1 })).toThrow(/bucket/);
-    expect(() => budgetSpend([{ scope: 'job' as 'tenant', value: 'x', from: '2026-01-01', to: '2026-01-02' }])).toThrow(/scope/);
+    expect(() =>
+      attribution({
+        groupBy: ['job_id' as GroupByDimension],
+        filters: { from: '2026-01-01', to: '2026-01-02' },
+        limit: 1,
+      }),
+    ).toThrow(/cannot group by/);
+    expect(() =>
+      attribution({
+        groupBy: [],
+        bucket: 'week' as 'day',
+        filters: { from: '2026-01-01', to: '2026-01-02' },
+        limit: 1,
+      }),
+    ).toThrow(/bucket/);
+    expect(() => budgetSpend([{ scope: 'job' as 'tenant', value: 'x', from: '2026-01-01', to: '2026-01-02' }])).toThrow(
+      /scope/,
+    );
     expect(() => listJobs({ filters: {}, sort: 'cost', order: 'desc', limit: 0 })).toThrow(/limit/);
     expect(() => chTime('yesterday')).toThrow(/invalid time/);
   });

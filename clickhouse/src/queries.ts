@@ -373,8 +373,16 @@ function rollupPrunedCostPage(f: EventFilters, params: Record<string, unknown>):
 }
 
 /** Top jobs by cost over a time range: the dashboards' and the benchmark's top-N query. */
-export function topJobsByCost(from: Date | string, to: Date | string, limit = 100, opts: { rollup?: boolean } = {}): NamedQuery {
-  return { ...listJobs({ filters: { from, to }, sort: 'cost', order: 'desc', limit, rollup: opts.rollup }), name: 'top_jobs_by_cost' };
+export function topJobsByCost(
+  from: Date | string,
+  to: Date | string,
+  limit = 100,
+  opts: { rollup?: boolean } = {},
+): NamedQuery {
+  return {
+    ...listJobs({ filters: { from, to }, sort: 'cost', order: 'desc', limit, rollup: opts.rollup }),
+    name: 'top_jobs_by_cost',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,7 +398,8 @@ export interface AttributionOptions {
 /** Cost, tokens and task counts per time bucket × the chosen dimensions, for charts and chargeback. */
 export function attribution(o: AttributionOptions): NamedQuery {
   const groups = [...new Set(o.groupBy)];
-  for (const g of groups) if (!(GROUP_BY_DIMENSIONS as readonly string[]).includes(g)) throw new RangeError(`cannot group by ${g}`);
+  for (const g of groups)
+    if (!(GROUP_BY_DIMENSIONS as readonly string[]).includes(g)) throw new RangeError(`cannot group by ${g}`);
   if (o.bucket !== undefined && !(o.bucket in BUCKETS)) throw new RangeError(`unknown bucket ${String(o.bucket)}`);
   const params: Record<string, unknown> = { limit: limitOf(o.limit, 10_000) };
   const conds = eventConditions(o.filters, params);
@@ -438,7 +447,8 @@ export function budgetSpend(windows: readonly BudgetWindow[]): NamedQuery {
     params[`to_${i}`] = chTime(w.to);
     const conds = [`ended_at >= {from_${i}:DateTime64(3, 'UTC')}`, `ended_at < {to_${i}:DateTime64(3, 'UTC')}`];
     if (w.scope !== 'global') {
-      if (!(BUDGET_SCOPES as readonly string[]).includes(w.scope)) throw new RangeError(`unknown budget scope ${String(w.scope)}`);
+      if (!(BUDGET_SCOPES as readonly string[]).includes(w.scope))
+        throw new RangeError(`unknown budget scope ${String(w.scope)}`);
       params[`v_${i}`] = w.value ?? '';
       conds.push(`${DIMENSIONS[w.scope]} = {v_${i}:String}`);
     }

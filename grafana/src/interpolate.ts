@@ -70,12 +70,17 @@ export function roundInterval(ms: number): number {
 export function parseDurationMs(s: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)$/.exec(s.trim());
   if (!m) throw new Error(`cannot parse duration ${JSON.stringify(s)}`);
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 }[m[2] as 'ms'];
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 }[
+    m[2] as 'ms'
+  ];
   return Number(m[1]) * mult;
 }
 
 /** The interval Grafana gives a panel: range / max data points, rounded, at least minInterval. */
-export function panelIntervalMs(range: TimeRange, opts: { maxDataPoints?: number; minInterval?: string | undefined } = {}): number {
+export function panelIntervalMs(
+  range: TimeRange,
+  opts: { maxDataPoints?: number; minInterval?: string | undefined } = {},
+): number {
   const rangeMs = range.to.getTime() - range.from.getTime();
   const interval = roundInterval(rangeMs / (opts.maxDataPoints ?? 1000));
   const low = opts.minInterval ? parseDurationMs(opts.minInterval) : 0;
@@ -129,22 +134,25 @@ function selectedValue(v: VariableState): { value: string | string[]; customAll:
 
 /** Grafana's templateSrv.replace for dashboard variables; built-ins (`__…`) are left as they are. */
 export function replaceVariables(text: string, vars: Vars, format: Formatter): string {
-  return text.replace(VAR_RE, (match: string, v1?: string, v2?: string, fmt2?: string, v3?: string, fieldPath?: string, fmt3?: string) => {
-    const name = v1 ?? v2 ?? v3!;
-    if (name.startsWith('__')) return match;
-    const state = vars[name];
-    if (!state) throw new Error(`variable $${name} is not defined`);
-    if (fieldPath) throw new Error(`variable field paths are not supported: ${match}`);
-    const fmt = fmt2 ?? fmt3;
-    const { value, customAll } = selectedValue(state);
-    if (customAll) return typeof value === 'string' ? value : value.join(',');
-    if (fmt) {
-      const f = FORMATS[fmt];
-      if (!f) throw new Error(`unsupported variable format ${fmt} in ${match}`);
-      return f(value);
-    }
-    return format(value, state);
-  });
+  return text.replace(
+    VAR_RE,
+    (match: string, v1?: string, v2?: string, fmt2?: string, v3?: string, fieldPath?: string, fmt3?: string) => {
+      const name = v1 ?? v2 ?? v3!;
+      if (name.startsWith('__')) return match;
+      const state = vars[name];
+      if (!state) throw new Error(`variable $${name} is not defined`);
+      if (fieldPath) throw new Error(`variable field paths are not supported: ${match}`);
+      const fmt = fmt2 ?? fmt3;
+      const { value, customAll } = selectedValue(state);
+      if (customAll) return typeof value === 'string' ? value : value.join(',');
+      if (fmt) {
+        const f = FORMATS[fmt];
+        if (!f) throw new Error(`unsupported variable format ${fmt} in ${match}`);
+        return f(value);
+      }
+      return format(value, state);
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,7 +234,8 @@ export function expandClickHouseMacros(sql: string, range: TimeRange, intervalMs
     timeFrom: (a) => `${one('timeFrom', a)} >= ${dt(range.from)}`,
     timeTo: (a) => `${one('timeTo', a)} <= ${dt(range.to)}`,
     timeInterval: (a) => `toStartOfInterval(toDateTime(${one('timeInterval', a)}), INTERVAL ${sec} second)`,
-    timeInterval_ms: (a) => `toStartOfInterval(toDateTime64(${one('timeInterval_ms', a)}, 3), INTERVAL ${Math.max(intervalMs, 1)} millisecond)`,
+    timeInterval_ms: (a) =>
+      `toStartOfInterval(toDateTime64(${one('timeInterval_ms', a)}, 3), INTERVAL ${Math.max(intervalMs, 1)} millisecond)`,
   };
   const noArgs: Record<string, () => string> = {
     fromTime: () => dt(range.from),
@@ -275,7 +284,12 @@ export interface PromQueryPlan {
  * A Prometheus target as Grafana's Prometheus datasource would send it.
  * scrapeIntervalS is the datasource's `timeInterval` (grafana/provisioning/datasources/aurea.yaml).
  */
-export function interpolatePrometheus(expr: string, vars: Vars, range: TimeRange, opts: { scrapeIntervalS: number; minInterval?: string | undefined }): PromQueryPlan {
+export function interpolatePrometheus(
+  expr: string,
+  vars: Vars,
+  range: TimeRange,
+  opts: { scrapeIntervalS: number; minInterval?: string | undefined },
+): PromQueryPlan {
   const intervalMs = panelIntervalMs(range, { minInterval: opts.minInterval ?? `${opts.scrapeIntervalS}s` });
   const rangeS = Math.round((range.to.getTime() - range.from.getTime()) / 1000);
   const rateIntervalMs = Math.max(intervalMs + opts.scrapeIntervalS * 1000, 4 * opts.scrapeIntervalS * 1000);

@@ -106,7 +106,9 @@ export interface QueryVariable {
   description?: string;
   datasource: DataSourceRef;
   /** Prometheus: { query, refId, qryType }; ClickHouse: a CH variable query with rawSql. */
-  query: { query: string; refId: string; qryType: number } | { refId: string; queryType: 'sql'; editorType: 'sql'; rawSql: string };
+  query:
+    | { query: string; refId: string; qryType: number }
+    | { refId: string; queryType: 'sql'; editorType: 'sql'; rawSql: string };
   definition: string;
   refresh: 1 | 2;
   multi: boolean;
@@ -175,7 +177,11 @@ export function badBelow(crit: number, warn: number): ReturnType<typeof threshol
 
 export const NEUTRAL = thresholds([COLORS.green, null]);
 
-export function prom(expr: string, legendFormat = '__auto', opts: { instant?: boolean } = {}): Omit<PromTarget, 'refId'> {
+export function prom(
+  expr: string,
+  legendFormat = '__auto',
+  opts: { instant?: boolean } = {},
+): Omit<PromTarget, 'refId'> {
   const instant = opts.instant ?? false;
   return { datasource: DS.prometheus, expr, legendFormat, instant, range: !instant, editorMode: 'code' };
 }
@@ -184,11 +190,25 @@ export function prom(expr: string, legendFormat = '__auto', opts: { instant?: bo
 export const CLICKHOUSE_PLUGIN_VERSION = '4.11.0';
 
 export function chTable(rawSql: string): Omit<ClickHouseTarget, 'refId'> {
-  return { datasource: DS.clickhouse, editorType: 'sql', rawSql: dedent(rawSql), format: 1, queryType: 'table', pluginVersion: CLICKHOUSE_PLUGIN_VERSION };
+  return {
+    datasource: DS.clickhouse,
+    editorType: 'sql',
+    rawSql: dedent(rawSql),
+    format: 1,
+    queryType: 'table',
+    pluginVersion: CLICKHOUSE_PLUGIN_VERSION,
+  };
 }
 
 export function chSeries(rawSql: string): Omit<ClickHouseTarget, 'refId'> {
-  return { datasource: DS.clickhouse, editorType: 'sql', rawSql: dedent(rawSql), format: 0, queryType: 'timeseries', pluginVersion: CLICKHOUSE_PLUGIN_VERSION };
+  return {
+    datasource: DS.clickhouse,
+    editorType: 'sql',
+    rawSql: dedent(rawSql),
+    format: 0,
+    queryType: 'timeseries',
+    pluginVersion: CLICKHOUSE_PLUGIN_VERSION,
+  };
 }
 
 export function dedent(s: string): string {
@@ -198,7 +218,8 @@ export function dedent(s: string): string {
 }
 
 export interface PanelSpec {
-  type: 'timeseries' | 'stat' | 'gauge' | 'bargauge' | 'table' | 'piechart' | 'state-timeline' | 'histogram' | 'barchart';
+  type:
+    'timeseries' | 'stat' | 'gauge' | 'bargauge' | 'table' | 'piechart' | 'state-timeline' | 'histogram' | 'barchart';
   title: string;
   description: string;
   w: number;
@@ -235,7 +256,14 @@ export class Layout {
 
   row(title: string): this {
     this.newLine();
-    this.panels.push({ id: this.nextId++, type: 'row', title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: this.y }, panels: [] });
+    this.panels.push({
+      id: this.nextId++,
+      type: 'row',
+      title,
+      collapsed: false,
+      gridPos: { h: 1, w: 24, x: 0, y: this.y },
+      panels: [],
+    });
     this.y += 1;
     return this;
   }
@@ -246,7 +274,9 @@ export class Layout {
     const refIds = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
     const targets = spec.targets.map((t, i) => ({ ...t, refId: refIds[i]! }) as Target);
     const defaults: FieldConfig['defaults'] = {
-      color: { mode: spec.thresholdColors ? 'thresholds' : spec.type === 'bargauge' ? 'continuous-GrYlRd' : 'palette-classic' },
+      color: {
+        mode: spec.thresholdColors ? 'thresholds' : spec.type === 'bargauge' ? 'continuous-GrYlRd' : 'palette-classic',
+      },
       thresholds: spec.thresholds ?? NEUTRAL,
       mappings: spec.mappings ?? [],
     };
@@ -295,31 +325,68 @@ export class Layout {
 }
 
 function defaultOptions(spec: PanelSpec): Record<string, unknown> {
-  const legend = { showLegend: true, displayMode: 'table', placement: 'bottom', calcs: spec.legendCalcs ?? ['mean', 'max', 'lastNotNull'] };
+  const legend = {
+    showLegend: true,
+    displayMode: 'table',
+    placement: 'bottom',
+    calcs: spec.legendCalcs ?? ['mean', 'max', 'lastNotNull'],
+  };
   const reduce = { calcs: ['lastNotNull'], fields: '', values: false };
   switch (spec.type) {
     case 'timeseries':
       return { legend, tooltip: { mode: 'multi', sort: 'desc' } };
     case 'stat':
-      return { reduceOptions: reduce, colorMode: spec.thresholdColors ? 'background' : 'value', graphMode: 'area', justifyMode: 'auto', textMode: 'auto', orientation: 'auto' };
+      return {
+        reduceOptions: reduce,
+        colorMode: spec.thresholdColors ? 'background' : 'value',
+        graphMode: 'area',
+        justifyMode: 'auto',
+        textMode: 'auto',
+        orientation: 'auto',
+      };
     case 'gauge':
       return { reduceOptions: reduce, showThresholdMarkers: true, showThresholdLabels: false };
     case 'bargauge':
       return { reduceOptions: reduce, displayMode: 'gradient', orientation: 'horizontal', showUnfilled: true };
     case 'piechart':
-      return { reduceOptions: { ...reduce, values: true }, pieType: 'donut', legend: { showLegend: true, displayMode: 'table', placement: 'right', values: ['value', 'percent'] }, tooltip: { mode: 'single' } };
+      return {
+        reduceOptions: { ...reduce, values: true },
+        pieType: 'donut',
+        legend: { showLegend: true, displayMode: 'table', placement: 'right', values: ['value', 'percent'] },
+        tooltip: { mode: 'single' },
+      };
     case 'table':
       return { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } };
     case 'state-timeline':
-      return { showValue: 'auto', mergeValues: true, alignValue: 'left', rowHeight: 0.9, legend: { showLegend: true, displayMode: 'list', placement: 'bottom' } };
+      return {
+        showValue: 'auto',
+        mergeValues: true,
+        alignValue: 'left',
+        rowHeight: 0.9,
+        legend: { showLegend: true, displayMode: 'list', placement: 'bottom' },
+      };
     case 'histogram':
-      return { bucketCount: 20, combine: false, legend: { showLegend: true, displayMode: 'list', placement: 'bottom' } };
+      return {
+        bucketCount: 20,
+        combine: false,
+        legend: { showLegend: true, displayMode: 'list', placement: 'bottom' },
+      };
     case 'barchart':
-      return { orientation: 'horizontal', xTickLabelMaxLength: 24, showValue: 'auto', legend: { showLegend: true, displayMode: 'list', placement: 'bottom' } };
+      return {
+        orientation: 'horizontal',
+        xTickLabelMaxLength: 24,
+        showValue: 'auto',
+        legend: { showLegend: true, displayMode: 'list', placement: 'bottom' },
+      };
   }
 }
 
-export function promVariable(name: string, label: string, definition: string, opts: { multi?: boolean; description?: string } = {}): QueryVariable {
+export function promVariable(
+  name: string,
+  label: string,
+  definition: string,
+  opts: { multi?: boolean; description?: string } = {},
+): QueryVariable {
   const multi = opts.multi ?? true;
   const v: QueryVariable = {
     type: 'query',
@@ -343,7 +410,12 @@ export function promVariable(name: string, label: string, definition: string, op
   return v;
 }
 
-export function chVariable(name: string, label: string, rawSql: string, opts: { multi?: boolean; description?: string } = {}): QueryVariable {
+export function chVariable(
+  name: string,
+  label: string,
+  rawSql: string,
+  opts: { multi?: boolean; description?: string } = {},
+): QueryVariable {
   const multi = opts.multi ?? true;
   const sql = dedent(rawSql);
   const v: QueryVariable = {
@@ -413,5 +485,14 @@ export function dashboard(d: {
 }
 
 export function boardLink(title: string, uid: string, tooltip: string): DashboardLink {
-  return { title, type: 'link', url: `/d/${uid}`, icon: 'dashboard', includeVars: true, keepTime: true, targetBlank: false, tooltip };
+  return {
+    title,
+    type: 'link',
+    url: `/d/${uid}`,
+    icon: 'dashboard',
+    includeVars: true,
+    keepTime: true,
+    targetBlank: false,
+    tooltip,
+  };
 }

@@ -92,10 +92,17 @@ export function sampleTaskEvents(o: SampleEventsOptions): TaskEventV1[] {
         provider: m.provider,
         request_model: m.model,
         response_model: m.model,
-        usage: { input_tokens: input, output_tokens: output, cache_read_tokens: cacheRead, cache_write_tokens: 0, reasoning_tokens: reasoning },
+        usage: {
+          input_tokens: input,
+          output_tokens: output,
+          cache_read_tokens: cacheRead,
+          cache_write_tokens: 0,
+          reasoning_tokens: reasoning,
+        },
         latency_ms: latencyMs,
         status,
-        error_type: status === 'ok' ? null : status === 'timeout' ? 'timeout' : pick(r, ['rate_limited', 'server_error']),
+        error_type:
+          status === 'ok' ? null : status === 'timeout' ? 'timeout' : pick(r, ['rate_limited', 'server_error']),
         cost_usd: cost === null ? null : Math.round(cost * 1e9) / 1e9,
         pricing_status: priced.status,
         price_version: priced.priceVersion,
@@ -121,7 +128,11 @@ export function toRow(e: NormalizedTaskEvent, kafka: { partition: number; offset
  * Validate events like the consumer does and insert them; `duplicate` events are inserted a
  * second time (a redelivery), which the boards must not double-count.
  */
-export async function loadTaskEvents(ch: AureaClickHouse, events: TaskEventV1[], duplicate = 0): Promise<NormalizedTaskEvent[]> {
+export async function loadTaskEvents(
+  ch: AureaClickHouse,
+  events: TaskEventV1[],
+  duplicate = 0,
+): Promise<NormalizedTaskEvent[]> {
   const normalized = events.map((e, i) => {
     const d = validateTaskEvent(JSON.parse(JSON.stringify(e)));
     if (!d.ok) throw new Error(`sample event ${i} is invalid: ${d.reason} ${JSON.stringify(d.errors)}`);
@@ -129,7 +140,8 @@ export async function loadTaskEvents(ch: AureaClickHouse, events: TaskEventV1[],
   });
   const rows = normalized.map((e, i) => toRow(e, { partition: i % 3, offset: Math.floor(i / 3) }));
   await ch.client.insert({ table: 'task_events', values: rows, format: 'JSONEachRow' });
-  if (duplicate > 0) await ch.client.insert({ table: 'task_events', values: rows.slice(0, duplicate), format: 'JSONEachRow' });
+  if (duplicate > 0)
+    await ch.client.insert({ table: 'task_events', values: rows.slice(0, duplicate), format: 'JSONEachRow' });
   return normalized;
 }
 
@@ -140,7 +152,10 @@ export async function loadTaskEvents(ch: AureaClickHouse, events: TaskEventV1[],
  * Push one gauge data point over OTLP/HTTP JSON, as another Aurea service would (the consumer
  * reports aurea.consumer.lag this way through its own OTel meter).
  */
-export async function pushGauge(endpoint: string, o: { service: string; name: string; unit: string; value: number; attributes?: Record<string, string>; atMs?: number }): Promise<void> {
+export async function pushGauge(
+  endpoint: string,
+  o: { service: string; name: string; unit: string; value: number; attributes?: Record<string, string>; atMs?: number },
+): Promise<void> {
   const body = {
     resourceMetrics: [
       {
@@ -155,7 +170,10 @@ export async function pushGauge(endpoint: string, o: { service: string; name: st
                 gauge: {
                   dataPoints: [
                     {
-                      attributes: Object.entries(o.attributes ?? {}).map(([key, v]) => ({ key, value: { stringValue: v } })),
+                      attributes: Object.entries(o.attributes ?? {}).map(([key, v]) => ({
+                        key,
+                        value: { stringValue: v },
+                      })),
                       timeUnixNano: String(BigInt(Math.round(o.atMs ?? Date.now())) * 1_000_000n),
                       asDouble: o.value,
                     },
@@ -168,6 +186,10 @@ export async function pushGauge(endpoint: string, o: { service: string; name: st
       },
     ],
   };
-  const res = await fetch(`${endpoint}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${endpoint}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`OTLP push failed: ${res.status} ${await res.text()}`);
 }

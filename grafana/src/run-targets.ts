@@ -4,7 +4,13 @@
 // test (every target must succeed and return data) and by the renderer (the pictures).
 import type { AureaClickHouse } from '@aurea/clickhouse';
 import type { ClickHouseTarget, Dashboard, Panel, PromTarget, QueryVariable } from './model.js';
-import { interpolateClickHouse, interpolatePrometheus, panelIntervalMs, type TimeRange, type Vars } from './interpolate.js';
+import {
+  interpolateClickHouse,
+  interpolatePrometheus,
+  panelIntervalMs,
+  type TimeRange,
+  type Vars,
+} from './interpolate.js';
 
 export interface Backends {
   prometheusUrl?: string;
@@ -39,7 +45,10 @@ export interface TargetResult {
 interface PromResponse {
   status: string;
   error?: string;
-  data?: { resultType: string; result: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[] };
+  data?: {
+    resultType: string;
+    result: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[];
+  };
 }
 
 async function promGet(base: string, path: string, params: Record<string, string | string[]>): Promise<unknown> {
@@ -48,9 +57,14 @@ async function promGet(base: string, path: string, params: Record<string, string
   // Queries are POSTed (the datasource's httpMethod); the label-values endpoint is GET only.
   const res = path.startsWith('/api/v1/label/')
     ? await fetch(`${base}${path}?${qs.toString()}`)
-    : await fetch(`${base}${path}`, { method: 'POST', body: qs, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    : await fetch(`${base}${path}`, {
+        method: 'POST',
+        body: qs,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
   const body = (await res.json()) as { status: string; error?: string; data?: unknown };
-  if (body.status !== 'success') throw new Error(`Prometheus ${path} failed: ${body.error ?? res.status} (${JSON.stringify(params)})`);
+  if (body.status !== 'success')
+    throw new Error(`Prometheus ${path} failed: ${body.error ?? res.status} (${JSON.stringify(params)})`);
   return body.data;
 }
 
@@ -58,13 +72,19 @@ async function promGet(base: string, path: string, params: Record<string, string
 async function promVariableValues(base: string, query: string, range: TimeRange): Promise<string[]> {
   const m = /^label_values\((?:(.*),\s*)?(\w+)\)$/s.exec(query.trim());
   if (!m) throw new Error(`unsupported Prometheus variable query: ${query}`);
-  const params: Record<string, string | string[]> = { start: String(range.from.getTime() / 1000), end: String(range.to.getTime() / 1000) };
+  const params: Record<string, string | string[]> = {
+    start: String(range.from.getTime() / 1000),
+    end: String(range.to.getTime() / 1000),
+  };
   if (m[1]) params['match[]'] = [m[1]];
   const data = (await promGet(base, `/api/v1/label/${m[2]}/values`, params)) as string[];
   return data;
 }
 
-async function chRows(ch: AureaClickHouse, sql: string): Promise<{ columns: { name: string; type: string }[]; rows: unknown[][] }> {
+async function chRows(
+  ch: AureaClickHouse,
+  sql: string,
+): Promise<{ columns: { name: string; type: string }[]; rows: unknown[][] }> {
   const rs = await ch.client.query({ query: sql, format: 'JSONCompact' });
   const body = await rs.json<unknown[]>();
   return { columns: body.meta ?? [], rows: body.data };
@@ -75,10 +95,16 @@ function varQueryText(v: QueryVariable): string {
 }
 
 /** Resolve every variable of a board in order, like Grafana on load (refresh: on time range change). */
-export async function resolveVariables(board: Dashboard, b: Backends, range: TimeRange, selection: Selection = {}): Promise<Vars> {
+export async function resolveVariables(
+  board: Dashboard,
+  b: Backends,
+  range: TimeRange,
+  selection: Selection = {},
+): Promise<Vars> {
   const vars: Vars = {};
   // Later variables start as All/empty so earlier queries that reference them still expand.
-  for (const def of board.templating.list) vars[def.name] = { def, options: [], selected: def.includeAll ? '$__all' : [] };
+  for (const def of board.templating.list)
+    vars[def.name] = { def, options: [], selected: def.includeAll ? '$__all' : [] };
   for (const def of board.templating.list) {
     let options: string[];
     if (def.datasource.type === 'prometheus') {
@@ -97,7 +123,10 @@ export async function resolveVariables(board: Dashboard, b: Backends, range: Tim
     else if (want === '$__all') selected = want;
     else {
       const missing = want.filter((w) => !options.includes(w));
-      if (missing.length > 0) throw new Error(`variable ${def.name}: ${JSON.stringify(missing)} not among its values ${JSON.stringify(options.slice(0, 20))}`);
+      if (missing.length > 0)
+        throw new Error(
+          `variable ${def.name}: ${JSON.stringify(missing)} not among its values ${JSON.stringify(options.slice(0, 20))}`,
+        );
       selected = want;
     }
     vars[def.name] = { def, options, selected };
@@ -109,16 +138,35 @@ export function dataPanels(board: Dashboard): Panel[] {
   return board.panels.flatMap((p) => (p.type === 'row' ? (p.panels ?? []) : [p]));
 }
 
-export async function runTarget(board: Dashboard, panel: Panel, target: PromTarget | ClickHouseTarget, vars: Vars, b: Backends, range: TimeRange): Promise<TargetResult> {
+export async function runTarget(
+  board: Dashboard,
+  panel: Panel,
+  target: PromTarget | ClickHouseTarget,
+  vars: Vars,
+  b: Backends,
+  range: TimeRange,
+): Promise<TargetResult> {
   const base = { board: board.uid, panelId: panel.id, panel: panel.title, panelType: panel.type, refId: target.refId };
   if ('expr' in target) {
     if (!b.prometheusUrl) throw new Error('no Prometheus backend');
-    const plan = interpolatePrometheus(target.expr, vars, range, { scrapeIntervalS: b.scrapeIntervalS, minInterval: panel.interval });
+    const plan = interpolatePrometheus(target.expr, vars, range, {
+      scrapeIntervalS: b.scrapeIntervalS,
+      minInterval: panel.interval,
+    });
     const legend = (labels: Record<string, string>) =>
-      target.legendFormat === '__auto' ? JSON.stringify(labels) : target.legendFormat.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, l: string) => labels[l] ?? '');
+      target.legendFormat === '__auto'
+        ? JSON.stringify(labels)
+        : target.legendFormat.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, l: string) => labels[l] ?? '');
     if (target.instant) {
-      const data = (await promGet(b.prometheusUrl, '/api/v1/query', { query: plan.expr, time: String(range.to.getTime() / 1000) })) as NonNullable<PromResponse['data']>;
-      const series = data.result.map((s) => ({ labels: s.metric, name: legend(s.metric), points: [[Number(s.value![0]), Number(s.value![1])]] as [number, number][] }));
+      const data = (await promGet(b.prometheusUrl, '/api/v1/query', {
+        query: plan.expr,
+        time: String(range.to.getTime() / 1000),
+      })) as NonNullable<PromResponse['data']>;
+      const series = data.result.map((s) => ({
+        labels: s.metric,
+        name: legend(s.metric),
+        points: [[Number(s.value![0]), Number(s.value![1])]] as [number, number][],
+      }));
       return { ...base, kind: 'prometheus', query: plan.expr, series };
     }
     const data = (await promGet(b.prometheusUrl, '/api/v1/query_range', {
@@ -141,7 +189,12 @@ export async function runTarget(board: Dashboard, panel: Panel, target: PromTarg
   return { ...base, kind: 'clickhouse', query: sql, columns, rows };
 }
 
-export async function runBoard(board: Dashboard, b: Backends, range: TimeRange, selection: Selection = {}): Promise<{ vars: Vars; results: TargetResult[] }> {
+export async function runBoard(
+  board: Dashboard,
+  b: Backends,
+  range: TimeRange,
+  selection: Selection = {},
+): Promise<{ vars: Vars; results: TargetResult[] }> {
   const vars = await resolveVariables(board, b, range, selection);
   const results: TargetResult[] = [];
   for (const panel of dataPanels(board)) {

@@ -6,7 +6,6 @@ import { init, type EventPublisher, type PublishableEvent, type PublisherStats, 
 import type { TaskEventV1 } from '@aurea/events';
 import { SAMPLE_MODELS as SDK_MODELS, rng } from './pipeline-data.js';
 
-
 const TASKS = ['plan', 'retrieve', 'summarize', 'review', 'answer'] as const;
 
 class CollectingPublisher implements EventPublisher {
@@ -50,7 +49,10 @@ export async function runSdkWorkload(o: SdkWorkloadOptions): Promise<{ events: T
   });
   const admission = aurea.queueStage('admission', { capacity: 64 });
   const llm = aurea.queueStage('llm', { capacity: 16 });
-  const breakers = { openai: aurea.circuitBreaker('openai-chat', { provider: 'openai' }), anthropic: aurea.circuitBreaker('anthropic-chat', { provider: 'anthropic' }) };
+  const breakers = {
+    openai: aurea.circuitBreaker('openai-chat', { provider: 'openai' }),
+    anthropic: aurea.circuitBreaker('anthropic-chat', { provider: 'anthropic' }),
+  };
   const jobs = Array.from({ length: o.jobs ?? 6 }, (_, i) => ({
     jobId: `${o.serviceName}-job-${i}`,
     tenant: pick(['acme', 'globex', 'initech']),
@@ -87,11 +89,22 @@ export async function runSdkWorkload(o: SdkWorkloadOptions): Promise<{ events: T
         // A monitored task: real wall time, usage reported from inside.
         work.push(
           aurea
-            .monitorTask({ jobId: job.jobId, taskName, model: m.model, provider: m.provider, tenant: job.tenant, user: job.user, repository: job.repository }, async (ctx) => {
-              await new Promise((res) => setTimeout(res, 5 + Math.floor(r() * 40)));
-              ctx.recordUsage({ input, output });
-              if (roll < 0.06) throw Object.assign(new Error('rate limited'), { name: 'RateLimitError' });
-            })
+            .monitorTask(
+              {
+                jobId: job.jobId,
+                taskName,
+                model: m.model,
+                provider: m.provider,
+                tenant: job.tenant,
+                user: job.user,
+                repository: job.repository,
+              },
+              async (ctx) => {
+                await new Promise((res) => setTimeout(res, 5 + Math.floor(r() * 40)));
+                ctx.recordUsage({ input, output });
+                if (roll < 0.06) throw Object.assign(new Error('rate limited'), { name: 'RateLimitError' });
+              },
+            )
             .catch(() => undefined),
         );
       } else {
@@ -111,7 +124,12 @@ export async function runSdkWorkload(o: SdkWorkloadOptions): Promise<{ events: T
         });
       }
       const status = roll < 0.05 ? 500 : 200;
-      aurea.recordHttpRequest({ method: 'POST', route: pick(['/v1/jobs', '/v1/jobs/:jobId/tasks']), statusCode: status, durationS: 0.01 + r() * 0.4 });
+      aurea.recordHttpRequest({
+        method: 'POST',
+        route: pick(['/v1/jobs', '/v1/jobs/:jobId/tasks']),
+        statusCode: status,
+        durationS: 0.01 + r() * 0.4,
+      });
     }
     await Promise.all(work);
     spend += 0.05 * load;

@@ -4,7 +4,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import { TOPICS } from '@aurea/events';
 
 const broker = process.argv[2] ?? '127.0.0.1:9092';
-const kafka = new Kafka({ clientId: 'aurea-stack-ready', brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+const kafka = new Kafka({
+  clientId: 'aurea-stack-ready',
+  brokers: [broker],
+  logLevel: logLevel.NOTHING,
+  retry: { retries: 0 },
+});
 const admin = kafka.admin();
 try {
   await admin.connect();
@@ -15,7 +20,8 @@ try {
     { topic: TOPICS.deadLetter, numPartitions: 1 },
     { topic: TOPICS.otlpSpans, numPartitions: 6 },
   ].filter((t) => !existing.has(t.topic));
-  if (wanted.length > 0) await admin.createTopics({ topics: wanted.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true });
+  if (wanted.length > 0)
+    await admin.createTopics({ topics: wanted.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true });
 } catch (err) {
   console.error((err as Error).message);
   process.exitCode = 1;

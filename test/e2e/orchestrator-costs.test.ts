@@ -55,7 +55,11 @@ function nanoPerToken(usdPerMillion: number): bigint {
 /** The price row in force now for (provider, model): newest effective_from among matches. */
 function priceRow(provider: string, model: string): PriceRow {
   const rows = PRICES.filter(
-    (e) => (e.provider === provider || e.provider === '*') && (e.model !== undefined ? e.model.toLowerCase() === model.toLowerCase() : new RegExp(`^(?:${e.pattern})$`, 'i').test(model)),
+    (e) =>
+      (e.provider === provider || e.provider === '*') &&
+      (e.model !== undefined
+        ? e.model.toLowerCase() === model.toLowerCase()
+        : new RegExp(`^(?:${e.pattern})$`, 'i').test(model)),
   )
     .filter((e) => Date.parse(e.effective_from) <= Date.now())
     .sort((a, b) => Date.parse(b.effective_from) - Date.parse(a.effective_from));
@@ -120,10 +124,29 @@ const JOBS: JobIn[] = [
     user: 'alice',
     repository: 'acme/web',
     tasks: [
-      { name: 'summarize-diff', model: 'gpt-4o-mini', synthetic: { inputTokens: 5321, outputTokens: 417, cacheReadTokens: 1024 } },
-      { name: 'review', model: 'claude-3-7-sonnet', synthetic: { inputTokens: 8123, outputTokens: 1311, cacheReadTokens: 2048, cacheWriteTokens: 777 }, dependsOn: ['summarize-diff'] },
-      { name: 'security-scan', model: 'gpt-4o', synthetic: { inputTokens: 6007, outputTokens: 523, cacheReadTokens: 1500 }, dependsOn: ['summarize-diff'] },
-      { name: 'final-comment', model: 'gpt-4o-mini', synthetic: { inputTokens: 1999, outputTokens: 301 }, dependsOn: ['review', 'security-scan'] },
+      {
+        name: 'summarize-diff',
+        model: 'gpt-4o-mini',
+        synthetic: { inputTokens: 5321, outputTokens: 417, cacheReadTokens: 1024 },
+      },
+      {
+        name: 'review',
+        model: 'claude-3-7-sonnet',
+        synthetic: { inputTokens: 8123, outputTokens: 1311, cacheReadTokens: 2048, cacheWriteTokens: 777 },
+        dependsOn: ['summarize-diff'],
+      },
+      {
+        name: 'security-scan',
+        model: 'gpt-4o',
+        synthetic: { inputTokens: 6007, outputTokens: 523, cacheReadTokens: 1500 },
+        dependsOn: ['summarize-diff'],
+      },
+      {
+        name: 'final-comment',
+        model: 'gpt-4o-mini',
+        synthetic: { inputTokens: 1999, outputTokens: 301 },
+        dependsOn: ['review', 'security-scan'],
+      },
     ],
   },
   {
@@ -132,10 +155,29 @@ const JOBS: JobIn[] = [
     user: 'greta',
     repository: 'globex/search',
     tasks: [
-      { name: 'plan', model: 'o3-mini', synthetic: { inputTokens: 2222, outputTokens: 333, cacheReadTokens: 111, reasoningTokens: 1777 } },
-      { name: 'search-1', model: 'gemini-2.0-flash', synthetic: { inputTokens: 12345, outputTokens: 678, cacheReadTokens: 4000 }, dependsOn: ['plan'] },
-      { name: 'search-2', model: 'gemini-2.0-flash', synthetic: { inputTokens: 9876, outputTokens: 543 }, dependsOn: ['plan'] },
-      { name: 'synthesize', model: 'claude-3-7-sonnet', synthetic: { inputTokens: 7000, outputTokens: 2100, cacheWriteTokens: 3000 }, dependsOn: ['search-1', 'search-2'] },
+      {
+        name: 'plan',
+        model: 'o3-mini',
+        synthetic: { inputTokens: 2222, outputTokens: 333, cacheReadTokens: 111, reasoningTokens: 1777 },
+      },
+      {
+        name: 'search-1',
+        model: 'gemini-2.0-flash',
+        synthetic: { inputTokens: 12345, outputTokens: 678, cacheReadTokens: 4000 },
+        dependsOn: ['plan'],
+      },
+      {
+        name: 'search-2',
+        model: 'gemini-2.0-flash',
+        synthetic: { inputTokens: 9876, outputTokens: 543 },
+        dependsOn: ['plan'],
+      },
+      {
+        name: 'synthesize',
+        model: 'claude-3-7-sonnet',
+        synthetic: { inputTokens: 7000, outputTokens: 2100, cacheWriteTokens: 3000 },
+        dependsOn: ['search-1', 'search-2'],
+      },
     ],
   },
   {
@@ -145,9 +187,18 @@ const JOBS: JobIn[] = [
     user: 'peter',
     repository: 'initech/payroll',
     tasks: [
-      { name: 'classify', model: 'claude-3-5-haiku', synthetic: { inputTokens: 1500, outputTokens: 90, cacheReadTokens: 600, cacheWriteTokens: 200 } },
+      {
+        name: 'classify',
+        model: 'claude-3-5-haiku',
+        synthetic: { inputTokens: 1500, outputTokens: 90, cacheReadTokens: 600, cacheWriteTokens: 200 },
+      },
       { name: 'draft', model: 'gpt-4o', synthetic: { inputTokens: 3000, outputTokens: 800 }, simulate: 'error' },
-      { name: 'polish', model: 'gpt-4o-mini', synthetic: { inputTokens: 900, outputTokens: 200 }, dependsOn: ['draft'] },
+      {
+        name: 'polish',
+        model: 'gpt-4o-mini',
+        synthetic: { inputTokens: 900, outputTokens: 200 },
+        dependsOn: ['draft'],
+      },
     ],
   },
 ];
@@ -175,7 +226,8 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
     } catch (err) {
       last = err;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -188,7 +240,10 @@ async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
 async function prom(query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const u = new URL('/api/v1/query', PROMETHEUS);
   u.searchParams.set('query', query);
-  const { body } = await getJson<{ status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } }>(u.toString());
+  const { body } = await getJson<{
+    status: string;
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  }>(u.toString());
   expect(body.status).toBe('success');
   return body.data.result;
 }
@@ -206,7 +261,13 @@ beforeAll(async () => {
   const kafka = new Kafka({ clientId: RUN, brokers: BROKERS, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }, { topic: DLQ, numPartitions: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [
+      { topic: TOPIC, numPartitions: 3 },
+      { topic: DLQ, numPartitions: 1 },
+    ],
+    waitForLeaders: true,
+  });
   await admin.disconnect();
 
   dataDir = await mkdtemp(join(tmpdir(), 'aurea-e2e-orch-'));
@@ -228,7 +289,14 @@ beforeAll(async () => {
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
   });
 
-  const config = loadConfig({ LOG_LEVEL: 'warn', SIM_LATENCY_SCALE: '0.05', SIM_FAILURE_RATE: '0', SIM_TIMEOUT_RATE: '0', ORCH_PORT: '0', AUREA_SERVICE_NAME: SERVICE });
+  const config = loadConfig({
+    LOG_LEVEL: 'warn',
+    SIM_LATENCY_SCALE: '0.05',
+    SIM_FAILURE_RATE: '0',
+    SIM_TIMEOUT_RATE: '0',
+    ORCH_PORT: '0',
+    AUREA_SERVICE_NAME: SERVICE,
+  });
   aurea = await init({
     serviceName: SERVICE,
     environment: 'e2e',
@@ -258,7 +326,11 @@ describe('orchestrator → SDK → Kafka/Collector → ClickHouse/Prometheus: co
   it('runs the jobs through the orchestrator’s HTTP API', async () => {
     const submitted = await Promise.all(
       JOBS.map((j) =>
-        fetch(`${orchUrl}/v1/jobs?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(j) }).then(async (r) => ({
+        fetch(`${orchUrl}/v1/jobs?wait=true`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(j),
+        }).then(async (r) => ({
           status: r.status,
           body: (await r.json()) as JobRecord,
         })),
@@ -283,7 +355,15 @@ describe('orchestrator → SDK → Kafka/Collector → ClickHouse/Prometheus: co
     for (const job of JOBS) {
       const exp = expectedTasks(job);
       const ran = exp.filter((t) => t.ran);
-      type Summary = { cost_usd: string; tasks: number; failed_tasks: number; tenants: string[]; repositories: string[]; users: string[]; tokens: { input: number; output: number; cache_read: number; cache_write: number; reasoning: number } };
+      type Summary = {
+        cost_usd: string;
+        tasks: number;
+        failed_tasks: number;
+        tenants: string[];
+        repositories: string[];
+        users: string[];
+        tokens: { input: number; output: number; cache_read: number; cache_write: number; reasoning: number };
+      };
       const summary = await eventually(`job ${job.id} in ClickHouse`, async () => {
         const r = await getJson<Summary>(`${local!.apiUrl}/v1/jobs/${encodeURIComponent(job.id)}`);
         return r.status === 200 && r.body.tasks === ran.length ? r.body : undefined;
@@ -305,12 +385,16 @@ describe('orchestrator → SDK → Kafka/Collector → ClickHouse/Prometheus: co
     }
     // Attribution by model for this service: every model's cost, exact.
     const byModel = new Map<string, bigint>();
-    for (const job of JOBS) for (const t of expectedTasks(job)) if (t.ran) byModel.set(t.task.model, (byModel.get(t.task.model) ?? 0n) + t.nanos);
+    for (const job of JOBS)
+      for (const t of expectedTasks(job))
+        if (t.ran) byModel.set(t.task.model, (byModel.get(t.task.model) ?? 0n) + t.nanos);
     const attr = await getJson<{ rows: { group: { model: string | null }; cost_usd: string }[] }>(
       `${local!.apiUrl}/v1/attribution?service=${encodeURIComponent(SERVICE)}&group_by=model&bucket=none`,
     );
     expect(attr.status).toBe(200);
-    expect(Object.fromEntries(attr.body.rows.map((r) => [r.group.model, r.cost_usd]))).toEqual(Object.fromEntries([...byModel].map(([m, n]) => [m, usd9(n)])));
+    expect(Object.fromEntries(attr.body.rows.map((r) => [r.group.model, r.cost_usd]))).toEqual(
+      Object.fromEntries([...byModel].map(([m, n]) => [m, usd9(n)])),
+    );
   });
 
   it('Prometheus holds the same cost in aurea_llm_cost_USD_total, in total and per model', async () => {
@@ -334,11 +418,13 @@ describe('orchestrator → SDK → Kafka/Collector → ClickHouse/Prometheus: co
     );
     expect(got).toBe(Number(total));
     const per = await prom(`sum by (gen_ai_request_model) (aurea_llm_cost_USD_total${sel})`);
-    expect(Object.fromEntries(per.map((s) => [s.metric.gen_ai_request_model, Math.round(Number(s.value[1]) * 1e9)]))).toEqual(
-      Object.fromEntries([...byModel].map(([m, n]) => [m, Number(n)])),
-    );
+    expect(
+      Object.fromEntries(per.map((s) => [s.metric.gen_ai_request_model, Math.round(Number(s.value[1]) * 1e9)])),
+    ).toEqual(Object.fromEntries([...byModel].map(([m, n]) => [m, Number(n)])));
     // The ids stayed out of Prometheus: no series of this service carries a job or tenant id.
-    const ids = await prom(`count({job="${SERVICE}", __name__=~"aurea_.*", tenant!=""} or {job="${SERVICE}", __name__=~"aurea_.*", job_id!=""})`);
+    const ids = await prom(
+      `count({job="${SERVICE}", __name__=~"aurea_.*", tenant!=""} or {job="${SERVICE}", __name__=~"aurea_.*", job_id!=""})`,
+    );
     expect(ids).toEqual([]);
   });
 
@@ -355,8 +441,20 @@ describe('orchestrator → SDK → Kafka/Collector → ClickHouse/Prometheus: co
     expect(costs.code).toBe(0);
     const lines = costs.out.split('\n');
     expect(lines[0]).toMatch(/^MODEL\s+JOBS\s+TASKS\s+FAILED\s+TOKENS\s+COST\s+SHARE$/);
-    const models = new Set(JOBS.flatMap((j) => expectedTasks(j).filter((t) => t.ran).map((t) => t.task.model)));
-    expect(lines.slice(2).filter((l) => /^[a-z]/.test(l) && !l.startsWith('total')).map((l) => l.split(/\s+/)[0]).sort()).toEqual([...models].sort());
+    const models = new Set(
+      JOBS.flatMap((j) =>
+        expectedTasks(j)
+          .filter((t) => t.ran)
+          .map((t) => t.task.model),
+      ),
+    );
+    expect(
+      lines
+        .slice(2)
+        .filter((l) => /^[a-z]/.test(l) && !l.startsWith('total'))
+        .map((l) => l.split(/\s+/)[0])
+        .sort(),
+    ).toEqual([...models].sort());
     let total = 0n;
     for (const j of JOBS) for (const t of expectedTasks(j)) total += t.nanos;
     expect(costs.out).toContain(`total $${(Number(total) / 1e9).toFixed(4)}`);
@@ -364,12 +462,18 @@ describe('orchestrator → SDK → Kafka/Collector → ClickHouse/Prometheus: co
     const jobs = await aureaCli(['jobs', '--api', local!.apiUrl, '--service', SERVICE]);
     expect(jobs.code).toBe(0);
     // Sorted by cost, most expensive first.
-    const order = JOBS.map((j) => ({ id: j.id, n: expectedTasks(j).reduce((s, t) => s + t.nanos, 0n) })).sort((a, b) => (b.n > a.n ? 1 : b.n < a.n ? -1 : 0));
-    expect(jobs.out.split('\n').slice(2).map((l) => l.split(/\s+/)[0])).toEqual(order.map((o) => o.id));
+    const order = JOBS.map((j) => ({ id: j.id, n: expectedTasks(j).reduce((s, t) => s + t.nanos, 0n) })).sort((a, b) =>
+      b.n > a.n ? 1 : b.n < a.n ? -1 : 0,
+    );
+    expect(
+      jobs.out
+        .split('\n')
+        .slice(2)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(order.map((o) => o.id));
 
     const missing = await aureaCli(['job', 'no-such-job', '--api', local!.apiUrl]);
     expect(missing.code).toBe(1);
     expect(missing.out).toMatch(/404/);
   });
 });
-

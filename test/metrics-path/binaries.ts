@@ -27,7 +27,8 @@ export function stackPaths(): StackPaths {
       .filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
-  for (const k of ['OTELCOL_BIN', 'PROMETHEUS_BIN', 'PROMTOOL_BIN']) if (!vars[k]) throw new Error(`paths.sh printed no ${k}`);
+  for (const k of ['OTELCOL_BIN', 'PROMETHEUS_BIN', 'PROMTOOL_BIN'])
+    if (!vars[k]) throw new Error(`paths.sh printed no ${k}`);
   cachedPaths = vars as unknown as StackPaths;
   return cachedPaths;
 }
@@ -47,14 +48,16 @@ export async function freePort(): Promise<number> {
 async function waitHttp(url: string, proc: ChildProcess, logFile: string, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${url}: process exited (${proc.exitCode}); log:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    if (proc.exitCode !== null)
+      throw new Error(`${url}: process exited (${proc.exitCode}); log:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
     try {
       const r = await fetch(url);
       if (r.ok) return;
     } catch {
       // not listening yet
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${url}; log:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${url}; log:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -63,7 +66,12 @@ export class PrivateProcesses {
   readonly dir = mkdtempSync(join(tmpdir(), 'aurea-metrics-path-'));
   private readonly procs: ChildProcess[] = [];
 
-  spawnLogged(name: string, bin: string, args: string[], env: Record<string, string> = {}): { proc: ChildProcess; log: string } {
+  spawnLogged(
+    name: string,
+    bin: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ): { proc: ChildProcess; log: string } {
     const log = join(this.dir, `${name}.log`);
     const fd = openSync(log, 'a');
     const proc = spawn(bin, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env }, cwd: this.dir });
@@ -72,7 +80,9 @@ export class PrivateProcesses {
   }
 
   /** Prometheus with the repository's config and rules (ports rewritten as start.sh does). */
-  async startPrometheus(opts: { otelcolMetricsPort?: number; extraConfig?: string; rulesDir?: string } = {}): Promise<{ url: string; port: number }> {
+  async startPrometheus(
+    opts: { otelcolMetricsPort?: number; extraConfig?: string; rulesDir?: string } = {},
+  ): Promise<{ url: string; port: number }> {
     const port = await freePort();
     const pdir = join(this.dir, 'prometheus');
     mkdirSync(join(pdir, 'data'), { recursive: true });
@@ -95,7 +105,11 @@ export class PrivateProcesses {
   }
 
   /** The built Collector with collector/config.yaml (or another config file) on free ports. */
-  async startCollector(prometheusUrl: string, configFile = join(REPO_ROOT, 'collector/config.yaml'), bin = stackPaths().OTELCOL_BIN): Promise<{ otlpHttp: string; health: string; metricsPort: number; pid: number }> {
+  async startCollector(
+    prometheusUrl: string,
+    configFile = join(REPO_ROOT, 'collector/config.yaml'),
+    bin = stackPaths().OTELCOL_BIN,
+  ): Promise<{ otlpHttp: string; health: string; metricsPort: number; pid: number }> {
     const [grpc, http, health, metrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const { proc, log } = this.spawnLogged('otelcol', bin, ['--config', configFile], {
       OTELCOL_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
@@ -107,7 +121,12 @@ export class PrivateProcesses {
     });
     await waitHttp(`http://127.0.0.1:${health}/`, proc, log);
     if (proc.pid === undefined) throw new Error('collector has no pid');
-    return { otlpHttp: `http://127.0.0.1:${http}`, health: `http://127.0.0.1:${health}`, metricsPort: metrics, pid: proc.pid };
+    return {
+      otlpHttp: `http://127.0.0.1:${http}`,
+      health: `http://127.0.0.1:${health}`,
+      metricsPort: metrics,
+      pid: proc.pid,
+    };
   }
 
   async stop(): Promise<void> {

@@ -37,7 +37,12 @@ export interface HistogramPoint {
 
 export type MetricJson = Record<string, unknown>;
 
-export function sumMetric(name: string, unit: string, points: SumPoint[], temporality: number = TEMPORALITY.cumulative): MetricJson {
+export function sumMetric(
+  name: string,
+  unit: string,
+  points: SumPoint[],
+  temporality: number = TEMPORALITY.cumulative,
+): MetricJson {
   return {
     name,
     unit,
@@ -54,7 +59,11 @@ export function sumMetric(name: string, unit: string, points: SumPoint[], tempor
   };
 }
 
-export function gaugeMetric(name: string, unit: string, points: { attrs: Attrs; value: number; timeNs: bigint }[]): MetricJson {
+export function gaugeMetric(
+  name: string,
+  unit: string,
+  points: { attrs: Attrs; value: number; timeNs: bigint }[],
+): MetricJson {
   return {
     name,
     unit,
@@ -64,14 +73,21 @@ export function gaugeMetric(name: string, unit: string, points: { attrs: Attrs; 
   };
 }
 
-export function histogramMetric(name: string, unit: string, bounds: number[], points: HistogramPoint[], temporality: number = TEMPORALITY.cumulative): MetricJson {
+export function histogramMetric(
+  name: string,
+  unit: string,
+  bounds: number[],
+  points: HistogramPoint[],
+  temporality: number = TEMPORALITY.cumulative,
+): MetricJson {
   return {
     name,
     unit,
     histogram: {
       aggregationTemporality: temporality,
       dataPoints: points.map((p) => {
-        if (p.bucketCounts.length !== bounds.length + 1) throw new Error('bucketCounts must have bounds.length + 1 entries');
+        if (p.bucketCounts.length !== bounds.length + 1)
+          throw new Error('bucketCounts must have bounds.length + 1 entries');
         const count = p.bucketCounts.reduce((a, b) => a + b, 0);
         return {
           attributes: kv(p.attrs),
@@ -92,7 +108,11 @@ export interface ResourceMetricsJson {
   scopeMetrics: { scope: { name: string }; metrics: MetricJson[] }[];
 }
 
-export function resourceMetrics(resource: Attrs, metrics: MetricJson[], scope = 'aurea-raw-otlp-test'): ResourceMetricsJson {
+export function resourceMetrics(
+  resource: Attrs,
+  metrics: MetricJson[],
+  scope = 'aurea-raw-otlp-test',
+): ResourceMetricsJson {
   return { resource: { attributes: kv(resource) }, scopeMetrics: [{ scope: { name: scope }, metrics }] };
 }
 

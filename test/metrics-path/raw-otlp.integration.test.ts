@@ -8,12 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { STACK, eventually, promQuery, uniqueName } from '../stack/helpers.js';
 import { BOUNDS, leLabel, sendRawScenario, type Expected } from './scenario.js';
 
-const ID_LABEL = /(^|_)(job|task|tenant|user|repository|request|session|conversation)_id$|^enduser_id$|^gen_ai_(request|response|conversation)_id$/;
+const ID_LABEL =
+  /(^|_)(job|task|tenant|user|repository|request|session|conversation)_id$|^enduser_id$|^gen_ai_(request|response|conversation)_id$/;
 const keyOf = (m: Record<string, string>) => `${m.gen_ai_provider_name}|${m.gen_ai_request_model}`;
 
 async function valuesOf(expr: string, withLe = false): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const s of await promQuery(expr)) out.set(withLe ? `${keyOf(s.metric)}|${s.metric.le}` : keyOf(s.metric), Number(s.value[1]));
+  for (const s of await promQuery(expr))
+    out.set(withLe ? `${keyOf(s.metric)}|${s.metric.le}` : keyOf(s.metric), Number(s.value[1]));
   return out;
 }
 
@@ -34,7 +36,8 @@ describe('raw OTLP client with ids → Collector → Prometheus', () => {
       async () => {
         const cost = await valuesOf(`aurea_llm_cost_USD_total${sel}`);
         const tokens = await valuesOf(`aurea_llm_tokens_total${sel}`);
-        const same = (a: Map<string, number>, b: Map<string, number>) => a.size === b.size && [...b].every(([k, v]) => a.get(k) === v);
+        const same = (a: Map<string, number>, b: Map<string, number>) =>
+          a.size === b.size && [...b].every(([k, v]) => a.get(k) === v);
         return same(cost, expected.cost) && same(tokens, expected.tokens) ? { cost, tokens } : undefined;
       },
       30_000,
@@ -42,7 +45,10 @@ describe('raw OTLP client with ids → Collector → Prometheus', () => {
       // Show what Prometheus has next to what was sent.
       const cost = await valuesOf(`aurea_llm_cost_USD_total${sel}`);
       const tokens = await valuesOf(`aurea_llm_tokens_total${sel}`);
-      expect({ cost: Object.fromEntries(cost), tokens: Object.fromEntries(tokens) }).toEqual({ cost: Object.fromEntries(expected.cost), tokens: Object.fromEntries(expected.tokens) });
+      expect({ cost: Object.fromEntries(cost), tokens: Object.fromEntries(tokens) }).toEqual({
+        cost: Object.fromEntries(expected.cost),
+        tokens: Object.fromEntries(expected.tokens),
+      });
       throw err;
     });
     expect(Object.fromEntries(got.cost)).toEqual(Object.fromEntries(expected.cost));
@@ -55,8 +61,12 @@ describe('raw OTLP client with ids → Collector → Prometheus', () => {
       const c = await valuesOf(`gen_ai_client_operation_duration_seconds_count${sel}`);
       return [...expected.histCount].every(([k, v]) => c.get(k) === v) ? true : undefined;
     });
-    expect(Object.fromEntries(await valuesOf(`gen_ai_client_operation_duration_seconds_count${sel}`))).toEqual(Object.fromEntries(expected.histCount));
-    expect(Object.fromEntries(await valuesOf(`gen_ai_client_operation_duration_seconds_sum${sel}`))).toEqual(Object.fromEntries(expected.histSum));
+    expect(Object.fromEntries(await valuesOf(`gen_ai_client_operation_duration_seconds_count${sel}`))).toEqual(
+      Object.fromEntries(expected.histCount),
+    );
+    expect(Object.fromEntries(await valuesOf(`gen_ai_client_operation_duration_seconds_sum${sel}`))).toEqual(
+      Object.fromEntries(expected.histSum),
+    );
     const buckets = await valuesOf(`gen_ai_client_operation_duration_seconds_bucket${sel}`, true);
     expect(buckets.size).toBe(4 * (BOUNDS.length + 1));
     expect(Object.fromEntries(buckets)).toEqual(Object.fromEntries(expected.histBucket));

@@ -3,7 +3,17 @@
 // request ids, in several exports, split over several HTTP requests, some ids on the
 // resource, some streams appearing only in later exports. The expected Prometheus view is
 // computed from the same inputs: one series per bounded label set with the exact totals.
-import { TEMPORALITY, exportMetrics, histogramMetric, nowNs, resourceMetrics, sumMetric, type Attrs, type MetricJson, type ResourceMetricsJson } from './otlp-json.js';
+import {
+  TEMPORALITY,
+  exportMetrics,
+  histogramMetric,
+  nowNs,
+  resourceMetrics,
+  sumMetric,
+  type Attrs,
+  type MetricJson,
+  type ResourceMetricsJson,
+} from './otlp-json.js';
 
 export const BOUNDS = [0.5, 1, 2];
 const PROVIDERS = ['openai', 'anthropic'];
@@ -33,8 +43,22 @@ export function leLabel(b: number | undefined): string {
  * Sends the scenario to `otlpHttp` for service `service` and returns what Prometheus must
  * show. Values are multiples of 1/4 so float sums are exact.
  */
-export async function sendRawScenario(otlpHttp: string, service: string, jobs = 60, rounds = 3, gapMs = 300): Promise<Expected> {
-  const exp: Expected = { cost: new Map(), tokens: new Map(), histCount: new Map(), histSum: new Map(), histBucket: new Map(), jobs, requests: 0 };
+export async function sendRawScenario(
+  otlpHttp: string,
+  service: string,
+  jobs = 60,
+  rounds = 3,
+  gapMs = 300,
+): Promise<Expected> {
+  const exp: Expected = {
+    cost: new Map(),
+    tokens: new Map(),
+    histCount: new Map(),
+    histSum: new Map(),
+    histBucket: new Map(),
+    jobs,
+    requests: 0,
+  };
   const t0 = nowNs();
   const lateFrom = Math.floor(jobs / 2); // these jobs first appear in round 2
   const resourceIdFrom = jobs - 10; // these jobs carry their id on the resource, one ResourceMetrics each
@@ -57,26 +81,60 @@ export async function sendRawScenario(otlpHttp: string, service: string, jobs = 
     // Two HTTP requests per round: even jobs, odd jobs.
     for (const parity of [0, 1]) {
       const rms: ResourceMetricsJson[] = [];
-      const shared: { cost: MetricJson[]; tokens: MetricJson[]; hist: MetricJson[] } = { cost: [], tokens: [], hist: [] };
+      const shared: { cost: MetricJson[]; tokens: MetricJson[]; hist: MetricJson[] } = {
+        cost: [],
+        tokens: [],
+        hist: [],
+      };
       const points = (j: number, resourceLevel: boolean) => {
         // A stream starts when its job first reports (round 1: the scenario start).
         if (!startOf.has(j)) startOf.set(j, k === 1 ? t0 : timeNs - 200_000_000n);
         const startNs = startOf.get(j) ?? t0;
         const { provider, model } = bounded(j);
-        const idAttrs: Attrs = resourceLevel ? {} : { 'aurea.job.id': `job-${j}`, 'user.id': `user-${j % 7}`, 'http.request.id': `req-${j}` };
-        const attrs: Attrs = { 'gen_ai.provider.name': provider, 'gen_ai.request.model': model, 'aurea.task.name': 'summarize', ...idAttrs };
+        const idAttrs: Attrs = resourceLevel
+          ? {}
+          : { 'aurea.job.id': `job-${j}`, 'user.id': `user-${j % 7}`, 'http.request.id': `req-${j}` };
+        const attrs: Attrs = {
+          'gen_ai.provider.name': provider,
+          'gen_ai.request.model': model,
+          'aurea.task.name': 'summarize',
+          ...idAttrs,
+        };
         const r = perRound(j);
         return {
           cost: sumMetric('aurea.llm.cost', 'USD', [{ attrs, value: r.cost * k, startNs, timeNs }]),
-          tokens: sumMetric('aurea.llm.tokens', '{token}', [{ attrs: { ...attrs, 'aurea.token.type': 'input' }, value: r.tokens, startNs: timeNs - 1n, timeNs }], TEMPORALITY.delta),
-          hist: histogramMetric('gen_ai.client.operation.duration', 's', BOUNDS, [{ attrs: { ...attrs, 'gen_ai.operation.name': 'chat' }, bucketCounts: r.buckets.map((c) => c * k), sum: r.sum * k, startNs, timeNs }]),
+          tokens: sumMetric(
+            'aurea.llm.tokens',
+            '{token}',
+            [{ attrs: { ...attrs, 'aurea.token.type': 'input' }, value: r.tokens, startNs: timeNs - 1n, timeNs }],
+            TEMPORALITY.delta,
+          ),
+          hist: histogramMetric('gen_ai.client.operation.duration', 's', BOUNDS, [
+            {
+              attrs: { ...attrs, 'gen_ai.operation.name': 'chat' },
+              bucketCounts: r.buckets.map((c) => c * k),
+              sum: r.sum * k,
+              startNs,
+              timeNs,
+            },
+          ]),
         };
       };
       for (let j = parity; j < jobs; j += 2) {
         if (k === 1 && j >= lateFrom) continue;
         if (j >= resourceIdFrom) {
           const p = points(j, true);
-          rms.push(resourceMetrics({ 'service.name': service, 'service.instance.id': 'raw-1', 'aurea.job.id': `job-${j}`, 'enduser.id': `user-${j % 7}` }, [p.cost, p.tokens, p.hist]));
+          rms.push(
+            resourceMetrics(
+              {
+                'service.name': service,
+                'service.instance.id': 'raw-1',
+                'aurea.job.id': `job-${j}`,
+                'enduser.id': `user-${j % 7}`,
+              },
+              [p.cost, p.tokens, p.hist],
+            ),
+          );
         } else {
           const p = points(j, false);
           shared.cost.push(p.cost);
@@ -95,7 +153,13 @@ export async function sendRawScenario(otlpHttp: string, service: string, jobs = 
         body.dataPoints = list.flatMap((m) => (m as Record<string, { dataPoints: unknown[] }>)[kind]?.dataPoints ?? []);
         return [first];
       };
-      rms.unshift(resourceMetrics({ 'service.name': service, 'service.instance.id': 'raw-1' }, [...merged(shared.cost), ...merged(shared.tokens), ...merged(shared.hist)]));
+      rms.unshift(
+        resourceMetrics({ 'service.name': service, 'service.instance.id': 'raw-1' }, [
+          ...merged(shared.cost),
+          ...merged(shared.tokens),
+          ...merged(shared.hist),
+        ]),
+      );
       await exportMetrics(otlpHttp, rms);
       exp.requests++;
     }

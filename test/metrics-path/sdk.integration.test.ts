@@ -14,7 +14,12 @@ const OK = 20; // the other 5 throw
 const MODEL = 'gpt-4o-mini';
 const PROVIDER = 'openai';
 
-interface PriceRow { provider: string; pattern: string; input: number; output: number }
+interface PriceRow {
+  provider: string;
+  pattern: string;
+  input: number;
+  output: number;
+}
 function pricePerMillion(): PriceRow {
   const path = createRequire(import.meta.url).resolve('@aurea/sdk/pricing/default-prices.json');
   const doc = JSON.parse(readFileSync(path, 'utf8')) as { unit: string; models: PriceRow[] };
@@ -35,13 +40,20 @@ describe('@aurea/sdk → Collector → Prometheus', () => {
   const service = uniqueName('metrics-path-sdk');
 
   it('records known tasks and shuts down cleanly', async () => {
-    const aurea = await init({ serviceName: service, kafka: false, otlp: { endpoint: STACK.otlpHttp, exportIntervalMs: 500 } });
+    const aurea = await init({
+      serviceName: service,
+      kafka: false,
+      otlp: { endpoint: STACK.otlpHttp, exportIntervalMs: 500 },
+    });
     for (let i = 0; i < TASKS; i++) {
-      const run = aurea.monitorTask({ jobId: `job-${i}`, taskName: 'summarize', model: MODEL, provider: PROVIDER }, (ctx) => {
-        ctx.recordUsage({ input: 10, output: 5 });
-        if (i >= OK) throw new Error('boom');
-        return Promise.resolve(i);
-      });
+      const run = aurea.monitorTask(
+        { jobId: `job-${i}`, taskName: 'summarize', model: MODEL, provider: PROVIDER },
+        (ctx) => {
+          ctx.recordUsage({ input: 10, output: 5 });
+          if (i >= OK) throw new Error('boom');
+          return Promise.resolve(i);
+        },
+      );
       if (i >= OK) await expect(run).rejects.toThrow('boom');
       else await expect(run).resolves.toBe(i);
     }
@@ -50,15 +62,29 @@ describe('@aurea/sdk → Collector → Prometheus', () => {
 
   it('Prometheus has the exact task counts, tokens, durations and cost under the documented names', async () => {
     const sel = `job="${service}"`;
-    await eventually('all tasks in Prometheus', async () => ((await one(`sum(aurea_tasks_total{${sel}})`)) === TASKS ? true : undefined), 30_000);
-    expect(await one(`aurea_tasks_total{${sel},aurea_task_name="summarize",aurea_task_status="ok",gen_ai_provider_name="${PROVIDER}",gen_ai_request_model="${MODEL}"}`)).toBe(OK);
+    await eventually(
+      'all tasks in Prometheus',
+      async () => ((await one(`sum(aurea_tasks_total{${sel}})`)) === TASKS ? true : undefined),
+      30_000,
+    );
+    expect(
+      await one(
+        `aurea_tasks_total{${sel},aurea_task_name="summarize",aurea_task_status="ok",gen_ai_provider_name="${PROVIDER}",gen_ai_request_model="${MODEL}"}`,
+      ),
+    ).toBe(OK);
     expect(await one(`aurea_tasks_total{${sel},aurea_task_status="error"}`)).toBe(TASKS - OK);
     expect(await one(`sum(aurea_task_duration_seconds_count{${sel}})`)).toBe(TASKS);
     expect(await one(`sum(aurea_task_duration_seconds_bucket{${sel},le="+Inf"})`)).toBe(TASKS);
-    expect(await one(`aurea_llm_tokens_total{${sel},aurea_token_type="input",gen_ai_request_model="${MODEL}"}`)).toBe(10 * TASKS);
-    expect(await one(`aurea_llm_tokens_total{${sel},aurea_token_type="output",gen_ai_request_model="${MODEL}"}`)).toBe(5 * TASKS);
+    expect(await one(`aurea_llm_tokens_total{${sel},aurea_token_type="input",gen_ai_request_model="${MODEL}"}`)).toBe(
+      10 * TASKS,
+    );
+    expect(await one(`aurea_llm_tokens_total{${sel},aurea_token_type="output",gen_ai_request_model="${MODEL}"}`)).toBe(
+      5 * TASKS,
+    );
     const p = pricePerMillion();
-    const cost = await one(`aurea_llm_cost_USD_total{${sel},gen_ai_provider_name="${PROVIDER}",gen_ai_request_model="${MODEL}",aurea_task_name="summarize"}`);
+    const cost = await one(
+      `aurea_llm_cost_USD_total{${sel},gen_ai_provider_name="${PROVIDER}",gen_ai_request_model="${MODEL}",aurea_task_name="summarize"}`,
+    );
     expect(cost).toBeCloseTo((TASKS * (10 * p.input + 5 * p.output)) / 1e6, 12);
     expect(await one(`sum(aurea_errors_total{${sel}})`)).toBe(TASKS - OK);
     // Nothing is left running and no id reached Prometheus.

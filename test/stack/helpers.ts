@@ -21,13 +21,23 @@ export interface PromSample {
 /** Instant query against Prometheus's HTTP API. */
 export async function promQuery(expr: string): Promise<PromSample[]> {
   const res = await fetch(`${STACK.prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: PromSample[] } };
-  if (body.status !== 'success' || !body.data) throw new Error(`Prometheus query failed: ${body.error ?? res.status} (${expr})`);
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { resultType: string; result: PromSample[] };
+  };
+  if (body.status !== 'success' || !body.data)
+    throw new Error(`Prometheus query failed: ${body.error ?? res.status} (${expr})`);
   return body.data.result;
 }
 
 /** Poll until `check` returns a value (not undefined) or the timeout passes. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 250,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -37,7 +47,8 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     } catch (err) {
       last = err;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

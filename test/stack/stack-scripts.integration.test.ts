@@ -24,7 +24,11 @@ const env = {
 };
 
 function script(name: string, extraEnv: Record<string, string> = {}) {
-  return run('bash', [join(root, 'scripts/stack', name)], { env: { ...env, ...extraEnv }, cwd: root, timeout: 180_000 });
+  return run('bash', [join(root, 'scripts/stack', name)], {
+    env: { ...env, ...extraEnv },
+    cwd: root,
+    timeout: 180_000,
+  });
 }
 
 function alive(pid: number): boolean {
@@ -55,12 +59,16 @@ describe('stack scripts', () => {
   it('starts, is harmless to start twice, and stops leaving no process', async () => {
     const first = await script('start.sh');
     expect(first.stdout).toContain('127.0.0.1:39092');
-    const pids = ['kafka', 'otelcol', 'prometheus'].map((p) => Number(readFileSync(join(runDir, 'pids', `${p}.pid`), 'utf8')));
+    const pids = ['kafka', 'otelcol', 'prometheus'].map((p) =>
+      Number(readFileSync(join(runDir, 'pids', `${p}.pid`), 'utf8')),
+    );
     expect(pids.every(alive)).toBe(true);
 
     const second = await script('start.sh');
     expect(second.stderr).toContain('kafka already running');
-    const pidsAfter = ['kafka', 'otelcol', 'prometheus'].map((p) => Number(readFileSync(join(runDir, 'pids', `${p}.pid`), 'utf8')));
+    const pidsAfter = ['kafka', 'otelcol', 'prometheus'].map((p) =>
+      Number(readFileSync(join(runDir, 'pids', `${p}.pid`), 'utf8')),
+    );
     expect(pidsAfter).toEqual(pids);
 
     await script('stop.sh');

@@ -44,21 +44,36 @@ const JOB = 'job_id = ${job:singlequote}';
 
 function commonVariables(): QueryVariable[] {
   return [
-    chVariable('service', 'Service', 'SELECT DISTINCT service FROM task_events WHERE $__timeFilter(ended_at) ORDER BY service', {
-      description: 'service.name of the producer',
-    }),
-    chVariable('provider', 'Provider', `SELECT DISTINCT provider FROM task_events WHERE $__timeFilter(ended_at) AND ${F.service} ORDER BY provider`, {
-      description: 'gen_ai.provider.name',
-    }),
+    chVariable(
+      'service',
+      'Service',
+      'SELECT DISTINCT service FROM task_events WHERE $__timeFilter(ended_at) ORDER BY service',
+      {
+        description: 'service.name of the producer',
+      },
+    ),
+    chVariable(
+      'provider',
+      'Provider',
+      `SELECT DISTINCT provider FROM task_events WHERE $__timeFilter(ended_at) AND ${F.service} ORDER BY provider`,
+      {
+        description: 'gen_ai.provider.name',
+      },
+    ),
     chVariable(
       'model',
       'Model',
       `SELECT DISTINCT request_model FROM task_events WHERE $__timeFilter(ended_at) AND ${F.service} AND ${F.provider} ORDER BY request_model`,
       { description: 'gen_ai.request.model' },
     ),
-    chVariable('tenant', 'Tenant', `SELECT DISTINCT tenant, ${none('tenant')} FROM task_events WHERE $__timeFilter(ended_at) AND ${F.service} ORDER BY tenant`, {
-      description: 'Tenant / team; (none) for events without one',
-    }),
+    chVariable(
+      'tenant',
+      'Tenant',
+      `SELECT DISTINCT tenant, ${none('tenant')} FROM task_events WHERE $__timeFilter(ended_at) AND ${F.service} ORDER BY tenant`,
+      {
+        description: 'Tenant / team; (none) for events without one',
+      },
+    ),
   ];
 }
 
@@ -86,7 +101,10 @@ function unitOverride(field: string, unit: string, decimals?: number): Override 
 }
 
 function jobLinkOverride(field = 'job_id'): Override {
-  return { matcher: { id: 'byName', options: field }, properties: [{ id: 'links', value: [{ title: 'Open this job', url: jobLinkUrl }] }] };
+  return {
+    matcher: { id: 'byName', options: field },
+    properties: [{ id: 'links', value: [{ title: 'Open this job', url: jobLinkUrl }] }],
+  };
 }
 
 const COST_CELL: Override = {
@@ -102,15 +120,15 @@ const TOKENS_CELL = unitOverride('tokens', 'suffix: tokens', 0);
 
 export function jobCostBoard(): Dashboard {
   const l = new Layout();
-  l.row('Jobs in range')
-    .add({
-      type: 'table',
-      title: 'Top jobs by cost',
-      description: 'The 20 most expensive jobs that finished tasks in the time range (filters apply). Click a job id to inspect it.',
-      w: 24,
-      h: 9,
-      targets: [
-        table(`
+  l.row('Jobs in range').add({
+    type: 'table',
+    title: 'Top jobs by cost',
+    description:
+      'The 20 most expensive jobs that finished tasks in the time range (filters apply). Click a job id to inspect it.',
+    w: 24,
+    h: 9,
+    targets: [
+      table(`
           SELECT
             job_id,
             ${none('any(tenant)')} AS Tenant,
@@ -128,15 +146,22 @@ export function jobCostBoard(): Dashboard {
           GROUP BY job_id
           ORDER BY cost DESC, job_id
           LIMIT 20`),
-      ],
-      overrides: [jobLinkOverride(), COST_CELL, TOKENS_CELL, unitOverride('duration_s', 's', 1), unitOverride('started', 'dateTimeAsLocal')],
-    });
+    ],
+    overrides: [
+      jobLinkOverride(),
+      COST_CELL,
+      TOKENS_CELL,
+      unitOverride('duration_s', 's', 1),
+      unitOverride('started', 'dateTimeAsLocal'),
+    ],
+  });
 
   l.row('Selected job: $job')
     .add({
       type: 'stat',
       title: 'Job summary',
-      description: 'The selected job as a whole (all its tasks, whatever the time range): cost, tasks, tokens, wall-clock span, p95 task latency, failed and unpriced tasks.',
+      description:
+        'The selected job as a whole (all its tasks, whatever the time range): cost, tasks, tokens, wall-clock span, p95 task latency, failed and unpriced tasks.',
       w: 24,
       h: 5,
       targets: [
@@ -152,7 +177,14 @@ export function jobCostBoard(): Dashboard {
           FROM task_events FINAL
           WHERE ${JOB}`),
       ],
-      options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, textMode: 'value_and_name', graphMode: 'none', colorMode: 'value', justifyMode: 'auto', orientation: 'auto' },
+      options: {
+        reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+        textMode: 'value_and_name',
+        graphMode: 'none',
+        colorMode: 'value',
+        justifyMode: 'auto',
+        orientation: 'auto',
+      },
       overrides: [
         unitOverride('cost', 'currencyUSD', 4),
         unitOverride('tokens', 'suffix: tokens', 0),
@@ -177,7 +209,8 @@ export function jobCostBoard(): Dashboard {
     .add({
       type: 'table',
       title: 'Task breakdown',
-      description: 'The selected job by task name: count, failures, latency (mean and p95), tokens, cost and share of the job\u2019s cost.',
+      description:
+        'The selected job by task name: count, failures, latency (mean and p95), tokens, cost and share of the job\u2019s cost.',
       w: 14,
       h: 9,
       targets: [
@@ -196,7 +229,13 @@ export function jobCostBoard(): Dashboard {
           GROUP BY task_name
           ORDER BY cost DESC, task_name`),
       ],
-      overrides: [COST_CELL, TOKENS_CELL, unitOverride('mean_latency_s', 's', 2), unitOverride('p95_latency_s', 's', 2), unitOverride('share', 'percentunit', 1)],
+      overrides: [
+        COST_CELL,
+        TOKENS_CELL,
+        unitOverride('mean_latency_s', 's', 2),
+        unitOverride('p95_latency_s', 's', 2),
+        unitOverride('share', 'percentunit', 1),
+      ],
     })
     .add({
       type: 'piechart',
@@ -214,7 +253,12 @@ export function jobCostBoard(): Dashboard {
           GROUP BY model
           ORDER BY cost DESC`),
       ],
-      options: { reduceOptions: { calcs: ['lastNotNull'], fields: '/^cost$/', values: true }, pieType: 'donut', legend: { showLegend: true, displayMode: 'table', placement: 'right', values: ['value', 'percent'] }, tooltip: { mode: 'single' } },
+      options: {
+        reduceOptions: { calcs: ['lastNotNull'], fields: '/^cost$/', values: true },
+        pieType: 'donut',
+        legend: { showLegend: true, displayMode: 'table', placement: 'right', values: ['value', 'percent'] },
+        tooltip: { mode: 'single' },
+      },
     })
     .add({
       type: 'table',
@@ -255,7 +299,10 @@ export function jobCostBoard(): Dashboard {
       interval: '1m',
       displayName: '${__field.labels.task_name}',
       legendCalcs: ['sum'],
-      options: { legend: { showLegend: true, displayMode: 'table', placement: 'bottom', calcs: ['sum'] }, tooltip: { mode: 'multi', sort: 'desc' } },
+      options: {
+        legend: { showLegend: true, displayMode: 'table', placement: 'bottom', calcs: ['sum'] },
+        tooltip: { mode: 'multi', sort: 'desc' },
+      },
       targets: [
         series(`
           SELECT $__timeInterval(ended_at) AS time, task_name, ${COST} AS cost
@@ -284,7 +331,8 @@ export function jobCostBoard(): Dashboard {
     .add({
       type: 'table',
       title: 'Task timeline',
-      description: 'Every task of the selected job in start order (first 1000): when, what, which model, outcome, latency, tokens and cost.',
+      description:
+        'Every task of the selected job in start order (first 1000): when, what, which model, outcome, latency, tokens and cost.',
       w: 24,
       h: 10,
       targets: [
@@ -415,15 +463,14 @@ function costTable(title: string, description: string, dims: [string, string][],
 export function attributionBoard(): Dashboard {
   const JOBS = '$__conditionalAll(job_id IN (${job:singlequote}), $job)';
   const l = new Layout();
-  l.row('Totals')
-    .add({
-      type: 'stat',
-      title: 'Totals in range',
-      description: 'Cost, tasks, jobs, tokens and unpriced tasks in the time range for the current filters.',
-      w: 24,
-      h: 5,
-      targets: [
-        table(`
+  l.row('Totals').add({
+    type: 'stat',
+    title: 'Totals in range',
+    description: 'Cost, tasks, jobs, tokens and unpriced tasks in the time range for the current filters.',
+    w: 24,
+    h: 5,
+    targets: [
+      table(`
           SELECT
             ${COST} AS cost,
             count() AS tasks,
@@ -434,29 +481,61 @@ export function attributionBoard(): Dashboard {
           WHERE $__timeFilter(ended_at)
             AND ${ALL_FILTERS.replaceAll('\n  ', '\n            ')}
             AND ${JOBS}`),
-      ],
-      options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, textMode: 'value_and_name', graphMode: 'none', colorMode: 'value', justifyMode: 'auto', orientation: 'auto' },
-      overrides: [
-        unitOverride('cost', 'currencyUSD', 2),
-        unitOverride('tokens', 'suffix: tokens', 0),
-        {
-          matcher: { id: 'byName', options: 'unpriced_share' },
-          properties: [
-            { id: 'unit', value: 'percentunit' },
-            { id: 'decimals', value: 1 },
-            { id: 'thresholds', value: badAbove(0.001, 0.05) },
-            { id: 'color', value: { mode: 'thresholds' } },
-          ],
-        },
-      ],
-    });
+    ],
+    options: {
+      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+      textMode: 'value_and_name',
+      graphMode: 'none',
+      colorMode: 'value',
+      justifyMode: 'auto',
+      orientation: 'auto',
+    },
+    overrides: [
+      unitOverride('cost', 'currencyUSD', 2),
+      unitOverride('tokens', 'suffix: tokens', 0),
+      {
+        matcher: { id: 'byName', options: 'unpriced_share' },
+        properties: [
+          { id: 'unit', value: 'percentunit' },
+          { id: 'decimals', value: 1 },
+          { id: 'thresholds', value: badAbove(0.001, 0.05) },
+          { id: 'color', value: { mode: 'thresholds' } },
+        ],
+      },
+    ],
+  });
   l.row('Cost over time')
-    .add(costOverTime('Cost by tenant', 'tenant', 'Tenant', 'USD per time bucket by tenant (top 10, rest as other), stacked.', 10))
+    .add(
+      costOverTime(
+        'Cost by tenant',
+        'tenant',
+        'Tenant',
+        'USD per time bucket by tenant (top 10, rest as other), stacked.',
+        10,
+      ),
+    )
     .add(costOverTime('Cost by service', 'service', 'Service', 'USD per time bucket by producing service, stacked.'))
-    .add(costOverTime('Cost by user', 'user', 'User', 'USD per time bucket by user (top 10, rest as other), stacked.', 10))
-    .add(costOverTime('Cost by repository', 'repository', 'Repository', 'USD per time bucket by repository (top 10, rest as other), stacked.', 10));
+    .add(
+      costOverTime('Cost by user', 'user', 'User', 'USD per time bucket by user (top 10, rest as other), stacked.', 10),
+    )
+    .add(
+      costOverTime(
+        'Cost by repository',
+        'repository',
+        'Repository',
+        'USD per time bucket by repository (top 10, rest as other), stacked.',
+        10,
+      ),
+    );
   l.row('Breakdown')
-    .add(costTable('By tenant', 'Cost per tenant in the time range, with its share of the total.', [['tenant', 'Tenant']], 50))
+    .add(
+      costTable(
+        'By tenant',
+        'Cost per tenant in the time range, with its share of the total.',
+        [['tenant', 'Tenant']],
+        50,
+      ),
+    )
     .add(costTable('By service', 'Cost per producing service in the time range.', [['service', 'Service']], 50))
     .add(
       costTable(
@@ -469,11 +548,19 @@ export function attributionBoard(): Dashboard {
         25,
       ),
     )
-    .add(costTable('By repository', 'The 25 repositories with the highest cost in the time range.', [['repository', 'Repository']], 25))
+    .add(
+      costTable(
+        'By repository',
+        'The 25 repositories with the highest cost in the time range.',
+        [['repository', 'Repository']],
+        25,
+      ),
+    )
     .add({
       type: 'table',
       title: 'Top jobs',
-      description: 'The 15 most expensive jobs in the time range for the current filters. Click a job id to open it on the per-job board.',
+      description:
+        'The 15 most expensive jobs in the time range for the current filters. Click a job id to open it on the per-job board.',
       w: 24,
       h: 8,
       targets: [

@@ -58,9 +58,14 @@ function variables(anchorMetric: string) {
     promVariable('provider', 'Provider', `label_values(aurea_tasks_total{${ENV_SVC}}, ${L.provider})`, {
       description: 'gen_ai.provider.name',
     }),
-    promVariable('model', 'Model', `label_values(aurea_tasks_total{${ENV_SVC}, ${L.provider}=~"$provider"}, ${L.model})`, {
-      description: 'gen_ai.request.model',
-    }),
+    promVariable(
+      'model',
+      'Model',
+      `label_values(aurea_tasks_total{${ENV_SVC}, ${L.provider}=~"$provider"}, ${L.model})`,
+      {
+        description: 'gen_ai.request.model',
+      },
+    ),
   ];
 }
 
@@ -87,7 +92,11 @@ export function operationsBoard(): Dashboard {
       w: 4,
       h: 5,
       unit: 'reqps',
-      targets: [prom(`sum(rate(http_server_request_duration_seconds_count{${ENV_SVC}}[${RI}]))`, 'requests/s', { instant: true })],
+      targets: [
+        prom(`sum(rate(http_server_request_duration_seconds_count{${ENV_SVC}}[${RI}]))`, 'requests/s', {
+          instant: true,
+        }),
+      ],
     })
     .add({
       type: 'stat',
@@ -135,7 +144,8 @@ export function operationsBoard(): Dashboard {
     .add({
       type: 'timeseries',
       title: 'Request latency p50 / p95 / p99',
-      description: 'HTTP server request duration quantiles over all routes of the selected services. Dashed lines: 1 s and 5 s.',
+      description:
+        'HTTP server request duration quantiles over all routes of the selected services. Dashed lines: 1 s and 5 s.',
       w: 12,
       h: 8,
       unit: 's',
@@ -166,7 +176,8 @@ export function operationsBoard(): Dashboard {
     .add({
       type: 'stat',
       title: 'Active tasks',
-      description: 'Tasks currently running (aurea.tasks.active, an up-down counter), summed over the selected services.',
+      description:
+        'Tasks currently running (aurea.tasks.active, an up-down counter), summed over the selected services.',
       w: 4,
       h: 5,
       unit: 'short',
@@ -200,7 +211,11 @@ export function operationsBoard(): Dashboard {
       h: 5,
       unit: 'short',
       decimals: 0,
-      targets: [prom(`sum by (${L.status}) (increase(aurea_tasks_total{${ENV_SVC_LLM}}[$__range]))`, `{{${L.status}}}`, { instant: true })],
+      targets: [
+        prom(`sum by (${L.status}) (increase(aurea_tasks_total{${ENV_SVC_LLM}}[$__range]))`, `{{${L.status}}}`, {
+          instant: true,
+        }),
+      ],
     })
     .add({
       type: 'timeseries',
@@ -211,7 +226,12 @@ export function operationsBoard(): Dashboard {
       unit: 'ops',
       stack: true,
       targets: [prom(`sum by (${L.status}) (rate(aurea_tasks_total{${ENV_SVC_LLM}}[${RI}]))`, `{{${L.status}}}`)],
-      overrides: [statusColor('ok', COLORS.green), statusColor('error', COLORS.red), statusColor('timeout', COLORS.orange), statusColor('cancelled', COLORS.blue)],
+      overrides: [
+        statusColor('ok', COLORS.green),
+        statusColor('error', COLORS.red),
+        statusColor('timeout', COLORS.orange),
+        statusColor('cancelled', COLORS.blue),
+      ],
     })
     .add({
       type: 'timeseries',
@@ -251,7 +271,8 @@ export function operationsBoard(): Dashboard {
     .add({
       type: 'timeseries',
       title: 'Task duration p95 by task',
-      description: '95th percentile task wall time (aurea.task.duration) per task name (all providers and models: the metric has no model label).',
+      description:
+        '95th percentile task wall time (aurea.task.duration) per task name (all providers and models: the metric has no model label).',
       w: 12,
       h: 8,
       unit: 's',
@@ -270,12 +291,18 @@ export function operationsBoard(): Dashboard {
         prom(`sum by (${L.stage}) (aurea_queue_depth{${ENV_SVC}})`, `{{${L.stage}}} depth`),
         prom(`sum by (${L.stage}) (aurea_queue_capacity{${ENV_SVC}})`, `{{${L.stage}}} capacity`),
       ],
-      overrides: [{ matcher: { id: 'byRegexp', options: '.* capacity' }, properties: [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }] }],
+      overrides: [
+        {
+          matcher: { id: 'byRegexp', options: '.* capacity' },
+          properties: [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }],
+        },
+      ],
     })
     .add({
       type: 'timeseries',
       title: 'Shed ratio',
-      description: 'Share of arrivals rejected by each admission stage: shed / (admitted + shed). Dashed lines: 1 % and 10 %.',
+      description:
+        'Share of arrivals rejected by each admission stage: shed / (admitted + shed). Dashed lines: 1 % and 10 %.',
       w: 8,
       h: 8,
       unit: 'percentunit',
@@ -301,9 +328,13 @@ export function operationsBoard(): Dashboard {
       thresholds: badAbove(0.7, 0.9),
       thresholdColors: true,
       targets: [
-        prom(`sum by (${L.stage}) (aurea_queue_depth{${ENV_SVC}}) / sum by (${L.stage}) (aurea_queue_capacity{${ENV_SVC}})`, `{{${L.stage}}}`, {
-          instant: true,
-        }),
+        prom(
+          `sum by (${L.stage}) (aurea_queue_depth{${ENV_SVC}}) / sum by (${L.stage}) (aurea_queue_capacity{${ENV_SVC}})`,
+          `{{${L.stage}}}`,
+          {
+            instant: true,
+          },
+        ),
       ],
     })
     .add({
@@ -315,12 +346,18 @@ export function operationsBoard(): Dashboard {
       thresholds: thresholds([COLORS.green, null], [COLORS.yellow, 1], [COLORS.red, 2]),
       thresholdColors: true,
       mappings: [BREAKER_STATES],
-      targets: [prom(`max by (${L.breaker}, ${L.provider}) (aurea_circuit_breaker_state{${ENV_SVC}, ${L.provider}=~"$provider"})`, `{{${L.breaker}}} ({{${L.provider}}})`)],
+      targets: [
+        prom(
+          `max by (${L.breaker}, ${L.provider}) (aurea_circuit_breaker_state{${ENV_SVC}, ${L.provider}=~"$provider"})`,
+          `{{${L.breaker}}} ({{${L.provider}}})`,
+        ),
+      ],
     })
     .add({
       type: 'stat',
       title: 'Consumer lag',
-      description: 'Kafka messages the task-event consumer has not yet stored (aurea.consumer.lag), all consumers of the environment.',
+      description:
+        'Kafka messages the task-event consumer has not yet stored (aurea.consumer.lag), all consumers of the environment.',
       w: 8,
       h: 8,
       unit: 'short',
@@ -347,23 +384,35 @@ export function operationsBoard(): Dashboard {
 }
 
 function statusColor(status: string, color: string) {
-  return { matcher: { id: 'byName', options: status }, properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: color } }] };
+  return {
+    matcher: { id: 'byName', options: status },
+    properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: color } }],
+  };
 }
 
 export function llmCostBoard(): Dashboard {
-  const jobLink = { title: 'Per-job cost for ${__field.labels.' + L.task + '}', url: `/d/${UID.jobCost}?\${__url_time_range}&\${service:queryparam}&\${provider:queryparam}&\${model:queryparam}` };
+  const jobLink = {
+    title: 'Per-job cost for ${__field.labels.' + L.task + '}',
+    url: `/d/${UID.jobCost}?\${__url_time_range}&\${service:queryparam}&\${provider:queryparam}&\${model:queryparam}`,
+  };
   const l = new Layout();
   l.row('Totals')
     .add({
       type: 'stat',
       title: 'Cost in range',
-      description: 'LLM cost in USD over the dashboard time range (aurea.llm.cost, computed from the price table at emit time).',
+      description:
+        'LLM cost in USD over the dashboard time range (aurea.llm.cost, computed from the price table at emit time).',
       w: 6,
       h: 5,
       unit: 'currencyUSD',
       decimals: 2,
       targets: [prom(`sum(increase(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[$__range]))`, 'USD', { instant: true })],
-      links: [{ title: 'Per-job cost analytics', url: `/d/${UID.jobCost}?\${__url_time_range}&\${service:queryparam}&\${provider:queryparam}&\${model:queryparam}` }],
+      links: [
+        {
+          title: 'Per-job cost analytics',
+          url: `/d/${UID.jobCost}?\${__url_time_range}&\${service:queryparam}&\${provider:queryparam}&\${model:queryparam}`,
+        },
+      ],
     })
     .add({
       type: 'stat',
@@ -390,13 +439,16 @@ export function llmCostBoard(): Dashboard {
     .add({
       type: 'stat',
       title: 'LLM call p95 latency',
-      description: '95th percentile of gen_ai.client.operation.duration over all models. Yellow above 10 s, red above 30 s.',
+      description:
+        '95th percentile of gen_ai.client.operation.duration over all models. Yellow above 10 s, red above 30 s.',
       w: 6,
       h: 5,
       unit: 's',
       thresholds: badAbove(10, 30),
       thresholdColors: true,
-      targets: [prom(quantile(0.95, 'gen_ai_client_operation_duration_seconds_bucket', ENV_SVC_LLM), 'p95', { instant: true })],
+      targets: [
+        prom(quantile(0.95, 'gen_ai_client_operation_duration_seconds_bucket', ENV_SVC_LLM), 'p95', { instant: true }),
+      ],
     });
 
   l.row('Cost')
@@ -411,7 +463,10 @@ export function llmCostBoard(): Dashboard {
       stack: true,
       legendCalcs: ['mean', 'max', 'sum'],
       targets: [
-        prom(`sum by (${L.provider}, ${L.model}) (rate(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[${RI}])) * 60`, `{{${L.provider}}} / {{${L.model}}}`),
+        prom(
+          `sum by (${L.provider}, ${L.model}) (rate(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[${RI}])) * 60`,
+          `{{${L.provider}}} / {{${L.model}}}`,
+        ),
       ],
     })
     .add({
@@ -423,7 +478,12 @@ export function llmCostBoard(): Dashboard {
       unit: 'currencyUSD',
       decimals: 4,
       stack: true,
-      targets: [prom(`sum by (${L.provider}) (rate(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[${RI}])) * 60`, `{{${L.provider}}}`)],
+      targets: [
+        prom(
+          `sum by (${L.provider}) (rate(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[${RI}])) * 60`,
+          `{{${L.provider}}}`,
+        ),
+      ],
     })
     .add({
       type: 'bargauge',
@@ -434,9 +494,13 @@ export function llmCostBoard(): Dashboard {
       unit: 'currencyUSD',
       decimals: 2,
       targets: [
-        prom(`sort_desc(sum by (${L.provider}, ${L.model}) (increase(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[$__range])))`, `{{${L.provider}}} / {{${L.model}}}`, {
-          instant: true,
-        }),
+        prom(
+          `sort_desc(sum by (${L.provider}, ${L.model}) (increase(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[$__range])))`,
+          `{{${L.provider}}} / {{${L.model}}}`,
+          {
+            instant: true,
+          },
+        ),
       ],
     })
     .add({
@@ -448,7 +512,13 @@ export function llmCostBoard(): Dashboard {
       unit: 'currencyUSD',
       decimals: 2,
       fieldLinks: [jobLink],
-      targets: [prom(`topk(10, sum by (${L.task}) (increase(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[$__range])))`, `{{${L.task}}}`, { instant: true })],
+      targets: [
+        prom(
+          `topk(10, sum by (${L.task}) (increase(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[$__range])))`,
+          `{{${L.task}}}`,
+          { instant: true },
+        ),
+      ],
     });
 
   l.row('Tokens')
@@ -460,7 +530,9 @@ export function llmCostBoard(): Dashboard {
       h: 8,
       unit: 'suffix: tokens/s',
       stack: true,
-      targets: [prom(`sum by (${L.tokenType}) (rate(aurea_llm_tokens_total{${ENV_SVC_LLM}}[${RI}]))`, `{{${L.tokenType}}}`)],
+      targets: [
+        prom(`sum by (${L.tokenType}) (rate(aurea_llm_tokens_total{${ENV_SVC_LLM}}[${RI}]))`, `{{${L.tokenType}}}`),
+      ],
     })
     .add({
       type: 'bargauge',
@@ -470,7 +542,13 @@ export function llmCostBoard(): Dashboard {
       h: 8,
       unit: 'suffix: tokens',
       decimals: 0,
-      targets: [prom(`sort_desc(sum by (${L.tokenType}) (increase(aurea_llm_tokens_total{${ENV_SVC_LLM}}[$__range])))`, `{{${L.tokenType}}}`, { instant: true })],
+      targets: [
+        prom(
+          `sort_desc(sum by (${L.tokenType}) (increase(aurea_llm_tokens_total{${ENV_SVC_LLM}}[$__range])))`,
+          `{{${L.tokenType}}}`,
+          { instant: true },
+        ),
+      ],
     })
     .add({
       type: 'bargauge',
@@ -491,20 +569,27 @@ export function llmCostBoard(): Dashboard {
     .add({
       type: 'timeseries',
       title: 'Unpriced LLM calls',
-      description: 'Calls whose model is not in the price table (aurea.cost.unpriced): their cost is unknown and not in the cost panels. Add the model to the price table.',
+      description:
+        'Calls whose model is not in the price table (aurea.cost.unpriced): their cost is unknown and not in the cost panels. Add the model to the price table.',
       w: 24,
       h: 6,
       unit: 'ops',
       thresholds: thresholds([COLORS.green, null], [COLORS.red, 0.001]),
       showThresholds: true,
-      targets: [prom(`sum by (${L.provider}, ${L.model}) (rate(aurea_cost_unpriced_total{${ENV_SVC_LLM}}[${RI}]))`, `{{${L.provider}}} / {{${L.model}}}`)],
+      targets: [
+        prom(
+          `sum by (${L.provider}, ${L.model}) (rate(aurea_cost_unpriced_total{${ENV_SVC_LLM}}[${RI}]))`,
+          `{{${L.provider}}} / {{${L.model}}}`,
+        ),
+      ],
     });
 
   l.row('Budgets and latency')
     .add({
       type: 'bargauge',
       title: 'Budget remaining',
-      description: 'USD left in each budget for its current period (aurea.budget.remaining). Red below 10 USD, yellow below 50 USD.',
+      description:
+        'USD left in each budget for its current period (aurea.budget.remaining). Red below 10 USD, yellow below 50 USD.',
       w: 8,
       h: 8,
       unit: 'currencyUSD',
@@ -513,7 +598,11 @@ export function llmCostBoard(): Dashboard {
       thresholds: badBelow(10, 50),
       thresholdColors: true,
       targets: [
-        prom(`min by (${L.budget}, ${L.budgetPeriod}) (aurea_budget_remaining_USD{${ENV_SVC}})`, `{{${L.budget}}} ({{${L.budgetPeriod}}})`, { instant: true }),
+        prom(
+          `min by (${L.budget}, ${L.budgetPeriod}) (aurea_budget_remaining_USD{${ENV_SVC}})`,
+          `{{${L.budget}}} ({{${L.budgetPeriod}}})`,
+          { instant: true },
+        ),
       ],
     })
     .add({
@@ -536,12 +625,15 @@ export function llmCostBoard(): Dashboard {
     .add({
       type: 'timeseries',
       title: 'Budget burn rate',
-      description: 'How fast each budget is being spent, in USD per hour (slope of aurea.budget.spend over 10 minutes).',
+      description:
+        'How fast each budget is being spent, in USD per hour (slope of aurea.budget.spend over 10 minutes).',
       w: 8,
       h: 8,
       unit: 'currencyUSD',
       decimals: 2,
-      targets: [prom(`max by (${L.budget}) (deriv(aurea_budget_spend_USD{${ENV_SVC}}[10m])) * 3600`, `{{${L.budget}}} USD/h`)],
+      targets: [
+        prom(`max by (${L.budget}) (deriv(aurea_budget_spend_USD{${ENV_SVC}}[10m])) * 3600`, `{{${L.budget}}} USD/h`),
+      ],
     })
     .add({
       type: 'timeseries',
@@ -552,7 +644,12 @@ export function llmCostBoard(): Dashboard {
       unit: 's',
       thresholds: badAbove(10, 30),
       showThresholds: true,
-      targets: [prom(quantile(0.95, 'gen_ai_client_operation_duration_seconds_bucket', ENV_SVC_LLM, [L.model]), `{{${L.model}}}`)],
+      targets: [
+        prom(
+          quantile(0.95, 'gen_ai_client_operation_duration_seconds_bucket', ENV_SVC_LLM, [L.model]),
+          `{{${L.model}}}`,
+        ),
+      ],
     })
     .add({
       type: 'timeseries',
@@ -586,4 +683,3 @@ export function llmCostBoard(): Dashboard {
     panels: l.panels,
   });
 }
-

@@ -1,4 +1,8 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return --
+/* eslint-disable
+  @typescript-eslint/no-unsafe-member-access,
+  @typescript-eslint/no-unsafe-assignment,
+  @typescript-eslint/no-unsafe-argument,
+  @typescript-eslint/no-unsafe-return --
    HTTP response bodies are untyped JSON (inject().json() is any); the assertions below check their shape. */
 // The API over the embedded ClickHouse engine with a seeded dataset. Every expected figure is
 // computed here from the generated events with plain TypeScript (BigInt nano-dollars for money,
@@ -20,9 +24,32 @@ const recent = makeDataset({ seed: 99, jobs: 5, start: NOW - 20 * 3_600_000, spa
 const all = [...history, ...recent];
 
 const budgets: Budget[] = [
-  { name: 'global-month', scope: 'global', period: { type: 'calendar_month' }, amount: 5_000_000_000n, warnPercent: 50, alertPercent: 90 },
-  { name: 'openai-day', scope: 'provider', value: 'openai', period: { type: 'rolling', days: 1 }, amount: 1_000_000_000n, warnPercent: 80, alertPercent: 100 },
-  { name: 'nobody', scope: 'user', value: 'no-such-user', period: { type: 'rolling', days: 7 }, amount: 10_000_000_000n, warnPercent: 80, alertPercent: 100 },
+  {
+    name: 'global-month',
+    scope: 'global',
+    period: { type: 'calendar_month' },
+    amount: 5_000_000_000n,
+    warnPercent: 50,
+    alertPercent: 90,
+  },
+  {
+    name: 'openai-day',
+    scope: 'provider',
+    value: 'openai',
+    period: { type: 'rolling', days: 1 },
+    amount: 1_000_000_000n,
+    warnPercent: 80,
+    alertPercent: 100,
+  },
+  {
+    name: 'nobody',
+    scope: 'user',
+    value: 'no-such-user',
+    period: { type: 'rolling', days: 7 },
+    amount: 10_000_000_000n,
+    warnPercent: 80,
+    alertPercent: 100,
+  },
 ];
 
 let t: TestClickHouse;
@@ -36,7 +63,8 @@ const get = async (url: string) => {
   return r.json();
 };
 
-const sumN = (es: readonly SeededEvent[], f: (e: SeededEvent) => bigint | null) => es.reduce((a, e) => a + (f(e) ?? 0n), 0n);
+const sumN = (es: readonly SeededEvent[], f: (e: SeededEvent) => bigint | null) =>
+  es.reduce((a, e) => a + (f(e) ?? 0n), 0n);
 const sum = (es: readonly SeededEvent[], f: (e: SeededEvent) => number) => es.reduce((a, e) => a + f(e), 0);
 const tokensOf = (es: readonly SeededEvent[]) => {
   const input = sum(es, (e) => e.usage.input_tokens);
@@ -44,10 +72,21 @@ const tokensOf = (es: readonly SeededEvent[]) => {
   const cache_read = sum(es, (e) => e.usage.cache_read_tokens);
   const cache_write = sum(es, (e) => e.usage.cache_write_tokens);
   const reasoning = sum(es, (e) => e.usage.reasoning_tokens);
-  return { input, output, cache_read, cache_write, reasoning, total: input + output + cache_read + cache_write + reasoning };
+  return {
+    input,
+    output,
+    cache_read,
+    cache_write,
+    reasoning,
+    total: input + output + cache_read + cache_write + reasoning,
+  };
 };
 const jobStatus = (es: readonly SeededEvent[]) =>
-  es.some((e) => e.status === 'error' || e.status === 'timeout') ? 'error' : es.some((e) => e.status === 'cancelled') ? 'cancelled' : 'ok';
+  es.some((e) => e.status === 'error' || e.status === 'timeout')
+    ? 'error'
+    : es.some((e) => e.status === 'cancelled')
+      ? 'cancelled'
+      : 'ok';
 const byJob = (es: readonly SeededEvent[]) => {
   const m = new Map<string, SeededEvent[]>();
   for (const e of es) m.set(e.job_id, [...(m.get(e.job_id) ?? []), e]);
@@ -59,7 +98,10 @@ const expectLatency = (got: Record<string, number>, es: readonly SeededEvent[]) 
   expect(got.p50).toBeCloseTo(quantile(l, 0.5), 6);
   expect(got.p95).toBeCloseTo(quantile(l, 0.95), 6);
   expect(got.max).toBe(Math.max(...l));
-  expect(got.total).toBeCloseTo(sum(es, (e) => e.latency_ms), 6);
+  expect(got.total).toBeCloseTo(
+    sum(es, (e) => e.latency_ms),
+    6,
+  );
 };
 
 beforeAll(async () => {
@@ -67,7 +109,13 @@ beforeAll(async () => {
   await insertEvents(t.ch, all);
   // Redelivery before a merge: a different block holding events already stored.
   await insertEvents(t.ch, all.filter((_, i) => i % 3 === 0).reverse());
-  app = await buildApp({ ch: t.ch, config: testConfig({}, budgets), logger: silentLogger(), aurea, budgetRefreshMs: 0 });
+  app = await buildApp({
+    ch: t.ch,
+    config: testConfig({}, budgets),
+    logger: silentLogger(),
+    aurea,
+    budgetRefreshMs: 0,
+  });
   await app.ready();
 });
 afterAll(async () => {
@@ -116,9 +164,19 @@ describe('GET /v1/jobs/:job_id', () => {
       const tasks = new Map<string, SeededEvent[]>();
       for (const e of es) tasks.set(e.task_name, [...(tasks.get(e.task_name) ?? []), e]);
       expect(s.task_breakdown).toHaveLength(tasks.size);
-      for (const tb of s.task_breakdown as { task_name: string; tasks: number; cost_usd: string; tokens: unknown; latency_ms: Record<string, number> }[]) {
+      for (const tb of s.task_breakdown as {
+        task_name: string;
+        tasks: number;
+        cost_usd: string;
+        tokens: unknown;
+        latency_ms: Record<string, number>;
+      }[]) {
         const g = tasks.get(tb.task_name)!;
-        expect(tb).toMatchObject({ tasks: g.length, cost_usd: formatNanos(sumN(g, (e) => e.costNanos)), tokens: tokensOf(g) });
+        expect(tb).toMatchObject({
+          tasks: g.length,
+          cost_usd: formatNanos(sumN(g, (e) => e.costNanos)),
+          tokens: tokensOf(g),
+        });
         expectLatency(tb.latency_ms, g);
       }
       // most expensive first
@@ -126,17 +184,33 @@ describe('GET /v1/jobs/:job_id', () => {
       expect(costs).toEqual([...costs].sort((a, b) => b - a));
 
       const models = new Map<string, SeededEvent[]>();
-      for (const e of es) models.set(`${e.provider}/${e.request_model}`, [...(models.get(`${e.provider}/${e.request_model}`) ?? []), e]);
+      for (const e of es)
+        models.set(`${e.provider}/${e.request_model}`, [...(models.get(`${e.provider}/${e.request_model}`) ?? []), e]);
       expect(s.model_usage).toHaveLength(models.size);
-      for (const mu of s.model_usage as { provider: string; model: string; tasks: number; cost_usd: string; unpriced_tasks: number }[]) {
+      for (const mu of s.model_usage as {
+        provider: string;
+        model: string;
+        tasks: number;
+        cost_usd: string;
+        unpriced_tasks: number;
+      }[]) {
         const g = models.get(`${mu.provider}/${mu.model}`)!;
-        expect(mu).toMatchObject({ tasks: g.length, cost_usd: formatNanos(sumN(g, (e) => e.costNanos)), unpriced_tasks: g.filter((e) => e.costNanos === null).length });
+        expect(mu).toMatchObject({
+          tasks: g.length,
+          cost_usd: formatNanos(sumN(g, (e) => e.costNanos)),
+          unpriced_tasks: g.filter((e) => e.costNanos === null).length,
+        });
       }
     }
   });
 
   it('unknown job → 404; injection attempts in the id are just ids', async () => {
-    for (const id of ['no-such-job', "job-000' OR '1'='1", 'job-000%27%20OR%201%3D1%20--', "x'); DROP TABLE task_events; --"]) {
+    for (const id of [
+      'no-such-job',
+      "job-000' OR '1'='1",
+      'job-000%27%20OR%201%3D1%20--',
+      "x'); DROP TABLE task_events; --",
+    ]) {
       const r = await app.inject({ url: `/v1/jobs/${encodeURIComponent(id)}`, headers: auth(KEYS.read) });
       expect(r.statusCode, id).toBe(404);
       expect(r.json().error).toBe('not_found');
@@ -152,7 +226,9 @@ describe('GET /v1/jobs/:job_id/events', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: { events: typeof seen; next_cursor: string | null } = await get(`/v1/jobs/${jobId}/events?limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { events: typeof seen; next_cursor: string | null } = await get(
+        `/v1/jobs/${jobId}/events?limit=4${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       seen.push(...page.events);
       cursor = page.next_cursor;
       pages++;
@@ -160,7 +236,9 @@ describe('GET /v1/jobs/:job_id/events', () => {
     expect(pages).toBe(Math.ceil(es.length / 4));
     const expected = [...es].sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
     expect(seen.map((e) => e.event_id)).toEqual(expected.map((e) => e.event_id));
-    expect(seen.map((e) => e.cost_usd)).toEqual(expected.map((e) => (e.costNanos === null ? null : formatNanos(e.costNanos))));
+    expect(seen.map((e) => e.cost_usd)).toEqual(
+      expected.map((e) => (e.costNanos === null ? null : formatNanos(e.costNanos))),
+    );
     expect((await app.inject({ url: '/v1/jobs/nope/events', headers: auth(KEYS.read) })).statusCode).toBe(404);
   });
 });
@@ -172,7 +250,9 @@ describe('GET /v1/jobs', () => {
     const out: Item[] = [];
     let cursor: string | null = null;
     do {
-      const page: { jobs: Item[]; next_cursor: string | null } = await get(`/v1/jobs?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { jobs: Item[]; next_cursor: string | null } = await get(
+        `/v1/jobs?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       out.push(...page.jobs);
       cursor = page.next_cursor;
     } while (cursor);
@@ -190,17 +270,25 @@ describe('GET /v1/jobs', () => {
   });
 
   it('sorts by tokens ascending', async () => {
-    const expected = [...byJob(all)].map(([id, es]) => ({ id, tokens: tokensOf(es).total })).sort((a, b) => a.tokens - b.tokens || (a.id < b.id ? -1 : 1));
+    const expected = [...byJob(all)]
+      .map(([id, es]) => ({ id, tokens: tokensOf(es).total }))
+      .sort((a, b) => a.tokens - b.tokens || (a.id < b.id ? -1 : 1));
     const got = await pageAll(`from=${FROM}&sort=tokens&order=asc`, 5);
     expect(got.map((j) => j.job_id)).toEqual(expected.map((e) => e.id));
   });
 
   it('filters by tenant, model, status, repository (an injection-shaped value is only a value)', async () => {
     const jobs = byJob(all);
-    const expectIds = (pred: (es: SeededEvent[]) => boolean) => [...jobs].filter(([, es]) => pred(es)).map(([id]) => id).sort();
+    const expectIds = (pred: (es: SeededEvent[]) => boolean) =>
+      [...jobs]
+        .filter(([, es]) => pred(es))
+        .map(([id]) => id)
+        .sort();
     const ids = async (q: string) => (await pageAll(`from=${FROM}&${q}`, 100)).map((j) => j.job_id).sort();
     expect(await ids('tenant=acme')).toEqual(expectIds((es) => es.some((e) => e.tenant === 'acme')));
-    expect(await ids('model=claude-sonnet-4')).toEqual(expectIds((es) => es.some((e) => e.request_model === 'claude-sonnet-4')));
+    expect(await ids('model=claude-sonnet-4')).toEqual(
+      expectIds((es) => es.some((e) => e.request_model === 'claude-sonnet-4')),
+    );
     expect(await ids('status=error')).toEqual(expectIds((es) => jobStatus(es) === 'error'));
     expect(await ids('status=ok')).toEqual(expectIds((es) => jobStatus(es) === 'ok'));
     const evil = REPOS[2];
@@ -235,10 +323,22 @@ describe('GET /v1/attribution', () => {
     }
     expect(r.rows).toHaveLength(exp.size);
     expect(r.truncated).toBe(false);
-    for (const row of r.rows as { bucket: string; group: { tenant: string | null }; tasks: number; cost_usd: string; jobs: number; tokens: unknown }[]) {
+    for (const row of r.rows as {
+      bucket: string;
+      group: { tenant: string | null };
+      tasks: number;
+      cost_usd: string;
+      jobs: number;
+      tokens: unknown;
+    }[]) {
       const es = exp.get(`${row.bucket}|${row.group.tenant ?? 'null'}`)!;
       expect(es, `${row.bucket} ${row.group.tenant}`).toBeDefined();
-      expect(row).toMatchObject({ tasks: es.length, cost_usd: formatNanos(sumN(es, (e) => e.costNanos)), jobs: new Set(es.map((e) => e.job_id)).size, tokens: tokensOf(es) });
+      expect(row).toMatchObject({
+        tasks: es.length,
+        cost_usd: formatNanos(sumN(es, (e) => e.costNanos)),
+        jobs: new Set(es.map((e) => e.job_id)).size,
+        tokens: tokensOf(es),
+      });
     }
   });
 
@@ -247,9 +347,15 @@ describe('GET /v1/attribution', () => {
     const r = await get(`/v1/attribution?from=${from}&group_by=provider,model&bucket=none&user=alice`);
     const es = all.filter((e) => e.user === 'alice');
     const exp = new Map<string, SeededEvent[]>();
-    for (const e of es) exp.set(`${e.provider}|${e.request_model}`, [...(exp.get(`${e.provider}|${e.request_model}`) ?? []), e]);
+    for (const e of es)
+      exp.set(`${e.provider}|${e.request_model}`, [...(exp.get(`${e.provider}|${e.request_model}`) ?? []), e]);
     expect(r.rows).toHaveLength(exp.size);
-    for (const row of r.rows as { bucket: null; group: { provider: string; model: string }; cost_usd: string; tasks: number }[]) {
+    for (const row of r.rows as {
+      bucket: null;
+      group: { provider: string; model: string };
+      cost_usd: string;
+      tasks: number;
+    }[]) {
       expect(row.bucket).toBeNull();
       const g = exp.get(`${row.group.provider}|${row.group.model}`)!;
       expect(row).toMatchObject({ tasks: g.length, cost_usd: formatNanos(sumN(g, (e) => e.costNanos)) });
@@ -274,13 +380,28 @@ describe('budgets', () => {
     const r = await get('/v1/budgets');
     const [g, o, n] = r.budgets as Record<string, unknown>[];
     const globalSpend = spendOf((e) => Date.parse(e.ended_at) >= monthStart);
-    expect(g).toMatchObject({ name: 'global-month', scope: 'global', value: null, currency: 'USD', limit_usd: '5.000000000', spend_usd: formatNanos(globalSpend) });
+    expect(g).toMatchObject({
+      name: 'global-month',
+      scope: 'global',
+      value: null,
+      currency: 'USD',
+      limit_usd: '5.000000000',
+      spend_usd: formatNanos(globalSpend),
+    });
     expect(g!.remaining_usd).toBe(formatNanos(5_000_000_000n - globalSpend));
     expect(g!.percent_used).toBeCloseTo((Number(globalSpend) / 5e9) * 100, 3);
     expect(Number(g!.projected_spend_usd)).toBeGreaterThanOrEqual(Number(g!.spend_usd));
-    const openai = spendOf((e) => e.provider === 'openai' && Date.parse(e.ended_at) >= Date.parse(r.as_of as string) - DAY);
+    const openai = spendOf(
+      (e) => e.provider === 'openai' && Date.parse(e.ended_at) >= Date.parse(r.as_of as string) - DAY,
+    );
     expect(openai).toBeGreaterThan(0n);
-    expect(o).toMatchObject({ name: 'openai-day', scope: 'provider', value: 'openai', spend_usd: formatNanos(openai), projected_spend_usd: formatNanos(openai) });
+    expect(o).toMatchObject({
+      name: 'openai-day',
+      scope: 'provider',
+      value: 'openai',
+      spend_usd: formatNanos(openai),
+      projected_spend_usd: formatNanos(openai),
+    });
     // a budget with no spend yet: zero, full remaining, never missing
     expect(n).toMatchObject({ spend_usd: '0.000000000', remaining_usd: '10.000000000', percent_used: 0, status: 'ok' });
     const one = await get('/v1/budgets/openai-day');

@@ -1,4 +1,8 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call --
+/* eslint-disable
+  @typescript-eslint/no-unsafe-member-access,
+  @typescript-eslint/no-unsafe-assignment,
+  @typescript-eslint/no-unsafe-argument,
+  @typescript-eslint/no-unsafe-call --
    HTTP response bodies are untyped JSON (inject().json() is any); the assertions below check their shape. */
 // Route tests with app.inject(): auth scopes, request validation (400 names the field),
 // injection attempts rejected by allow-lists, ingest all-or-nothing, ClickHouse down → 503,
@@ -48,7 +52,12 @@ function captureLogger(): Logger {
 }
 
 beforeAll(async () => {
-  ch = await createClickHouse({ url: 'http://127.0.0.1:1', database: 'aurea', dataDir: '/nonexistent', requestTimeoutMs: 2000 });
+  ch = await createClickHouse({
+    url: 'http://127.0.0.1:1',
+    database: 'aurea',
+    dataDir: '/nonexistent',
+    requestTimeoutMs: 2000,
+  });
   app = await buildApp({ ch, config: testConfig(), logger: captureLogger(), publisher });
 });
 afterAll(async () => {
@@ -74,12 +83,19 @@ describe('auth', () => {
 
   it('rejects unknown keys and enforces scopes', async () => {
     expect((await app.inject({ url: '/v1/jobs', headers: auth('not-a-key-0123456789') })).statusCode).toBe(401);
-    expect((await app.inject({ url: '/v1/jobs', headers: { authorization: `Basic ${KEYS.read}` } })).statusCode).toBe(401);
+    expect((await app.inject({ url: '/v1/jobs', headers: { authorization: `Basic ${KEYS.read}` } })).statusCode).toBe(
+      401,
+    );
     // ingest-only key cannot read; read-only key cannot ingest
     const r = await app.inject({ url: '/v1/jobs', headers: auth(KEYS.ingest) });
     expect(r.statusCode).toBe(403);
     expect(r.json().message).toContain('"read"');
-    const p = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(KEYS.read), payload: wire(makeDataset({ jobs: 1 })[0]!) });
+    const p = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: auth(KEYS.read),
+      payload: wire(makeDataset({ jobs: 1 })[0]!),
+    });
     expect(p.statusCode).toBe(403);
     expect(publisher.batches).toHaveLength(0);
     // X-API-Key works as well as Bearer; a read key passes auth (and reaches the engine: 503 here)
@@ -101,7 +117,12 @@ describe('auth', () => {
     const open = await buildApp({ ch, config: testConfig(), logger: pino({ level: 'silent' }), aurea: handle });
     expect((await open.inject('/metrics')).body).toContain('aurea_budget_limit_USD');
     await open.close();
-    const locked = await buildApp({ ch, config: testConfig({ metricsAuth: 'key' }), logger: pino({ level: 'silent' }), aurea: handle });
+    const locked = await buildApp({
+      ch,
+      config: testConfig({ metricsAuth: 'key' }),
+      logger: pino({ level: 'silent' }),
+      aurea: handle,
+    });
     expect((await locked.inject('/metrics')).statusCode).toBe(401);
     expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.ingest) })).statusCode).toBe(403);
     expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.metrics) })).statusCode).toBe(200);
@@ -129,7 +150,8 @@ describe('auth', () => {
 
 describe('validation', () => {
   const get = (url: string) => app.inject({ url, headers: auth(KEYS.read) });
-  const fields = (body: string) => (JSON.parse(body) as { errors: { in: string; field: string; message: string }[] }).errors;
+  const fields = (body: string) =>
+    (JSON.parse(body) as { errors: { in: string; field: string; message: string }[] }).errors;
 
   it.each([
     ['/v1/jobs?limit=0', 'querystring', '/limit'],
@@ -164,14 +186,21 @@ describe('validation', () => {
     const r = await get(`/v1/jobs?sort=cost&cursor=${c}`);
     expect(r.statusCode).toBe(400);
     expect(r.json().errors[0].field).toBe('/cursor');
-    const bad = Buffer.from(JSON.stringify({ s: 'cost', o: 'desc', v: "1) OR 1=1 --", j: 'job-1' })).toString('base64url');
+    const bad = Buffer.from(JSON.stringify({ s: 'cost', o: 'desc', v: '1) OR 1=1 --', j: 'job-1' })).toString(
+      'base64url',
+    );
     expect((await get(`/v1/jobs?cursor=${bad}`)).statusCode).toBe(400);
   });
 });
 
 describe('ingest', () => {
   const post = (payload: unknown, key: string = KEYS.ingest) =>
-    app.inject({ method: 'POST', url: '/v1/events', headers: { ...auth(key), 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+    app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { ...auth(key), 'content-type': 'application/json' },
+      payload: JSON.stringify(payload),
+    });
 
   it('accepts one event or many, answers 202 with the ids, publishes each once', async () => {
     publisher.batches = [];
@@ -183,7 +212,11 @@ describe('ingest', () => {
     expect(many.statusCode).toBe(202);
     expect(many.json().event_ids).toEqual(evs.slice(1).map((e) => e.event_id));
     expect(publisher.batches.map((b) => b.length)).toEqual([1, evs.length - 1]);
-    expect(publisher.batches[0]![0]).toMatchObject({ event_id: evs[0]!.event_id, job_id: evs[0]!.job_id, source: 'sdk' });
+    expect(publisher.batches[0]![0]).toMatchObject({
+      event_id: evs[0]!.event_id,
+      job_id: evs[0]!.job_id,
+      source: 'sdk',
+    });
   });
 
   it('all or nothing: one invalid event rejects the request and names each field', async () => {
@@ -197,7 +230,9 @@ describe('ingest', () => {
     const r = await post(bad);
     expect(r.statusCode).toBe(400);
     const errs = r.json().errors as { field: string }[];
-    expect(errs.map((e) => e.field)).toEqual(expect.arrayContaining(['/0/task_id', '/1/usage/input_tokens', '/2/job_id']));
+    expect(errs.map((e) => e.field)).toEqual(
+      expect.arrayContaining(['/0/task_id', '/1/usage/input_tokens', '/2/job_id']),
+    );
     expect(publisher.batches).toHaveLength(0);
     // a single event's fields are named without an index
     const single = await post({ ...evs[0], schema_version: 2 });
@@ -205,7 +240,12 @@ describe('ingest', () => {
     expect(single.json().errors[0].field).toBe('/schema_version');
     expect((await post([])).statusCode).toBe(400);
     expect((await post('not an event')).statusCode).toBe(400);
-    const notJson = await app.inject({ method: 'POST', url: '/v1/events', headers: { ...auth(KEYS.ingest), 'content-type': 'application/json' }, payload: '{oops' });
+    const notJson = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { ...auth(KEYS.ingest), 'content-type': 'application/json' },
+      payload: '{oops',
+    });
     expect(notJson.statusCode).toBe(400);
     expect(publisher.batches).toHaveLength(0);
   });
@@ -248,10 +288,23 @@ describe('OpenAPI', () => {
     const doc = (await app.inject('/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/jobs', '/v1/jobs/{job_id}', '/v1/jobs/{job_id}/events', '/v1/attribution', '/v1/budgets', '/v1/budgets/{name}', '/v1/events', '/health', '/ready', '/metrics']),
+      expect.arrayContaining([
+        '/v1/jobs',
+        '/v1/jobs/{job_id}',
+        '/v1/jobs/{job_id}/events',
+        '/v1/attribution',
+        '/v1/budgets',
+        '/v1/budgets/{name}',
+        '/v1/events',
+        '/health',
+        '/ready',
+        '/metrics',
+      ]),
     );
     expect(doc.paths['/v1/jobs'].get.security).toEqual([{ bearer: [] }, { apiKey: [] }]);
-    expect(doc.paths['/v1/jobs'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['from', 'to', 'tenant', 'sort', 'cursor']));
+    expect(doc.paths['/v1/jobs'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['from', 'to', 'tenant', 'sort', 'cursor']),
+    );
     expect(doc.components.securitySchemes.bearer.scheme).toBe('bearer');
     const page = await app.inject('/docs/');
     expect(page.statusCode).toBe(200);

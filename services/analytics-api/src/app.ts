@@ -26,7 +26,13 @@ export interface AureaHandle {
   setBudgets(budgets: BudgetGauge[]): void;
   metricsHandler?(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
   /** http.server.request.duration through the SDK's own instrument (preferred over `meter`). */
-  recordHttpRequest?(r: { method: string; route: string; statusCode: number; durationS: number; errorType?: string }): void;
+  recordHttpRequest?(r: {
+    method: string;
+    route: string;
+    statusCode: number;
+    durationS: number;
+    errorType?: string;
+  }): void;
   meter?: Meter;
 }
 
@@ -79,7 +85,10 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
         },
         tags: [
           { name: 'jobs', description: 'Per-job cost, tokens and latency' },
-          { name: 'attribution', description: 'Cost by model, provider, service, task, tenant, user, repository over time' },
+          {
+            name: 'attribution',
+            description: 'Cost by model, provider, service, task, tenant, user, repository over time',
+          },
           { name: 'budgets', description: 'Budgets defined as data, their spend and projection' },
           { name: 'ingest', description: 'Task events in' },
           { name: 'health', description: 'Liveness, readiness, metrics' },
@@ -96,11 +105,19 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   const meter = o.meter ?? o.aurea?.meter;
   if (aureaHttp && !o.meter) {
     app.addHook('onResponse', (req, reply, done) => {
-      aureaHttp({ method: req.method, route: req.routeOptions.url ?? 'unmatched', statusCode: reply.statusCode, durationS: reply.elapsedTime / 1000 });
+      aureaHttp({
+        method: req.method,
+        route: req.routeOptions.url ?? 'unmatched',
+        statusCode: reply.statusCode,
+        durationS: reply.elapsedTime / 1000,
+      });
       done();
     });
   } else if (meter) {
-    const duration = meter.createHistogram('http.server.request.duration', { unit: 's', description: 'Duration of HTTP server requests.' });
+    const duration = meter.createHistogram('http.server.request.duration', {
+      unit: 's',
+      description: 'Duration of HTTP server requests.',
+    });
     app.addHook('onResponse', (req, reply, done) => {
       duration.record(reply.elapsedTime / 1000, {
         'http.request.method': req.method,

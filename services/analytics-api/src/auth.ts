@@ -22,8 +22,10 @@ export const MIN_KEY_LENGTH = 16;
 const digestOf = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
 
 export function apiKey(label: string, secret: string, scopes: readonly Scope[]): ApiKey {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(label)) throw new Error(`API key label "${label}" must match [A-Za-z0-9_.-]{1,64}`);
-  if (secret.length < MIN_KEY_LENGTH) throw new Error(`API key "${label}" is shorter than ${MIN_KEY_LENGTH} characters`);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(label))
+    throw new Error(`API key label "${label}" must match [A-Za-z0-9_.-]{1,64}`);
+  if (secret.length < MIN_KEY_LENGTH)
+    throw new Error(`API key "${label}" is shorter than ${MIN_KEY_LENGTH} characters`);
   if (/\s/.test(secret)) throw new Error(`API key "${label}" contains whitespace`);
   if (scopes.length === 0) throw new Error(`API key "${label}" has no scopes`);
   return { label, digest: digestOf(secret), scopes: new Set(scopes) };
@@ -40,7 +42,8 @@ export function parseApiKeys(text: string): ApiKey[] {
     const [label, secret, scopeText] = parts as [string, string, string];
     const scopes = scopeText.split('+').map((s) => s.trim());
     for (const s of scopes) {
-      if (!(SCOPES as readonly string[]).includes(s)) throw new Error(`API key "${label}": unknown scope "${s}" (known: ${SCOPES.join(', ')})`);
+      if (!(SCOPES as readonly string[]).includes(s))
+        throw new Error(`API key "${label}": unknown scope "${s}" (known: ${SCOPES.join(', ')})`);
     }
     keys.push(apiKey(label, secret, scopes as Scope[]));
   }
@@ -91,7 +94,12 @@ export const authPlugin = fp<AuthOptions>(async (app: FastifyInstance, opts: Aut
     const secret = presentedKey(req);
     if (secret === undefined) {
       void reply.header('www-authenticate', 'Bearer realm="aurea"');
-      void sendError(reply, 401, 'unauthorized', 'missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"');
+      void sendError(
+        reply,
+        401,
+        'unauthorized',
+        'missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
+      );
       return;
     }
     const key = findKey(opts.keys, secret);

@@ -48,23 +48,38 @@ const budgetSchema = z
   })
   .strict()
   .superRefine((b, ctx) => {
-    if (b.scope === 'global' && b.value !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: 'a global budget has no value' });
-    if (b.scope !== 'global' && b.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: `a ${b.scope} budget needs the ${b.scope} as value` });
-    if (b.warn_percent > b.alert_percent) ctx.addIssue({ code: 'custom', path: ['warn_percent'], message: 'warn_percent must not exceed alert_percent' });
+    if (b.scope === 'global' && b.value !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'a global budget has no value' });
+    if (b.scope !== 'global' && b.value === undefined)
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `a ${b.scope} budget needs the ${b.scope} as value` });
+    if (b.warn_percent > b.alert_percent)
+      ctx.addIssue({ code: 'custom', path: ['warn_percent'], message: 'warn_percent must not exceed alert_percent' });
   });
 
-const fileSchema = z.object({ currency: z.literal(CURRENCY).default(CURRENCY), budgets: z.array(budgetSchema).default([]) }).strict();
+const fileSchema = z
+  .object({ currency: z.literal(CURRENCY).default(CURRENCY), budgets: z.array(budgetSchema).default([]) })
+  .strict();
 
 export function parseBudgets(text: string, source = 'budgets'): Budget[] {
   const r = fileSchema.safeParse(parseYaml(text) ?? {});
   if (!r.success) {
-    throw new Error(`${source}: invalid budgets:\n${r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
+    throw new Error(
+      `${source}: invalid budgets:\n${r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`,
+    );
   }
   const names = new Set<string>();
   return r.data.budgets.map((b) => {
     if (names.has(b.name)) throw new Error(`${source}: duplicate budget name "${b.name}"`);
     names.add(b.name);
-    return { name: b.name, scope: b.scope, value: b.value, period: b.period, amount: b.amount_usd, warnPercent: b.warn_percent, alertPercent: b.alert_percent };
+    return {
+      name: b.name,
+      scope: b.scope,
+      value: b.value,
+      period: b.period,
+      amount: b.amount_usd,
+      warnPercent: b.warn_percent,
+      alertPercent: b.alert_percent,
+    };
   });
 }
 
@@ -151,7 +166,11 @@ export function budgetStatus(b: Budget, spend: bigint, now: Date): BudgetStatus 
 }
 
 /** Spend of every budget (one ClickHouse scan) → statuses, in the order given. */
-export async function computeBudgets(ch: AureaClickHouse, budgets: readonly Budget[], now = new Date()): Promise<BudgetStatus[]> {
+export async function computeBudgets(
+  ch: AureaClickHouse,
+  budgets: readonly Budget[],
+  now = new Date(),
+): Promise<BudgetStatus[]> {
   if (budgets.length === 0) return [];
   const windows = budgets.map((b) => {
     const w = periodWindow(b.period, now);

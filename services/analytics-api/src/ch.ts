@@ -11,7 +11,21 @@ import { UnavailableError } from './errors.js';
  * query": timeouts, too many queries, network, memory, keeper — and unknown table/database (60,
  * 81: migrations not applied yet).
  */
-const TRANSIENT_CODES = new Set(['60', '81', '159', '160', '202', '203', '209', '210', '241', '242', '394', '425', '999']);
+const TRANSIENT_CODES = new Set([
+  '60',
+  '81',
+  '159',
+  '160',
+  '202',
+  '203',
+  '209',
+  '210',
+  '241',
+  '242',
+  '394',
+  '425',
+  '999',
+]);
 
 /** The engine's numeric error code, when the error came from the engine (duck-typed: the embedded
  * engine's errors are ClickHouseErrors of another copy of the client library). */
@@ -40,7 +54,12 @@ export async function runQuery<T>(ch: AureaClickHouse, q: NamedQuery, signal?: A
     });
     return await rs.json<T>();
   } catch (err) {
-    if (isUnavailable(err)) throw new UnavailableError('clickhouse', `ClickHouse is unavailable (query ${q.name}); retry later`, { cause: err });
-    throw Object.assign(new Error(`query ${q.name} failed: ${(err as Error).message}`, { cause: err }), { query: q.name });
+    if (isUnavailable(err))
+      throw new UnavailableError('clickhouse', `ClickHouse is unavailable (query ${q.name}); retry later`, {
+        cause: err,
+      });
+    throw Object.assign(new Error(`query ${q.name} failed: ${(err as Error).message}`, { cause: err }), {
+      query: q.name,
+    });
   }
 }

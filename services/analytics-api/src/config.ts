@@ -51,15 +51,23 @@ export function loadApiEnv(source: NodeJS.ProcessEnv = process.env): ApiEnv {
 }
 
 export function apiConfigFromEnv(e: ApiEnv): ApiConfig {
-  const keyText = [e.API_KEYS.split(',').join('\n'), e.API_KEYS_FILE ? readFileSync(e.API_KEYS_FILE, 'utf8') : ''].join('\n');
+  const keyText = [e.API_KEYS.split(',').join('\n'), e.API_KEYS_FILE ? readFileSync(e.API_KEYS_FILE, 'utf8') : ''].join(
+    '\n',
+  );
   const keys = parseApiKeys(keyText);
   if (e.API_AUTH === 'required' && keys.length === 0) {
-    throw new Error('API_AUTH=required but no API keys are configured (set API_KEYS or API_KEYS_FILE, or API_AUTH=disabled for a local demo)');
+    throw new Error(
+      'API_AUTH=required but no API keys are configured (set API_KEYS or API_KEYS_FILE, or API_AUTH=disabled for a local demo)',
+    );
   }
   return {
     auth: { mode: e.API_AUTH, keys },
     metricsAuth: e.METRICS_AUTH,
-    ingest: { topic: e.INGEST_TOPIC, maxEventsPerRequest: e.INGEST_MAX_EVENTS, bodyLimitBytes: e.INGEST_BODY_LIMIT_BYTES },
+    ingest: {
+      topic: e.INGEST_TOPIC,
+      maxEventsPerRequest: e.INGEST_MAX_EVENTS,
+      bodyLimitBytes: e.INGEST_BODY_LIMIT_BYTES,
+    },
     budgets: e.BUDGETS_FILE ? parseBudgets(readFileSync(e.BUDGETS_FILE, 'utf8'), e.BUDGETS_FILE) : [],
     docs: e.API_DOCS,
     maxPageSize: e.MAX_PAGE_SIZE,

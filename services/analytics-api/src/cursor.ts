@@ -16,4 +16,5 @@ export function decodeCursor(text: string): Record<string, unknown> {
   throw invalidCursor('not a cursor returned by this API');
 }
 
-export const invalidCursor = (message: string) => new BadRequestError([{ in: 'querystring', field: '/cursor', message }]);
+export const invalidCursor = (message: string) =>
+  new BadRequestError([{ in: 'querystring', field: '/cursor', message }]);

@@ -13,7 +13,9 @@ export type FieldError = Static<typeof FieldErrorSchema>;
 
 export const ErrorSchema = Type.Object(
   {
-    error: Type.String({ description: 'Machine-readable code: validation_failed, unauthorized, forbidden, not_found, unavailable, …' }),
+    error: Type.String({
+      description: 'Machine-readable code: validation_failed, unauthorized, forbidden, not_found, unavailable, …',
+    }),
     message: Type.String(),
     errors: Type.Optional(Type.Array(FieldErrorSchema)),
     dependency: Type.Optional(Type.String({ description: 'For 503: the dependency that is unavailable' })),
@@ -26,8 +28,17 @@ export type ErrorBody = Static<typeof ErrorSchema>;
 export const errorResponses = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [c, Type.Ref(ErrorSchema)])) as Record<number, ReturnType<typeof Type.Ref>>;
 
-export function sendError(reply: FastifyReply, status: number, error: string, message: string, extra: Partial<ErrorBody> = {}): FastifyReply {
-  return reply.code(status).type('application/json; charset=utf-8').send({ error, message, ...extra });
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  error: string,
+  message: string,
+  extra: Partial<ErrorBody> = {},
+): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send({ error, message, ...extra });
 }
 
 /** A dependency (ClickHouse, Kafka) could not be reached: answered as 503. */
@@ -59,8 +70,10 @@ interface AjvLikeError {
 
 function fieldOf(e: AjvLikeError): string {
   const base = e.instancePath ?? '';
-  if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') return `${base}/${e.params.missingProperty}`;
-  if (e.keyword === 'additionalProperties' && typeof e.params?.additionalProperty === 'string') return `${base}/${e.params.additionalProperty}`;
+  if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string')
+    return `${base}/${e.params.missingProperty}`;
+  if (e.keyword === 'additionalProperties' && typeof e.params?.additionalProperty === 'string')
+    return `${base}/${e.params.additionalProperty}`;
   return base || '/';
 }
 
@@ -78,9 +91,16 @@ export function installErrorHandler(app: FastifyInstance): void {
               ? `must be one of: ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`
               : (e.message ?? String(e.keyword)),
       }));
-      return sendError(reply, 400, 'validation_failed', `invalid request: ${errors.map((e) => `${e.in} ${e.field} ${e.message}`).join('; ')}`, { errors });
+      return sendError(
+        reply,
+        400,
+        'validation_failed',
+        `invalid request: ${errors.map((e) => `${e.in} ${e.field} ${e.message}`).join('; ')}`,
+        { errors },
+      );
     }
-    if (err instanceof BadRequestError) return sendError(reply, 400, 'validation_failed', `invalid request: ${err.message}`, { errors: err.errors });
+    if (err instanceof BadRequestError)
+      return sendError(reply, 400, 'validation_failed', `invalid request: ${err.message}`, { errors: err.errors });
     if (err instanceof UnavailableError) {
       req.log.warn({ err, dependency: err.dependency }, 'dependency unavailable');
       void reply.header('retry-after', '5');
@@ -88,11 +108,20 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 404 ? 'not_found' : 'bad_request';
+      const code =
+        status === 413
+          ? 'payload_too_large'
+          : status === 415
+            ? 'unsupported_media_type'
+            : status === 404
+              ? 'not_found'
+              : 'bad_request';
       return sendError(reply, status, code, err.message);
     }
     req.log.error({ err }, 'request failed');
     return sendError(reply, 500, 'internal', 'internal error; see the server log');
   });
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`),
+  );
 }

@@ -26,17 +26,29 @@ const received: { key: string; value: Record<string, unknown>; partition: number
 beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [{ topic: TOPIC, numPartitions: 3, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
   await admin.disconnect();
   t = await openTestClickHouse('api-ingest');
   publisher = createKafkaPublisher({ brokers: BROKERS, topic: TOPIC, logger: silentLogger() });
-  app = await buildApp({ ch: t.ch, config: testConfig({ ingest: { topic: TOPIC, maxEventsPerRequest: 500, bodyLimitBytes: 4 * 1024 * 1024 } }), logger: silentLogger(), publisher });
+  app = await buildApp({
+    ch: t.ch,
+    config: testConfig({ ingest: { topic: TOPIC, maxEventsPerRequest: 500, bodyLimitBytes: 4 * 1024 * 1024 } }),
+    logger: silentLogger(),
+    publisher,
+  });
   consumer = kafka.consumer({ groupId: `api-ingest-test-${randomUUID()}` });
   await consumer.connect();
   await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
   await consumer.run({
     eachMessage: ({ message, partition }) => {
-      received.push({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()) as Record<string, unknown>, partition });
+      received.push({
+        key: message.key!.toString(),
+        value: JSON.parse(message.value!.toString()) as Record<string, unknown>,
+        partition,
+      });
       return Promise.resolve();
     },
   });
@@ -79,7 +91,9 @@ describe('POST /v1/events → Kafka', () => {
     expect(ok.statusCode).toBe(202);
     expect(ok.json()).toMatchObject({ accepted: events.length, topic: TOPIC });
     const single = makeDataset({ seed: 6, jobs: 1 }).map(wire)[0]!;
-    expect((await app.inject({ method: 'POST', url: '/v1/events', headers: auth(KEYS.both), payload: single })).statusCode).toBe(202);
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/events', headers: auth(KEYS.both), payload: single })).statusCode,
+    ).toBe(202);
 
     const all = [...events, single];
     await until(() => received.length >= all.length);
@@ -101,15 +115,27 @@ describe('POST /v1/events → Kafka', () => {
 
   it('an event sent without `source` is marked as coming through the API', async () => {
     const { source: _s, ...e } = makeDataset({ seed: 11, jobs: 1 }).map(wire)[0]!;
-    expect((await app.inject({ method: 'POST', url: '/v1/events', headers: auth(KEYS.ingest), payload: e })).statusCode).toBe(202);
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/events', headers: auth(KEYS.ingest), payload: e })).statusCode,
+    ).toBe(202);
     await until(() => received.some((m) => m.value.event_id === e.event_id));
     expect(received.find((m) => m.value.event_id === e.event_id)!.value.source).toBe('api');
   });
 
   it('broker unreachable → 503 naming kafka, /ready 503', async () => {
-    const dead = createKafkaPublisher({ brokers: ['127.0.0.1:1'], topic: TOPIC, logger: silentLogger(), sendTimeoutMs: 1000 });
+    const dead = createKafkaPublisher({
+      brokers: ['127.0.0.1:1'],
+      topic: TOPIC,
+      logger: silentLogger(),
+      sendTimeoutMs: 1000,
+    });
     const deadApp = await buildApp({ ch: t.ch, config: testConfig(), logger: silentLogger(), publisher: dead });
-    const r = await deadApp.inject({ method: 'POST', url: '/v1/events', headers: auth(KEYS.ingest), payload: wire(makeDataset({ seed: 12, jobs: 1 })[0]!) });
+    const r = await deadApp.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: auth(KEYS.ingest),
+      payload: wire(makeDataset({ seed: 12, jobs: 1 })[0]!),
+    });
     expect(r.statusCode).toBe(503);
     expect(r.json()).toMatchObject({ error: 'unavailable', dependency: 'kafka' });
     const ready = await deadApp.inject('/ready');

@@ -17,9 +17,19 @@ const shutdown = new Shutdown(logger);
 shutdown.installSignalHandlers();
 
 const ch = await createClickHouse(clickhouseOptionsFromEnv(env));
-const publisher = createKafkaPublisher({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID, topic: config.ingest.topic, logger });
+const publisher = createKafkaPublisher({
+  brokers: env.KAFKA_BROKERS,
+  clientId: env.KAFKA_CLIENT_ID,
+  topic: config.ingest.topic,
+  logger,
+});
 const aurea = env.METRICS_ENABLED
-  ? await init({ serviceName: 'aurea-analytics-api', environment: env.AUREA_ENV, kafka: false, prometheus: { enabled: true } })
+  ? await init({
+      serviceName: 'aurea-analytics-api',
+      environment: env.AUREA_ENV,
+      kafka: false,
+      prometheus: { enabled: true },
+    })
   : undefined;
 
 const app = await buildApp({ ch, config, logger, publisher, aurea, budgetRefreshMs: env.BUDGET_REFRESH_MS });
@@ -31,7 +41,15 @@ shutdown
 
 try {
   await app.listen({ host: env.HOST, port: env.PORT });
-  logger.info({ auth: config.auth.mode, keys: config.auth.keys.map((k) => k.label), budgets: config.budgets.length, mode: ch.mode }, 'analytics API ready');
+  logger.info(
+    {
+      auth: config.auth.mode,
+      keys: config.auth.keys.map((k) => k.label),
+      budgets: config.budgets.length,
+      mode: ch.mode,
+    },
+    'analytics API ready',
+  );
 } catch (err) {
   logger.fatal({ err }, 'analytics API failed to start');
   await shutdown.run('startup failure');

@@ -8,7 +8,8 @@ export function parseMoney(text: string): bigint {
   const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text.trim());
   if (!m) throw new RangeError(`not a decimal amount: ${JSON.stringify(text)}`);
   const frac = (m[3] ?? '').padEnd(MONEY_SCALE, '0');
-  if (frac.length > MONEY_SCALE && /[^0]/.test(frac.slice(MONEY_SCALE))) throw new RangeError(`more than ${MONEY_SCALE} decimals: ${text}`);
+  if (frac.length > MONEY_SCALE && /[^0]/.test(frac.slice(MONEY_SCALE)))
+    throw new RangeError(`more than ${MONEY_SCALE} decimals: ${text}`);
   const v = BigInt(m[2]!) * SCALE + BigInt(frac.slice(0, MONEY_SCALE));
   return m[1] ? -v : v;
 }

@@ -42,7 +42,11 @@ export function createKafkaPublisher(o: KafkaPublisherOptions): EventPublisher {
       log.warn({ ...extra, namespace: entry.namespace }, message);
     },
   });
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 5,
+    allowAutoTopicCreation: false,
+  });
   const admin: Admin = kafka.admin();
   let connected: Promise<void> | undefined;
   const connect = () => {
@@ -72,10 +76,18 @@ export function createKafkaPublisher(o: KafkaPublisherOptions): EventPublisher {
           topic: o.topic,
           acks: -1,
           timeout: o.sendTimeoutMs ?? 10_000,
-          messages: events.map((e) => ({ key: e.job_id, value: JSON.stringify(e), headers: { 'aurea-schema-version': '1' } })),
+          messages: events.map((e) => ({
+            key: e.job_id,
+            value: JSON.stringify(e),
+            headers: { 'aurea-schema-version': '1' },
+          })),
         });
       } catch (err) {
-        throw new UnavailableError('kafka', `Kafka is unavailable; none of the ${events.length} event(s) is acknowledged — retry the request`, { cause: err });
+        throw new UnavailableError(
+          'kafka',
+          `Kafka is unavailable; none of the ${events.length} event(s) is acknowledged — retry the request`,
+          { cause: err },
+        );
       }
     },
     async ready(timeoutMs = 2000) {
@@ -85,7 +97,8 @@ export function createKafkaPublisher(o: KafkaPublisherOptions): EventPublisher {
           (async () => {
             await connectAdmin();
             const md = await admin.fetchTopicMetadata({ topics: [o.topic] });
-            if (!md.topics.some((t) => t.name === o.topic && t.partitions.length > 0)) throw new Error(`topic ${o.topic} missing`);
+            if (!md.topics.some((t) => t.name === o.topic && t.partitions.length > 0))
+              throw new Error(`topic ${o.topic} missing`);
           })(),
           new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);

@@ -9,7 +9,11 @@ export const lit = <T extends string>(values: readonly T[], opts: Record<string,
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts });
 
 export const Money = (description: string) =>
-  Type.String({ pattern: '^-?[0-9]+\\.[0-9]{9}$', description: `${description} (USD, decimal string with 9 decimals)`, examples: ['0.150000000'] });
+  Type.String({
+    pattern: '^-?[0-9]+\\.[0-9]{9}$',
+    description: `${description} (USD, decimal string with 9 decimals)`,
+    examples: ['0.150000000'],
+  });
 const Time = (description: string) => Type.String({ format: 'date-time', description });
 const Name = (description: string) => Type.String({ minLength: 1, maxLength: 256, description });
 
@@ -33,7 +37,14 @@ export const DimensionQuery = {
 
 export const PageQuery = (maxPage: number, def = 50) => ({
   limit: Type.Integer({ minimum: 1, maximum: maxPage, default: def, description: `Page size (1–${maxPage})` }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9_-]+$', description: 'next_cursor of the previous page' })),
+  cursor: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 1024,
+      pattern: '^[A-Za-z0-9_-]+$',
+      description: 'next_cursor of the previous page',
+    }),
+  ),
 });
 
 export const JobsListQuery = (maxPage: number) =>
@@ -41,15 +52,24 @@ export const JobsListQuery = (maxPage: number) =>
     {
       ...TimeRangeQuery,
       ...DimensionQuery,
-      status: Type.Optional(lit(JOB_STATUSES, { description: 'Derived job status: error if any task errored or timed out, cancelled if any was cancelled, else ok' })),
-      sort: lit(JOB_SORT_NAMES, { default: 'cost', description: 'cost | tokens | latency (average) | tasks | time (last seen)' }),
+      status: Type.Optional(
+        lit(JOB_STATUSES, {
+          description:
+            'Derived job status: error if any task errored or timed out, cancelled if any was cancelled, else ok',
+        }),
+      ),
+      sort: lit(JOB_SORT_NAMES, {
+        default: 'cost',
+        description: 'cost | tokens | latency (average) | tasks | time (last seen)',
+      }),
       order: lit(['asc', 'desc'] as const, { default: 'desc' }),
       ...PageQuery(maxPage),
     },
     { additionalProperties: false },
   );
 
-export const JobEventsQuery = (maxPage: number) => Type.Object({ ...PageQuery(maxPage, 100) }, { additionalProperties: false });
+export const JobEventsQuery = (maxPage: number) =>
+  Type.Object({ ...PageQuery(maxPage, 100) }, { additionalProperties: false });
 
 export const AttributionQuery = Type.Object(
   {
@@ -61,9 +81,13 @@ export const AttributionQuery = Type.Object(
       maxItems: 4,
       uniqueItems: true,
       default: [],
-      description: 'Dimensions to group by: repeat the parameter or separate with commas (model, provider, service, task, tenant, user, repository)',
+      description:
+        'Dimensions to group by: repeat the parameter or separate with commas (model, provider, service, task, tenant, user, repository)',
     }),
-    bucket: lit([...(Object.keys(BUCKETS) as (keyof typeof BUCKETS)[]), 'none'], { default: 'day', description: 'Time bucket: hour, day, month, or none' }),
+    bucket: lit([...(Object.keys(BUCKETS) as (keyof typeof BUCKETS)[]), 'none'], {
+      default: 'day',
+      description: 'Time bucket: hour, day, month, or none',
+    }),
     limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Maximum rows' }),
   },
   { additionalProperties: false },
@@ -99,7 +123,10 @@ export const Latency = Type.Object(
 export const GroupStats = {
   tasks: Type.Integer({ minimum: 0 }),
   failed_tasks: Type.Integer({ minimum: 0, description: 'Tasks whose status is not ok' }),
-  unpriced_tasks: Type.Integer({ minimum: 0, description: 'Tasks without a computed cost (unknown model): cost_usd excludes them' }),
+  unpriced_tasks: Type.Integer({
+    minimum: 0,
+    description: 'Tasks without a computed cost (unknown model): cost_usd excludes them',
+  }),
   cost_usd: Money('Computed cost'),
   provided_cost_usd: Money('Cost reported by callers/providers, kept apart'),
   tokens: Tokens,
@@ -122,11 +149,18 @@ export const JobListResponse = Type.Object({
   sort: lit(JOB_SORT_NAMES),
   order: lit(['asc', 'desc'] as const),
   jobs: Type.Array(JobListItem),
-  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page' }),
+  next_cursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'Pass as cursor for the next page; null on the last page',
+  }),
 });
 
 export const TaskBreakdownItem = Type.Object({ task_name: Type.String(), ...GroupStats, latency_ms: Latency });
-export const ModelUsageItem = Type.Object({ provider: Type.String(), model: Type.String(), ...GroupStats, latency_ms: Latency });
+export const ModelUsageItem = Type.Object({
+  provider: Type.String(),
+  model: Type.String(),
+  ...GroupStats,
+  latency_ms: Latency,
+});
 
 export const JobSummaryResponse = Type.Object({
   job_id: Type.String(),
@@ -136,7 +170,12 @@ export const JobSummaryResponse = Type.Object({
   last_seen: Time('Latest task end'),
   duration_ms: Type.Number({ description: 'last_seen − first_seen' }),
   ...GroupStats,
-  tasks_by_status: Type.Object(Object.fromEntries(TASK_STATUSES.map((s) => [s, Type.Integer({ minimum: 0 })])) as Record<(typeof TASK_STATUSES)[number], ReturnType<typeof Type.Integer>>),
+  tasks_by_status: Type.Object(
+    Object.fromEntries(TASK_STATUSES.map((s) => [s, Type.Integer({ minimum: 0 })])) as Record<
+      (typeof TASK_STATUSES)[number],
+      ReturnType<typeof Type.Integer>
+    >,
+  ),
   avg_cost_per_task_usd: Money('Computed cost per priced task'),
   latency_ms: Latency,
   services: Type.Array(Type.String()),
@@ -147,7 +186,8 @@ export const JobSummaryResponse = Type.Object({
   model_usage: Type.Array(ModelUsageItem),
 });
 
-const NullableString = (description?: string) => Type.Union([Type.String(), Type.Null()], description ? { description } : {});
+const NullableString = (description?: string) =>
+  Type.Union([Type.String(), Type.Null()], description ? { description } : {});
 
 export const JobEvent = Type.Object({
   event_id: Type.String(),
@@ -188,7 +228,9 @@ export const JobEventsResponse = Type.Object({
 
 export const AttributionRow = Type.Object({
   bucket: Type.Union([Time('Bucket start (UTC)'), Type.Null()]),
-  group: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]), { description: 'The group-by values; null means none recorded' }),
+  group: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]), {
+    description: 'The group-by values; null means none recorded',
+  }),
   ...GroupStats,
   jobs: Type.Integer({ minimum: 0 }),
   latency_avg_ms: Type.Number(),
@@ -227,7 +269,11 @@ export const BudgetStatusSchema = Type.Object({
   status: Level,
   projected_status: Level,
 });
-export const BudgetsResponse = Type.Object({ currency: Currency, as_of: Time('When computed'), budgets: Type.Array(BudgetStatusSchema) });
+export const BudgetsResponse = Type.Object({
+  currency: Currency,
+  as_of: Time('When computed'),
+  budgets: Type.Array(BudgetStatusSchema),
+});
 
 export const IngestAccepted = Type.Object({
   accepted: Type.Integer({ minimum: 0 }),

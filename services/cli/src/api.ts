@@ -98,7 +98,10 @@ export class AnalyticsClient {
     try {
       res = await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
-      throw new ApiError(0, `cannot reach ${url.origin} (${err instanceof Error ? err.message : String(err)}); is the analytics API running? (npm start, or set AUREA_API_URL)`);
+      throw new ApiError(
+        0,
+        `cannot reach ${url.origin} (${err instanceof Error ? err.message : String(err)}); is the analytics API running? (npm start, or set AUREA_API_URL)`,
+      );
     }
     const text = await res.text();
     if (!res.ok) {

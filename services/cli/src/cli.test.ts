@@ -15,7 +15,12 @@ describe('tables', () => {
         { header: 'COST', value: (r) => usd(r.c), align: 'right' },
       ],
     );
-    expect(t.split('\n')).toEqual(['MODEL' + ' '.repeat(18) + 'COST', '----------------  ---------', 'gpt-4o              $1.5000', 'claude-3-5-haiku  $0.000120']);
+    expect(t.split('\n')).toEqual([
+      'MODEL' + ' '.repeat(18) + 'COST',
+      '----------------  ---------',
+      'gpt-4o              $1.5000',
+      'claude-3-5-haiku  $0.000120',
+    ]);
   });
 
   it('formats money, counts and durations', () => {
@@ -48,11 +53,37 @@ describe('aurea run()', () => {
 describe('live summary', () => {
   const base = (at: number, finished: number, events: number): Sample => ({
     at,
-    orch: { jobsSubmitted: finished + 3, jobsFinished: finished, jobsShed: 1, jobsRunning: 3, tasksFinished: finished * 3, tasksFailed: 2, costUsd: 1, queueDepth: 0, activeTasks: 3, breakers: { openai: 'closed', anthropic: 'open' } },
+    orch: {
+      jobsSubmitted: finished + 3,
+      jobsFinished: finished,
+      jobsShed: 1,
+      jobsRunning: 3,
+      tasksFinished: finished * 3,
+      tasksFailed: 2,
+      costUsd: 1,
+      queueDepth: 0,
+      activeTasks: 3,
+      breakers: { openai: 'closed', anthropic: 'open' },
+    },
     events,
     chCost: '12.345678901',
     promCost: 12.3456789,
-    top: [{ job_id: 'job-a', status: 'ok', tasks: 4, failed_tasks: 0, unpriced_tasks: 0, cost_usd: '1.000000000', provided_cost_usd: '0.000000000', tokens: { input: 1, output: 1, cache_read: 0, cache_write: 0, reasoning: 0, total: 2 }, first_seen: '', last_seen: '', latency_avg_ms: 1, services: [] }],
+    top: [
+      {
+        job_id: 'job-a',
+        status: 'ok',
+        tasks: 4,
+        failed_tasks: 0,
+        unpriced_tasks: 0,
+        cost_usd: '1.000000000',
+        provided_cost_usd: '0.000000000',
+        tokens: { input: 1, output: 1, cache_read: 0, cache_write: 0, reasoning: 0, total: 2 },
+        first_seen: '',
+        last_seen: '',
+        latency_avg_ms: 1,
+        services: [],
+      },
+    ],
   });
 
   it('computes rates from consecutive samples and shows cost, breakers and top jobs', () => {
@@ -66,7 +97,10 @@ describe('live summary', () => {
   });
 
   it('shows a source that is down instead of failing', () => {
-    const lines = renderSummary({ at: 1, orchError: 'ECONNREFUSED', chError: 'cannot reach' }, undefined, { top: 5, serviceName: 'o' });
+    const lines = renderSummary({ at: 1, orchError: 'ECONNREFUSED', chError: 'cannot reach' }, undefined, {
+      top: 5,
+      serviceName: 'o',
+    });
     expect(lines.join('\n')).toContain('orchestrator unavailable (ECONNREFUSED)');
     expect(lines.join('\n')).toContain('analytics API unavailable (cannot reach)');
   });

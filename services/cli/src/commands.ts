@@ -13,8 +13,18 @@ export interface Filters {
   service?: string;
 }
 
-export async function jobsCommand(api: AnalyticsClient, o: Filters & { limit: number; sort: string; order: string; status?: string; json: boolean }): Promise<string> {
-  const page = await api.jobs({ ...o, json: undefined, limit: o.limit, sort: o.sort, order: o.order, status: o.status });
+export async function jobsCommand(
+  api: AnalyticsClient,
+  o: Filters & { limit: number; sort: string; order: string; status?: string; json: boolean },
+): Promise<string> {
+  const page = await api.jobs({
+    ...o,
+    json: undefined,
+    limit: o.limit,
+    sort: o.sort,
+    order: o.order,
+    status: o.status,
+  });
   if (o.json) return JSON.stringify(page, null, 2);
   if (page.jobs.length === 0) return 'no jobs in range';
   return renderTable<JobListItem>(page.jobs, [
@@ -67,11 +77,23 @@ export async function jobCommand(api: AnalyticsClient, id: string, json: boolean
   return `${head}\n\nby task\n${tasks}\n\nby model\n${models}`;
 }
 
-export async function costsCommand(api: AnalyticsClient, o: Filters & { by: string[]; bucket: string; limit: number; json: boolean }): Promise<string> {
-  const res = await api.attribution({ ...o, json: undefined, by: undefined, group_by: o.by.join(','), bucket: o.bucket, limit: o.limit });
+export async function costsCommand(
+  api: AnalyticsClient,
+  o: Filters & { by: string[]; bucket: string; limit: number; json: boolean },
+): Promise<string> {
+  const res = await api.attribution({
+    ...o,
+    json: undefined,
+    by: undefined,
+    group_by: o.by.join(','),
+    bucket: o.bucket,
+    limit: o.limit,
+  });
   if (o.json) return JSON.stringify(res, null, 2);
   if (res.rows.length === 0) return 'no costs in range';
-  const rows = [...res.rows].sort((a, b) => Number(b.cost_usd) - Number(a.cost_usd) || (a.bucket ?? '').localeCompare(b.bucket ?? ''));
+  const rows = [...res.rows].sort(
+    (a, b) => Number(b.cost_usd) - Number(a.cost_usd) || (a.bucket ?? '').localeCompare(b.bucket ?? ''),
+  );
   const total = rows.reduce((s, r) => s + Number(r.cost_usd), 0);
   const table = renderTable<AttributionRow>(rows, [
     ...(o.bucket !== 'none' ? [{ header: 'BUCKET (UTC)', value: (r: AttributionRow) => shortTime(r.bucket) }] : []),
@@ -81,7 +103,11 @@ export async function costsCommand(api: AnalyticsClient, o: Filters & { by: stri
     { header: 'FAILED', value: (r) => int(r.failed_tasks), align: 'right' },
     { header: 'TOKENS', value: (r) => int(r.tokens.total), align: 'right' },
     { header: 'COST', value: (r) => usd(r.cost_usd), align: 'right' },
-    { header: 'SHARE', value: (r) => (total > 0 ? `${((Number(r.cost_usd) / total) * 100).toFixed(1)}%` : '-'), align: 'right' },
+    {
+      header: 'SHARE',
+      value: (r) => (total > 0 ? `${((Number(r.cost_usd) / total) * 100).toFixed(1)}%` : '-'),
+      align: 'right',
+    },
   ]);
   return `${table}\n\ntotal ${usd(total)} from ${shortTime(res.from)} to ${shortTime(res.to)} UTC${res.truncated ? ' (truncated: raise --limit)' : ''}`;
 }

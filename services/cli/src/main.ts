@@ -30,7 +30,10 @@ options:
   --json               print the API's JSON instead of a table
 `;
 
-export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; out: string }> {
+export async function run(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; out: string }> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -68,22 +71,61 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const [cmd, ...rest] = positionals;
   if (v.help || !cmd) return { code: cmd || v.help ? 0 : 2, out: USAGE };
   const limit = v.limit === undefined ? 20 : Number(v.limit);
-  if (!Number.isInteger(limit) || limit < 1) return { code: 2, out: `--limit must be a positive integer, got ${v.limit}` };
-  const api = new AnalyticsClient(v.api ?? env.AUREA_API_URL ?? 'http://127.0.0.1:8080', v['api-key'] ?? env.AUREA_API_KEY);
-  const filters = { from: v.from, to: v.to, tenant: v.tenant, user: v.user, repository: v.repository, model: v.model, provider: v.provider, service: v.service };
+  if (!Number.isInteger(limit) || limit < 1)
+    return { code: 2, out: `--limit must be a positive integer, got ${v.limit}` };
+  const api = new AnalyticsClient(
+    v.api ?? env.AUREA_API_URL ?? 'http://127.0.0.1:8080',
+    v['api-key'] ?? env.AUREA_API_KEY,
+  );
+  const filters = {
+    from: v.from,
+    to: v.to,
+    tenant: v.tenant,
+    user: v.user,
+    repository: v.repository,
+    model: v.model,
+    provider: v.provider,
+    service: v.service,
+  };
   try {
     switch (cmd) {
       case 'jobs':
-        return { code: 0, out: await jobsCommand(api, { ...filters, limit, sort: v.sort ?? 'cost', order: v.order ?? 'desc', status: v.status, json: v.json }) };
+        return {
+          code: 0,
+          out: await jobsCommand(api, {
+            ...filters,
+            limit,
+            sort: v.sort ?? 'cost',
+            order: v.order ?? 'desc',
+            status: v.status,
+            json: v.json,
+          }),
+        };
       case 'job': {
         const id = rest[0];
         if (!id) return { code: 2, out: 'usage: aurea job <job-id>' };
         return { code: 0, out: await jobCommand(api, id, v.json) };
       }
       case 'costs': {
-        if (!v.by) return { code: 2, out: 'usage: aurea costs --by model[,tenant,…]  (model, provider, service, task, tenant, user, repository)' };
-        const by = v.by.split(',').map((s) => s.trim()).filter(Boolean);
-        return { code: 0, out: await costsCommand(api, { ...filters, by, bucket: v.bucket ?? 'none', limit: v.limit === undefined ? 1000 : limit, json: v.json }) };
+        if (!v.by)
+          return {
+            code: 2,
+            out: 'usage: aurea costs --by model[,tenant,…]  (model, provider, service, task, tenant, user, repository)',
+          };
+        const by = v.by
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        return {
+          code: 0,
+          out: await costsCommand(api, {
+            ...filters,
+            by,
+            bucket: v.bucket ?? 'none',
+            limit: v.limit === undefined ? 1000 : limit,
+            json: v.json,
+          }),
+        };
       }
       case 'watch': {
         const ac = new AbortController();

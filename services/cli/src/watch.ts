@@ -59,7 +59,10 @@ async function sample(o: WatchOptions): Promise<Sample> {
     );
   }
   tasks.push(
-    Promise.all([o.api.attribution({ bucket: 'none', limit: 1 }), o.api.jobs({ sort: 'cost', order: 'desc', limit: o.top })])
+    Promise.all([
+      o.api.attribution({ bucket: 'none', limit: 1 }),
+      o.api.jobs({ sort: 'cost', order: 'desc', limit: o.top }),
+    ])
       .then(([a, j]) => {
         s.events = a.rows.reduce((n, r) => n + r.tasks, 0);
         s.chCost = a.rows[0]?.cost_usd ?? '0';
@@ -111,9 +114,13 @@ export function renderSummary(s: Sample, prev: Sample | undefined, o: { top: num
     lines.push(`jobs/s          -   orchestrator unavailable${s.orchError ? ` (${s.orchError})` : ''}`);
   }
   if (s.events !== undefined) {
-    lines.push(`events/s   ${rate(s.events, prev?.events, dt).padStart(6)}   ${int(s.events)} task events in ClickHouse (last 30 days)`);
+    lines.push(
+      `events/s   ${rate(s.events, prev?.events, dt).padStart(6)}   ${int(s.events)} task events in ClickHouse (last 30 days)`,
+    );
     const prom = s.promCost === undefined || s.promCost === null ? 'n/a' : usd(s.promCost);
-    lines.push(`cost       ${usd(s.chCost).padStart(10)}   in ClickHouse (last 30 days) · Prometheus, this orchestrator run: ${prom}`);
+    lines.push(
+      `cost       ${usd(s.chCost).padStart(10)}   in ClickHouse (last 30 days) · Prometheus, this orchestrator run: ${prom}`,
+    );
   } else {
     lines.push(`events/s        -   analytics API unavailable${s.chError ? ` (${s.chError})` : ''}`);
     lines.push('cost            -');

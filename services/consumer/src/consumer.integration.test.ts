@@ -16,7 +16,18 @@ import { startConsumer, type ConsumerHandle, type ConsumerOptions } from './cons
 import { insertToken } from './plan.js';
 import { toRow } from './rows.js';
 import { makeEvent } from './testing.js';
-import { actualTotals, BROKERS, count, createTopics, emptyExpected, kafka, makeStream, produce, uniqueName, waitFor } from './integration-helpers.js';
+import {
+  actualTotals,
+  BROKERS,
+  count,
+  createTopics,
+  emptyExpected,
+  kafka,
+  makeStream,
+  produce,
+  uniqueName,
+  waitFor,
+} from './integration-helpers.js';
 
 const log = createLogger('consumer-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 let dataDir: string;
@@ -48,7 +59,12 @@ async function setup(partitions = 6) {
   return { topic, dlq, ch };
 }
 
-async function run(ch: AureaClickHouse, topic: string, dlq: string, extra: Partial<ConsumerOptions> = {}): Promise<ConsumerHandle> {
+async function run(
+  ch: AureaClickHouse,
+  topic: string,
+  dlq: string,
+  extra: Partial<ConsumerOptions> = {},
+): Promise<ConsumerHandle> {
   const h = await startConsumer({
     ch,
     kafka: { brokers: BROKERS, clientId: 'consumer-it' },
@@ -97,7 +113,18 @@ describe('consumer (in-process)', () => {
     const { topic, dlq, ch } = await setup(3);
     const expected = emptyExpected();
     const good = makeStream(3_000, 10, expected, 7);
-    const poison = ['{"schema_version":1, truncated', JSON.stringify({ ...makeEvent({ jobId: 'job-1', costNanos: 1, inputTokens: 1, outputTokens: 1 }), schema_version: 2 }), JSON.stringify({ ...makeEvent({ jobId: 'job-2', costNanos: 1, inputTokens: 1, outputTokens: 1 }), latency_ms: 'fast' }), '[]'];
+    const poison = [
+      '{"schema_version":1, truncated',
+      JSON.stringify({
+        ...makeEvent({ jobId: 'job-1', costNanos: 1, inputTokens: 1, outputTokens: 1 }),
+        schema_version: 2,
+      }),
+      JSON.stringify({
+        ...makeEvent({ jobId: 'job-2', costNanos: 1, inputTokens: 1, outputTokens: 1 }),
+        latency_ms: 'fast',
+      }),
+      '[]',
+    ];
     const reasons = ['invalid_json', 'unknown_schema_version', 'schema_violation', 'not_an_object'];
     const mixed: string[] = [];
     good.forEach((g, i) => {
@@ -121,7 +148,10 @@ describe('consumer (in-process)', () => {
         return Promise.resolve();
       },
     });
-    await waitFor('good events stored and poison dead-lettered', async () => (await count(ch)) >= expected.events && dead.length >= nPoison);
+    await waitFor(
+      'good events stored and poison dead-lettered',
+      async () => (await count(ch)) >= expected.events && dead.length >= nPoison,
+    );
     await c.stop();
     await reader.disconnect();
 
@@ -136,7 +166,9 @@ describe('consumer (in-process)', () => {
       expect(JSON.parse(d.headers[DLQ_HEADERS.errors]!)).not.toHaveLength(0);
     }
     const violation = dead.find((d) => d.headers[DLQ_HEADERS.reason] === 'schema_violation')!;
-    expect(JSON.parse(violation.headers[DLQ_HEADERS.errors]!)).toEqual([expect.objectContaining({ field: '/latency_ms' })]);
+    expect(JSON.parse(violation.headers[DLQ_HEADERS.errors]!)).toEqual([
+      expect.objectContaining({ field: '/latency_ms' }),
+    ]);
     const a = await actualTotals(ch);
     expect(a.events).toEqual(expected.perJob);
     expect(a.jobs).toEqual(expected.perJob);
@@ -153,13 +185,20 @@ describe('consumer (in-process)', () => {
     await ch.client.command({ query: 'RENAME TABLE task_events TO task_events_away' });
     const before = c.stats().inserted;
     await produce(topic, makeStream(1_000, 10, expected, 4));
-    await waitFor('inserts failing and partitions paused', () => c.stats().paused && c.stats().insertRetries >= 3, 30_000);
+    await waitFor(
+      'inserts failing and partitions paused',
+      () => c.stats().paused && c.stats().insertRetries >= 3,
+      30_000,
+    );
     await produce(topic, makeStream(2_000, 10, expected, 4)); // more arrive during the outage
     await new Promise((r) => setTimeout(r, 2_000));
     expect(c.stats().inserted).toBe(before);
     await ch.client.command({ query: 'RENAME TABLE task_events_away TO task_events' });
     await waitFor('all events stored after recovery', async () => (await count(ch)) >= expected.events, 60_000);
-    await waitFor('lag back to zero', () => Object.values(c.stats().lag).every((l) => l === 0) && Object.keys(c.stats().lag).length === 3);
+    await waitFor(
+      'lag back to zero',
+      () => Object.values(c.stats().lag).every((l) => l === 0) && Object.keys(c.stats().lag).length === 3,
+    );
     await c.stop();
     expect(c.stats()).toMatchObject({ paused: false, deadLettered: 0 });
     expect(c.stats().pauses).toBeGreaterThanOrEqual(1);
@@ -169,7 +208,10 @@ describe('consumer (in-process)', () => {
     expect(a.days).toEqual(expected.perDay);
   });
 
-  for (const variant of ['events table has the block, rollups do not', 'rollups have the block, events table does not'] as const) {
+  for (const variant of [
+    'events table has the block, rollups do not',
+    'rollups have the block, events table does not',
+  ] as const) {
     it(`replays a half-applied block exactly once into the tables that lack it (${variant})`, async () => {
       const { topic, dlq, ch } = await setup(1);
       const expected = emptyExpected();
@@ -179,7 +221,12 @@ describe('consumer (in-process)', () => {
       // own row mapping and token for offsets 0..299.
       const block = values.slice(0, 300).map((v, i) => toRow(makeEventFrom(v), 0, i));
       const insert = () =>
-        ch.client.insert({ table: 'task_events', values: block, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: insertToken(topic, 0, 0, 299) } });
+        ch.client.insert({
+          table: 'task_events',
+          values: block,
+          format: 'JSONEachRow',
+          clickhouse_settings: { insert_deduplication_token: insertToken(topic, 0, 0, 299) },
+        });
       if (variant === 'events table has the block, rollups do not') {
         await ch.client.command({ query: 'DETACH TABLE job_costs_mv' });
         await ch.client.command({ query: 'DETACH TABLE daily_costs_mv' });
@@ -192,7 +239,11 @@ describe('consumer (in-process)', () => {
       }
       // Small fetches: the replay block spans several fetches and must still go in as one insert.
       const c = await run(ch, topic, dlq, { maxBytesPerPartition: 16 * 1024, maxInsertRows: 100 });
-      await waitFor('all events stored', async () => (await count(ch)) >= expected.events && (await count(ch, 'job_costs')) > 0 && c.stats().lag[0] === 0);
+      await waitFor(
+        'all events stored',
+        async () =>
+          (await count(ch)) >= expected.events && (await count(ch, 'job_costs')) > 0 && c.stats().lag[0] === 0,
+      );
       await c.stop();
       const a = await actualTotals(ch);
       expect(a.distinctEvents).toBe(expected.events);
@@ -204,5 +255,24 @@ describe('consumer (in-process)', () => {
 });
 
 function makeEventFrom(json: string) {
-  return { ...JSON.parse(json), source: 'sdk', parent_task_id: null, response_model: null, time_to_first_token_ms: null, error_type: null, provided_cost_usd: null, user: null, repository: null, attributes: {}, trace_id: null, span_id: null, usage: { cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, ...(JSON.parse(json) as { usage: object }).usage } } as Parameters<typeof toRow>[0];
+  return {
+    ...JSON.parse(json),
+    source: 'sdk',
+    parent_task_id: null,
+    response_model: null,
+    time_to_first_token_ms: null,
+    error_type: null,
+    provided_cost_usd: null,
+    user: null,
+    repository: null,
+    attributes: {},
+    trace_id: null,
+    span_id: null,
+    usage: {
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+      reasoning_tokens: 0,
+      ...(JSON.parse(json) as { usage: object }).usage,
+    },
+  } as Parameters<typeof toRow>[0];
 }

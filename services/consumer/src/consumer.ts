@@ -66,7 +66,6 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 class StoppingError extends Error {}
 
-
 export async function startConsumer(opts: ConsumerOptions): Promise<ConsumerHandle> {
   const c = new TaskEventConsumer(opts);
   await c.start();
@@ -97,7 +96,15 @@ class TaskEventConsumer {
   private stopping = false;
   private stopDeadline = Infinity;
   private stopped: Promise<void> | undefined;
-  private s: ConsumerStats = { inserted: 0, deadLettered: 0, skippedDuplicate: 0, insertRetries: 0, pauses: 0, paused: false, lag: {} };
+  private s: ConsumerStats = {
+    inserted: 0,
+    deadLettered: 0,
+    skippedDuplicate: 0,
+    insertRetries: 0,
+    pauses: 0,
+    paused: false,
+    lag: {},
+  };
 
   constructor(private readonly o: ConsumerOptions) {
     this.topic = o.topic ?? TOPICS.taskEvents;
@@ -157,9 +164,14 @@ class TaskEventConsumer {
       try {
         await race(this.consumer.disconnect(), this.stopDeadline - Date.now());
       } catch (err) {
-        this.log.warn({ err }, 'consumer did not disconnect before the deadline; uncommitted messages will be redelivered');
+        this.log.warn(
+          { err },
+          'consumer did not disconnect before the deadline; uncommitted messages will be redelivered',
+        );
       }
-      await race(this.producer.disconnect(), 2_000).catch((err: unknown) => this.log.warn({ err }, 'dlq producer disconnect failed'));
+      await race(this.producer.disconnect(), 2_000).catch((err: unknown) =>
+        this.log.warn({ err }, 'dlq producer disconnect failed'),
+      );
       this.log.info(this.stats(), 'consumer stopped');
     })();
     return this.stopped;
@@ -176,7 +188,8 @@ class TaskEventConsumer {
         const marks = await this.watermarksFor(partition, heartbeat);
         planner = new PartitionPlanner(this.topic, partition, marks, this.o.maxInsertRows ?? 20_000);
         this.planners.set(partition, planner);
-        if (planner.repairPending) this.log.warn({ partition, ...marks }, 'a crash left one block in some tables only: replaying it');
+        if (planner.repairPending)
+          this.log.warn({ partition, ...marks }, 'a crash left one block in some tables only: replaying it');
       }
       if (batch.messages.length === 0) return;
       if (planner.needsSeekBack(Number(batch.firstOffset()))) {
@@ -187,7 +200,10 @@ class TaskEventConsumer {
         }
         // Sought back once and Kafka still starts later: the block is gone from the topic.
         const gap = planner.abandonRepair();
-        this.log.error({ partition, ...gap, firstOffset: batch.firstOffset() }, 'the block a crash left half-applied is no longer in Kafka; some rollup rows for it cannot be replayed');
+        this.log.error(
+          { partition, ...gap, firstOffset: batch.firstOffset() },
+          'the block a crash left half-applied is no longer in Kafka; some rollup rows for it cannot be replayed',
+        );
       }
       this.soughtBack.delete(partition);
       const plan = planner.plan(batch.messages);
@@ -205,7 +221,9 @@ class TaskEventConsumer {
       payload.resolveOffset(last);
       // While a replay block is still being collected, Kafka's offset stays where it was.
       if (!planner.repairPending) {
-        await payload.commitOffsetsIfNecessary({ topics: [{ topic: this.topic, partitions: [{ partition, offset: String(Number(last) + 1) }] }] });
+        await payload.commitOffsetsIfNecessary({
+          topics: [{ topic: this.topic, partitions: [{ partition, offset: String(Number(last) + 1) }] }],
+        });
       }
       const lag = Math.max(0, Number(batch.highWatermark) - Number(last) - 1);
       this.s.lag[partition] = lag;
@@ -242,7 +260,8 @@ class TaskEventConsumer {
   private async readAllWatermarks(): Promise<Map<number, Watermarks>> {
     const tables = [this.table, ...this.rollups];
     const parts = tables.map(
-      (t, i) => `SELECT ${i} AS t, kafka_partition AS p, max(${i === 0 ? 'kafka_offset' : 'max_offset'}) AS w FROM ${t} GROUP BY kafka_partition`,
+      (t, i) =>
+        `SELECT ${i} AS t, kafka_partition AS p, max(${i === 0 ? 'kafka_offset' : 'max_offset'}) AS w FROM ${t} GROUP BY kafka_partition`,
     );
     const rs = await this.o.ch.client.query({ query: parts.join(' UNION ALL '), format: 'JSONEachRow' });
     const perTable = new Map<number, number[]>();
@@ -260,10 +279,18 @@ class TaskEventConsumer {
   private async readWatermarks(partition: number): Promise<Watermarks> {
     const parts = [
       `SELECT max(kafka_offset) AS w, count() AS n FROM ${this.table} WHERE kafka_partition = {p:Int32}`,
-      ...this.rollups.map((t) => `SELECT max(max_offset) AS w, count() AS n FROM ${t} WHERE kafka_partition = {p:Int32}`),
+      ...this.rollups.map(
+        (t) => `SELECT max(max_offset) AS w, count() AS n FROM ${t} WHERE kafka_partition = {p:Int32}`,
+      ),
     ];
-    const rs = await this.o.ch.client.query({ query: parts.join(' UNION ALL '), query_params: { p: partition }, format: 'JSONEachRow' });
-    const marks = (await rs.json<{ w: string | number; n: string | number }>()).map((r) => (Number(r.n) === 0 ? -1 : Number(r.w)));
+    const rs = await this.o.ch.client.query({
+      query: parts.join(' UNION ALL '),
+      query_params: { p: partition },
+      format: 'JSONEachRow',
+    });
+    const marks = (await rs.json<{ w: string | number; n: string | number }>()).map((r) =>
+      Number(r.n) === 0 ? -1 : Number(r.w),
+    );
     return { lo: Math.min(...marks), hi: Math.max(...marks) };
   }
 
@@ -292,14 +319,28 @@ class TaskEventConsumer {
         this.metrics.insertFailed(cls.type, cls.kind === 'retryable');
         if (cls.kind === 'data') {
           if (ins.rows.length === 1) {
-            this.log.error({ err, partition, offset: ins.firstOffset }, 'ClickHouse refused an event: dead-lettering it');
-            return [{ message: ins.rows[0]!.message, reason: 'insert_rejected', errors: [{ field: '/', message: (err as Error).message.slice(0, 500) }] }];
+            this.log.error(
+              { err, partition, offset: ins.firstOffset },
+              'ClickHouse refused an event: dead-lettering it',
+            );
+            return [
+              {
+                message: ins.rows[0]!.message,
+                reason: 'insert_rejected',
+                errors: [{ field: '/', message: (err as Error).message.slice(0, 500) }],
+              },
+            ];
           }
           const [a, b] = splitInsert(ins, this.topic, partition);
           return [...(await this.insert(a, partition, heartbeat)), ...(await this.insert(b, partition, heartbeat))];
         }
         this.s.insertRetries++;
-        await this.backoff(attempt, err, { partition, rows: ins.rows.length, token: ins.token, errorType: cls.type }, heartbeat);
+        await this.backoff(
+          attempt,
+          err,
+          { partition, rows: ins.rows.length, token: ins.token, errorType: cls.type },
+          heartbeat,
+        );
       }
     }
   }
@@ -328,7 +369,10 @@ class TaskEventConsumer {
     );
     for (const d of items) this.metrics.counted('dead_lettered', 1, d.reason);
     this.s.deadLettered += items.length;
-    this.log.warn({ partition, count: items.length, reasons: [...new Set(items.map((d) => d.reason))] }, 'events dead-lettered');
+    this.log.warn(
+      { partition, count: items.length, reasons: [...new Set(items.map((d) => d.reason))] },
+      'events dead-lettered',
+    );
   }
 
   private async retry<T>(what: string, fn: () => Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
@@ -344,7 +388,12 @@ class TaskEventConsumer {
   }
 
   /** Wait before the next attempt; pause fetching (backpressure) while ClickHouse/Kafka fails. */
-  private async backoff(attempt: number, err: unknown, fields: Record<string, unknown>, heartbeat: () => Promise<void>): Promise<void> {
+  private async backoff(
+    attempt: number,
+    err: unknown,
+    fields: Record<string, unknown>,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     if (this.stopping && Date.now() >= this.stopDeadline - 500) throw new StoppingError('stopping');
     if (attempt === 0) {
       if (!this.s.paused) {

@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClickHouse } from '@aurea/clickhouse';
-import { actualTotals, BROKERS, createTopics, emptyExpected, kafka, makeStream, produce, uniqueName, waitFor } from './integration-helpers.js';
+import {
+  actualTotals,
+  BROKERS,
+  createTopics,
+  emptyExpected,
+  kafka,
+  makeStream,
+  produce,
+  uniqueName,
+  waitFor,
+} from './integration-helpers.js';
 
 let dataDir: string;
 let admin: Admin;
@@ -27,7 +37,12 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function startChild(env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; closed: Promise<void>; output: () => string } {
+function startChild(env: Record<string, string>): {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  closed: Promise<void>;
+  output: () => string;
+} {
   // Own process group: SIGKILL reaches the service and anything it started.
   // node --import tsx (one process), as the service runs in production: the tsx CLI wrapper would
   // SIGKILL a child that is slow to acknowledge the graceful SIGTERM on a loaded machine.
@@ -94,7 +109,12 @@ it('SIGKILL mid-stream, several times: totals and rollups stay exact', async () 
     const before = await committed(groupId, topic);
     const { child, exited, output } = startChild(env);
     // Let it make progress (commits move), then kill it at a random moment.
-    await waitFor(`round ${round}: progress`, async () => (await committed(groupId, topic)) > before + 1000, 90_000, 50).catch((err: unknown) => {
+    await waitFor(
+      `round ${round}: progress`,
+      async () => (await committed(groupId, topic)) > before + 1000,
+      90_000,
+      50,
+    ).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}\n${output()}`);
     });
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
@@ -107,9 +127,11 @@ it('SIGKILL mid-stream, several times: totals and rollups stay exact', async () 
   expect(kills.at(-1)).toBeLessThan(expected.events); // the kills really were mid-stream
 
   const { child, exited, closed, output } = startChild({ ...env, LOG_LEVEL: 'info' });
-  await waitFor('drained', async () => (await committed(groupId, topic)) >= expected.events, 120_000, 100).catch((err: unknown) => {
-    throw new Error(`${(err as Error).message}\n${output()}`);
-  });
+  await waitFor('drained', async () => (await committed(groupId, topic)) >= expected.events, 120_000, 100).catch(
+    (err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${output()}`);
+    },
+  );
   process.kill(-child.pid!, 'SIGTERM');
   await exited;
   await closed;

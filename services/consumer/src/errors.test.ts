@@ -30,7 +30,9 @@ describe('classifyError', () => {
     const ch = await createClickHouse({ database: 'errs', dataDir: dir });
     try {
       await ch.client.command({ query: 'CREATE TABLE t (id UUID, n UInt8) ENGINE = MergeTree ORDER BY id' });
-      const bad = await errorOf(ch.client.insert({ table: 't', values: [{ id: 'not-a-uuid', n: 1 }], format: 'JSONEachRow' }));
+      const bad = await errorOf(
+        ch.client.insert({ table: 't', values: [{ id: 'not-a-uuid', n: 1 }], format: 'JSONEachRow' }),
+      );
       expect(classifyError(bad).kind).toBe('data');
       const missing = await errorOf(ch.client.insert({ table: 'nope', values: [{ id: 'x' }], format: 'JSONEachRow' }));
       expect(classifyError(missing)).toMatchObject({ kind: 'retryable', code: 60 });

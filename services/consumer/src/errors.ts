@@ -48,18 +48,28 @@ function clickhouseCode(err: unknown): number | null {
 
 export function classifyError(err: unknown): ClassifiedError {
   const code = clickhouseCode(err);
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { type?: unknown; code?: unknown; message?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    type?: unknown;
+    code?: unknown;
+    message?: unknown;
+  };
   if (code !== null) {
     const type = typeof e.type === 'string' ? e.type : `CH_${code}`;
     return { kind: DATA_ERROR_CODES.has(code) ? 'data' : 'retryable', type, code };
   }
   if (typeof e.code === 'string') return { kind: 'retryable', type: e.code, code: null }; // ECONNREFUSED, ECONNRESET, …
-  if (typeof e.message === 'string' && /timeout/i.test(e.message)) return { kind: 'retryable', type: 'timeout', code: null };
+  if (typeof e.message === 'string' && /timeout/i.test(e.message))
+    return { kind: 'retryable', type: 'timeout', code: null };
   return { kind: 'retryable', type: 'unknown', code: null };
 }
 
 /** Exponential backoff with full jitter, capped. */
-export function backoffMs(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  initialMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

@@ -14,7 +14,10 @@ export function uniqueName(prefix: string): string {
 }
 
 export async function createTopics(admin: Admin, topics: { topic: string; partitions: number }[]): Promise<void> {
-  await admin.createTopics({ waitForLeaders: true, topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })) });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
+  });
 }
 
 export interface Expected {
@@ -30,7 +33,7 @@ export function emptyExpected(): Expected {
 /** A deterministic-looking but varied stream: jobs, costs in nano-dollars, two days, two models. */
 export function makeStream(count: number, jobs: number, expected: Expected, seed = 1): string[] {
   let x = seed;
-  const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     const spec: EventSpec = {
@@ -104,11 +107,21 @@ type DayRow = { k: string; n: string; cost: string };
 
 /** Everything ClickHouse holds, as the per-job/per-day totals the API and dashboards will read. */
 export async function actualTotals(ch: AureaClickHouse) {
-  const norm = (r: JobRow) => [r.job_id, { n: Number(r.n), nanos: decimalToNanos(r.cost), input: Number(r.i), output: Number(r.o) }] as const;
+  const norm = (r: JobRow) =>
+    [r.job_id, { n: Number(r.n), nanos: decimalToNanos(r.cost), input: Number(r.i), output: Number(r.o) }] as const;
   // No FINAL on purpose: a single duplicate row would show.
-  const events = await rows<JobRow>(ch, `SELECT job_id, count() AS n, toString(sum(cost_usd)) AS cost, sum(input_tokens) AS i, sum(output_tokens) AS o FROM task_events GROUP BY job_id`);
-  const jobs = await rows<JobRow>(ch, `SELECT job_id, sum(events) AS n, toString(sum(cost_usd)) AS cost, sum(input_tokens) AS i, sum(output_tokens) AS o FROM job_costs GROUP BY job_id`);
-  const days = await rows<DayRow>(ch, `SELECT concat(toString(day), '|', request_model) AS k, sum(events) AS n, toString(sum(cost_usd)) AS cost FROM daily_costs GROUP BY k`);
+  const events = await rows<JobRow>(
+    ch,
+    `SELECT job_id, count() AS n, toString(sum(cost_usd)) AS cost, sum(input_tokens) AS i, sum(output_tokens) AS o FROM task_events GROUP BY job_id`,
+  );
+  const jobs = await rows<JobRow>(
+    ch,
+    `SELECT job_id, sum(events) AS n, toString(sum(cost_usd)) AS cost, sum(input_tokens) AS i, sum(output_tokens) AS o FROM job_costs GROUP BY job_id`,
+  );
+  const days = await rows<DayRow>(
+    ch,
+    `SELECT concat(toString(day), '|', request_model) AS k, sum(events) AS n, toString(sum(cost_usd)) AS cost FROM daily_costs GROUP BY k`,
+  );
   return {
     events: new Map(events.map(norm)),
     jobs: new Map(jobs.map(norm)),
@@ -117,7 +130,12 @@ export async function actualTotals(ch: AureaClickHouse) {
   };
 }
 
-export async function waitFor(what: string, pred: () => Promise<boolean> | boolean, timeoutMs = 60_000, everyMs = 100): Promise<void> {
+export async function waitFor(
+  what: string,
+  pred: () => Promise<boolean> | boolean,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await pred()) return;

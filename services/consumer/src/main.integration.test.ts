@@ -5,7 +5,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { BROKERS, createTopics, kafka, makeStream, emptyExpected, produce, uniqueName, waitFor } from './integration-helpers.js';
+import {
+  BROKERS,
+  createTopics,
+  kafka,
+  makeStream,
+  emptyExpected,
+  produce,
+  uniqueName,
+  waitFor,
+} from './integration-helpers.js';
 
 it('serves /health, /ready and /metrics, and exits 0 on SIGTERM', async () => {
   const admin = kafka.admin();
@@ -43,10 +52,20 @@ it('serves /health, /ready and /metrics, and exits 0 on SIGTERM', async () => {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('the consumer to be ready', async () => (await fetch(`${base}/ready`).catch(() => undefined))?.status === 200, 60_000, 200);
+    await waitFor(
+      'the consumer to be ready',
+      async () => (await fetch(`${base}/ready`).catch(() => undefined))?.status === 200,
+      60_000,
+      200,
+    );
     expect((await fetch(`${base}/health`)).status).toBe(200);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
-    await waitFor('consumer metrics', async () => (await (await fetch(`${base}/metrics`)).text()).includes('aurea_consumer_events'), 30_000, 500);
+    await waitFor(
+      'consumer metrics',
+      async () => (await (await fetch(`${base}/metrics`)).text()).includes('aurea_consumer_events'),
+      30_000,
+      500,
+    );
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   } catch (err) {

@@ -53,7 +53,8 @@ try {
       return ping.success ? { ready: true, lag: s.lag } : { ready: false, reason: 'ClickHouse ping failed' };
     },
   });
-  if (probes.server) log.info({ host: cfg.CONSUMER_HTTP_HOST, port: cfg.CONSUMER_HTTP_PORT }, 'health and metrics endpoint listening');
+  if (probes.server)
+    log.info({ host: cfg.CONSUMER_HTTP_HOST, port: cfg.CONSUMER_HTTP_PORT }, 'health and metrics endpoint listening');
 } catch (err) {
   log.fatal({ err }, 'consumer failed to start');
   await shutdown.run('startup failure');

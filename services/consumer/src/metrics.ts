@@ -13,7 +13,10 @@ export class ConsumerMetrics {
   private readonly insertErrors;
 
   constructor(meter: Meter = metrics.getMeter('aurea-consumer')) {
-    this.events = meter.createCounter('aurea.consumer.events', { unit: '{event}', description: 'Task events handled by the consumer, by outcome' });
+    this.events = meter.createCounter('aurea.consumer.events', {
+      unit: '{event}',
+      description: 'Task events handled by the consumer, by outcome',
+    });
     this.batchSize = meter.createHistogram('aurea.consumer.batch.size', {
       unit: '{event}',
       description: 'Rows per ClickHouse insert',
@@ -24,12 +27,22 @@ export class ConsumerMetrics {
       description: 'Duration of successful ClickHouse inserts',
       advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
     });
-    this.lag = meter.createGauge('aurea.consumer.lag', { unit: '{message}', description: 'Messages behind the partition high watermark' });
-    this.insertErrors = meter.createCounter('aurea.consumer.insert.errors', { unit: '{error}', description: 'Failed ClickHouse insert attempts' });
+    this.lag = meter.createGauge('aurea.consumer.lag', {
+      unit: '{message}',
+      description: 'Messages behind the partition high watermark',
+    });
+    this.insertErrors = meter.createCounter('aurea.consumer.insert.errors', {
+      unit: '{error}',
+      description: 'Failed ClickHouse insert attempts',
+    });
   }
 
   counted(outcome: Outcome, n: number, reason?: DlqReason): void {
-    if (n > 0) this.events.add(n, reason ? { 'aurea.outcome': outcome, 'aurea.dlq.reason': reason } : { 'aurea.outcome': outcome });
+    if (n > 0)
+      this.events.add(
+        n,
+        reason ? { 'aurea.outcome': outcome, 'aurea.dlq.reason': reason } : { 'aurea.outcome': outcome },
+      );
   }
 
   inserted(rows: number, seconds: number): void {

@@ -7,14 +7,24 @@ import { makeEvent } from './testing.js';
 import { decimal9, monthOf } from './rows.js';
 
 function msgs(from: number, values: (string | object)[]): KafkaMessageLike[] {
-  return values.map((v, i) => ({ offset: String(from + i), key: Buffer.from('k'), value: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)) }));
+  return values.map((v, i) => ({
+    offset: String(from + i),
+    key: Buffer.from('k'),
+    value: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)),
+  }));
 }
-const ev = (endedAt?: string) => makeEvent({ jobId: 'j1', costNanos: 1, inputTokens: 1, outputTokens: 1, ...(endedAt ? { endedAt } : {}) });
+const ev = (endedAt?: string) =>
+  makeEvent({ jobId: 'j1', costNanos: 1, inputTokens: 1, outputTokens: 1, ...(endedAt ? { endedAt } : {}) });
 
 describe('PartitionPlanner', () => {
   it('skips offsets at or below the watermark and batches the rest by size', () => {
     const p = new PartitionPlanner('t', 3, { lo: 4, hi: 4 }, 3);
-    const plan = p.plan(msgs(0, Array.from({ length: 12 }, () => ev())));
+    const plan = p.plan(
+      msgs(
+        0,
+        Array.from({ length: 12 }, () => ev()),
+      ),
+    );
     expect(plan.skipped).toBe(5);
     expect(plan.inserts.map((i) => [i.firstOffset, i.lastOffset, i.rows.length])).toEqual([
       [5, 7, 3],
@@ -41,7 +51,14 @@ describe('PartitionPlanner', () => {
 
   it('never lets one insert span two months (one part per table per insert)', () => {
     const p = new PartitionPlanner('t', 0, { lo: -1, hi: -1 }, 100);
-    const plan = p.plan(msgs(0, [ev('2026-01-31T23:59:59Z'), ev('2026-01-31T23:59:59.5Z'), ev('2026-02-01T00:00:00Z'), ev('2026-01-30T10:00:00Z')]));
+    const plan = p.plan(
+      msgs(0, [
+        ev('2026-01-31T23:59:59Z'),
+        ev('2026-01-31T23:59:59.5Z'),
+        ev('2026-02-01T00:00:00Z'),
+        ev('2026-01-30T10:00:00Z'),
+      ]),
+    );
     expect(plan.inserts.map((i) => [i.firstOffset, i.lastOffset])).toEqual([
       [0, 1],
       [2, 2],
@@ -50,7 +67,10 @@ describe('PartitionPlanner', () => {
   });
 
   it('after a crash, replays (lo, hi] as one insert with the original token, even across fetches', () => {
-    const all = msgs(0, Array.from({ length: 10 }, () => ev()));
+    const all = msgs(
+      0,
+      Array.from({ length: 10 }, () => ev()),
+    );
     // original run: the insert of offsets 3..7 reached some tables only (lo=2, hi=7)
     const p = new PartitionPlanner('t', 1, { lo: 2, hi: 7 }, 2);
     expect(p.needsSeekBack(5)).toBe(true);
@@ -61,7 +81,12 @@ describe('PartitionPlanner', () => {
     expect(p.repairPending).toBe(true);
     const second = p.plan(all.slice(3, 10)); // redelivered 3,4 + the rest
     expect(second.skipped).toBe(2);
-    expect(second.inserts[0]).toMatchObject({ repair: true, firstOffset: 3, lastOffset: 7, token: insertToken('t', 1, 3, 7) });
+    expect(second.inserts[0]).toMatchObject({
+      repair: true,
+      firstOffset: 3,
+      lastOffset: 7,
+      token: insertToken('t', 1, 3, 7),
+    });
     expect(second.inserts[0]!.rows).toHaveLength(5); // larger than maxInsertRows: the block is replayed whole
     expect(second.inserts.slice(1).map((i) => [i.firstOffset, i.lastOffset, i.repair])).toEqual([[8, 9, false]]);
     for (const i of second.inserts) p.acknowledged(i);

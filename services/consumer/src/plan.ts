@@ -146,7 +146,13 @@ export class PartitionPlanner {
   private makeInsert(rows: PlannedRow[], repair: boolean): InsertPlan {
     const first = rows[0]!.row.kafka_offset;
     const last = rows[rows.length - 1]!.row.kafka_offset;
-    return { rows, firstOffset: first, lastOffset: last, token: insertToken(this.topic, this.partition, first, last), repair };
+    return {
+      rows,
+      firstOffset: first,
+      lastOffset: last,
+      token: insertToken(this.topic, this.partition, first, last),
+      repair,
+    };
   }
 }
 
@@ -156,7 +162,13 @@ export function splitInsert(plan: InsertPlan, topic: string, partition: number):
   const mk = (rows: PlannedRow[]): InsertPlan => {
     const first = rows[0]!.row.kafka_offset;
     const last = rows[rows.length - 1]!.row.kafka_offset;
-    return { rows, firstOffset: first, lastOffset: last, token: insertToken(topic, partition, first, last), repair: plan.repair };
+    return {
+      rows,
+      firstOffset: first,
+      lastOffset: last,
+      token: insertToken(topic, partition, first, last),
+      repair: plan.repair,
+    };
   };
   return [mk(plan.rows.slice(0, mid)), mk(plan.rows.slice(mid))];
 }

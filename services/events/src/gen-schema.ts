@@ -7,7 +7,10 @@ import { TaskEventV1Schema } from './schema.js';
 export const SCHEMA_FILE = fileURLToPath(new URL('../schema/task-event.v1.json', import.meta.url));
 
 export function renderSchema(): string {
-  const doc = { $schema: 'https://json-schema.org/draft/2020-12/schema', ...JSON.parse(JSON.stringify(TaskEventV1Schema)) as object };
+  const doc = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    ...(JSON.parse(JSON.stringify(TaskEventV1Schema)) as object),
+  };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 

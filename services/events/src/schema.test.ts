@@ -33,7 +33,13 @@ describe('task event schema v1', () => {
     const r = validateTaskEvent(sampleEvent());
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.event.usage).toEqual({ input_tokens: 100, output_tokens: 20, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0 });
+    expect(r.event.usage).toEqual({
+      input_tokens: 100,
+      output_tokens: 20,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+      reasoning_tokens: 0,
+    });
     expect(r.event.tenant).toBeNull();
     expect(r.event.source).toBe('sdk');
     expect(r.event.pricing_status).toBe('unknown_model');
@@ -51,12 +57,21 @@ describe('task event schema v1', () => {
   });
 
   it('rejects unknown schema versions, bad JSON and inconsistent times with distinct reasons', () => {
-    expect(decodeTaskEvent(JSON.stringify(sampleEvent({ schema_version: 2 })))).toMatchObject({ ok: false, reason: 'unknown_schema_version' });
+    expect(decodeTaskEvent(JSON.stringify(sampleEvent({ schema_version: 2 })))).toMatchObject({
+      ok: false,
+      reason: 'unknown_schema_version',
+    });
     expect(decodeTaskEvent('{nope')).toMatchObject({ ok: false, reason: 'invalid_json' });
     expect(decodeTaskEvent('[1]')).toMatchObject({ ok: false, reason: 'not_an_object' });
     expect(decodeTaskEvent(null)).toMatchObject({ ok: false, reason: 'invalid_json' });
-    expect(validateTaskEvent(sampleEvent({ ended_at: '2026-11-23T09:00:00.000Z' }))).toMatchObject({ ok: false, reason: 'inconsistent' });
-    expect(validateTaskEvent(sampleEvent({ started_at: 'yesterday' }))).toMatchObject({ ok: false, reason: 'schema_violation' });
+    expect(validateTaskEvent(sampleEvent({ ended_at: '2026-11-23T09:00:00.000Z' }))).toMatchObject({
+      ok: false,
+      reason: 'inconsistent',
+    });
+    expect(validateTaskEvent(sampleEvent({ started_at: 'yesterday' }))).toMatchObject({
+      ok: false,
+      reason: 'schema_violation',
+    });
   });
 });
 

@@ -7,7 +7,8 @@ export const SCHEMA_VERSION = 1 as const;
 
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 256, description });
 const OptionalId = (description: string) => Type.Optional(Type.Union([Id(description), Type.Null()], { description }));
-const Count = (description: string) => Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description }));
+const Count = (description: string) =>
+  Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description }));
 const Timestamp = (description: string) => Type.String({ format: 'date-time', description });
 const Usd = (description: string) =>
   Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1_000_000_000 }), Type.Null()], { description }));
@@ -26,7 +27,10 @@ export const UsageSchema = Type.Object(
     cache_write_tokens: Count('Input tokens written to the provider cache'),
     reasoning_tokens: Count('Reasoning / thinking output tokens'),
   },
-  { additionalProperties: false, description: 'Token usage by type; the types never overlap (normalised by the producer).' },
+  {
+    additionalProperties: false,
+    description: 'Token usage by type; the types never overlap (normalised by the producer).',
+  },
 );
 
 export const AttributeValue = Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean()]);
@@ -36,9 +40,15 @@ export const TaskEventV1Schema = Type.Object(
     schema_version: Type.Literal(SCHEMA_VERSION),
     event_id: Type.String({
       pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
-      description: 'Time-ordered unique id (UUIDv7, or UUIDv8 derived from trace+span for OTLP spans); the idempotency key',
+      description:
+        'Time-ordered unique id (UUIDv7, or UUIDv8 derived from trace+span for OTLP spans); the idempotency key',
     }),
-    source: Type.Optional(Type.Union(EVENT_SOURCES.map((s) => Type.Literal(s)), { description: 'Who produced the event (default sdk)' })),
+    source: Type.Optional(
+      Type.Union(
+        EVENT_SOURCES.map((s) => Type.Literal(s)),
+        { description: 'Who produced the event (default sdk)' },
+      ),
+    ),
     started_at: Timestamp('When the task started (RFC 3339, UTC)'),
     ended_at: Timestamp('When the task finished or failed (RFC 3339, UTC)'),
     job_id: Id('The job this task belongs to (high cardinality: events only, never a metric label)'),
@@ -46,26 +56,41 @@ export const TaskEventV1Schema = Type.Object(
     parent_task_id: OptionalId('Parent task, for nested tasks'),
     service: Type.String({ minLength: 1, maxLength: 128, description: 'service.name of the producer' }),
     task_name: Type.String({ minLength: 1, maxLength: 128, description: 'Bounded task name (e.g. "summarize")' }),
-    operation: Type.String({ minLength: 1, maxLength: 64, description: 'gen_ai.operation.name: chat, text_completion, embeddings, …' }),
-    provider: Type.String({ minLength: 1, maxLength: 64, description: 'gen_ai.provider.name: openai, anthropic, gcp.gemini, …' }),
+    operation: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'gen_ai.operation.name: chat, text_completion, embeddings, …',
+    }),
+    provider: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'gen_ai.provider.name: openai, anthropic, gcp.gemini, …',
+    }),
     request_model: Type.String({ minLength: 1, maxLength: 128, description: 'gen_ai.request.model' }),
     response_model: Nullable(Type.String({ minLength: 1, maxLength: 128 }), 'gen_ai.response.model'),
     usage: UsageSchema,
     latency_ms: Type.Number({ minimum: 0, maximum: 86_400_000, description: 'Wall time of the task in milliseconds' }),
-    time_to_first_token_ms: Nullable(Type.Number({ minimum: 0, maximum: 86_400_000 }), 'Streaming: time to the first chunk'),
+    time_to_first_token_ms: Nullable(
+      Type.Number({ minimum: 0, maximum: 86_400_000 }),
+      'Streaming: time to the first chunk',
+    ),
     status: Type.Union(TASK_STATUSES.map((s) => Type.Literal(s))),
     error_type: Nullable(Type.String({ minLength: 1, maxLength: 128 }), 'error.type when status is not ok'),
-    cost_usd: Usd('Cost computed by Aurea from the price table (or the caller’s estimateCost); null when the model is unknown'),
+    cost_usd: Usd(
+      'Cost computed by Aurea from the price table (or the caller’s estimateCost); null when the model is unknown',
+    ),
     provided_cost_usd: Usd('Cost reported by the caller or provider, kept apart from the computed cost'),
     pricing_status: Type.Optional(Type.Union(PRICING_STATUSES.map((s) => Type.Literal(s)))),
     price_version: Nullable(Type.String({ minLength: 1, maxLength: 64 }), 'Price-table version used for cost_usd'),
     tenant: OptionalId('Tenant / team (events only)'),
     user: OptionalId('End user (events only)'),
     repository: OptionalId('Repository / project (events only)'),
-    attributes: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), AttributeValue, {
-      maxProperties: 32,
-      description: 'Free-form bounded attributes',
-    })),
+    attributes: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), AttributeValue, {
+        maxProperties: 32,
+        description: 'Free-form bounded attributes',
+      }),
+    ),
     trace_id: Nullable(Type.String({ pattern: '^[0-9a-f]{32}$' }), 'W3C trace id'),
     span_id: Nullable(Type.String({ pattern: '^[0-9a-f]{16}$' }), 'W3C span id'),
   },

@@ -3,7 +3,13 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorObject } from 'ajv';
-import { SCHEMA_VERSION, TaskEventV1Schema, normalizeEvent, type NormalizedTaskEvent, type TaskEventV1 } from './schema.js';
+import {
+  SCHEMA_VERSION,
+  TaskEventV1Schema,
+  normalizeEvent,
+  type NormalizedTaskEvent,
+  type TaskEventV1,
+} from './schema.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable is on `.default`.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -13,7 +19,8 @@ ajv.addKeyword('kind').addKeyword('modifier');
 addFormats(ajv, ['date-time']);
 const check = ajv.compile<TaskEventV1>(TaskEventV1Schema);
 
-export type InvalidReason = 'invalid_json' | 'not_an_object' | 'unknown_schema_version' | 'schema_violation' | 'inconsistent';
+export type InvalidReason =
+  'invalid_json' | 'not_an_object' | 'unknown_schema_version' | 'schema_violation' | 'inconsistent';
 
 export interface FieldError {
   /** JSON pointer-ish path of the offending field, e.g. `/usage/input_tokens`. */
@@ -22,14 +29,15 @@ export interface FieldError {
 }
 
 export type DecodeResult =
-  | { ok: true; event: NormalizedTaskEvent }
-  | { ok: false; reason: InvalidReason; errors: FieldError[] };
+  { ok: true; event: NormalizedTaskEvent } | { ok: false; reason: InvalidReason; errors: FieldError[] };
 
 function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
   return (errors ?? []).map((e) => {
     let field = e.instancePath || '/';
-    if (e.keyword === 'required') field = `${e.instancePath}/${String((e.params as { missingProperty: string }).missingProperty)}`;
-    if (e.keyword === 'additionalProperties') field = `${e.instancePath}/${String((e.params as { additionalProperty: string }).additionalProperty)}`;
+    if (e.keyword === 'required')
+      field = `${e.instancePath}/${String((e.params as { missingProperty: string }).missingProperty)}`;
+    if (e.keyword === 'additionalProperties')
+      field = `${e.instancePath}/${String((e.params as { additionalProperty: string }).additionalProperty)}`;
     return { field, message: e.keyword === 'additionalProperties' ? 'unknown field' : (e.message ?? e.keyword) };
   });
 }
@@ -44,14 +52,23 @@ export function validateTaskEvent(value: unknown): DecodeResult {
     return {
       ok: false,
       reason: 'unknown_schema_version',
-      errors: [{ field: '/schema_version', message: `unsupported schema_version ${JSON.stringify(version ?? null)}; expected ${SCHEMA_VERSION}` }],
+      errors: [
+        {
+          field: '/schema_version',
+          message: `unsupported schema_version ${JSON.stringify(version ?? null)}; expected ${SCHEMA_VERSION}`,
+        },
+      ],
     };
   }
   if (!check(value)) return { ok: false, reason: 'schema_violation', errors: toFieldErrors(check.errors) };
   const started = Date.parse(value.started_at);
   const ended = Date.parse(value.ended_at);
   if (ended < started) {
-    return { ok: false, reason: 'inconsistent', errors: [{ field: '/ended_at', message: 'ended_at is before started_at' }] };
+    return {
+      ok: false,
+      reason: 'inconsistent',
+      errors: [{ field: '/ended_at', message: 'ended_at is before started_at' }],
+    };
   }
   return { ok: true, event: normalizeEvent(value) };
 }

@@ -9,7 +9,12 @@ import { Shutdown, createLogger, env, parseConfig, type Logger } from '@aurea/co
 import { consumerEnv, consumerOptionsFromEnv, startConsumer, type ConsumerHandle } from '@aurea/consumer';
 import { init, type Aurea } from '@aurea/sdk';
 import { loadPriceTable } from '@aurea/sdk/pricing';
-import { spanBridgeConfigSchema, spanBridgeOptionsFromEnv, startSpanBridge, type SpanBridgeHandle } from '@aurea/span-bridge';
+import {
+  spanBridgeConfigSchema,
+  spanBridgeOptionsFromEnv,
+  startSpanBridge,
+  type SpanBridgeHandle,
+} from '@aurea/span-bridge';
 import { z } from 'zod';
 
 const localEnv = z.object({
@@ -47,7 +52,10 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
 
   const ch = await createClickHouse({ ...clickhouseOptionsFromEnv(apiEnv), createDatabase: true });
   try {
-    const m = await migrate(ch, { retentionDays: consumerCfg.CLICKHOUSE_RETENTION_DAYS, cluster: consumerCfg.CLICKHOUSE_CLUSTER });
+    const m = await migrate(ch, {
+      retentionDays: consumerCfg.CLICKHOUSE_RETENTION_DAYS,
+      cluster: consumerCfg.CLICKHOUSE_CLUSTER,
+    });
     log.info({ ...m, mode: ch.mode, database: ch.database }, 'schema is current');
   } catch (err) {
     await ch.close();
@@ -73,8 +81,20 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
         priceTable: loadPriceTable(bridgeCfg.AUREA_PRICE_TABLE),
       })
     : null;
-  const publisher = createKafkaPublisher({ brokers: apiEnv.KAFKA_BROKERS, clientId: `${local.AUREA_LOCAL_SERVICE_NAME}-ingest`, topic: apiConfig.ingest.topic, logger: log });
-  const app = await buildApp({ ch, config: apiConfig, logger: log.child({ component: 'analytics-api' }), publisher, aurea, budgetRefreshMs: apiEnv.BUDGET_REFRESH_MS });
+  const publisher = createKafkaPublisher({
+    brokers: apiEnv.KAFKA_BROKERS,
+    clientId: `${local.AUREA_LOCAL_SERVICE_NAME}-ingest`,
+    topic: apiConfig.ingest.topic,
+    logger: log,
+  });
+  const app = await buildApp({
+    ch,
+    config: apiConfig,
+    logger: log.child({ component: 'analytics-api' }),
+    publisher,
+    aurea,
+    budgetRefreshMs: apiEnv.BUDGET_REFRESH_MS,
+  });
 
   shutdown
     .add('analytics API: stop accepting, drain requests', () => app.close())

@@ -5,7 +5,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { createLogger } from '@aurea/common';
-import { init, type Aurea, type DeferredTaskEvent, type EventPublisher, type FlushResult, type PublishableEvent, type PublisherStats } from '@aurea/sdk';
+import {
+  init,
+  type Aurea,
+  type DeferredTaskEvent,
+  type EventPublisher,
+  type FlushResult,
+  type PublishableEvent,
+  type PublisherStats,
+} from '@aurea/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildOrchestrator, type Orchestrator } from './app.js';
 import { loadConfig } from './config.js';
@@ -13,20 +21,45 @@ import type { JobRecord } from './jobs.js';
 
 const require = createRequire(import.meta.url);
 const prices = require('@aurea/sdk/pricing/default-prices.json') as {
-  models: { provider: string; model?: string; pattern?: string; effective_from: string; input: number; output: number; cache_read?: number; cache_write?: number; reasoning?: number }[];
+  models: {
+    provider: string;
+    model?: string;
+    pattern?: string;
+    effective_from: string;
+    input: number;
+    output: number;
+    cache_read?: number;
+    cache_write?: number;
+    reasoning?: number;
+  }[];
 };
 
 /** Independent cost: the newest entry in force for (provider, model), USD per 1M tokens. */
-function expectedCost(provider: string, model: string, u: { input: number; output: number; cacheRead?: number; cacheWrite?: number; reasoning?: number }): number {
+function expectedCost(
+  provider: string,
+  model: string,
+  u: { input: number; output: number; cacheRead?: number; cacheWrite?: number; reasoning?: number },
+): number {
   const entries = prices.models
-    .filter((e) => (e.provider === provider || e.provider === '*') && (e.model ? e.model === model : new RegExp(`^(?:${e.pattern})$`, 'i').test(model)))
+    .filter(
+      (e) =>
+        (e.provider === provider || e.provider === '*') &&
+        (e.model ? e.model === model : new RegExp(`^(?:${e.pattern})$`, 'i').test(model)),
+    )
     .filter((e) => Date.parse(e.effective_from) <= Date.now())
     .sort((a, b) => Date.parse(b.effective_from) - Date.parse(a.effective_from));
   const e = entries[0]!;
   const cr = e.cache_read ?? e.input;
   const cw = e.cache_write ?? e.input;
   const r = e.reasoning ?? e.output;
-  return (u.input * e.input + u.output * e.output + (u.cacheRead ?? 0) * cr + (u.cacheWrite ?? 0) * cw + (u.reasoning ?? 0) * r) / 1e6;
+  return (
+    (u.input * e.input +
+      u.output * e.output +
+      (u.cacheRead ?? 0) * cr +
+      (u.cacheWrite ?? 0) * cw +
+      (u.reasoning ?? 0) * r) /
+    1e6
+  );
 }
 
 type TaskEventV1 = ReturnType<DeferredTaskEvent['toEvent']>;
@@ -59,9 +92,21 @@ afterEach(async () => {
 });
 
 async function start(env: Record<string, string> = {}) {
-  const config = loadConfig({ SIM_LATENCY_SCALE: '0.01', SIM_FAILURE_RATE: '0', SIM_TIMEOUT_RATE: '0', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    SIM_LATENCY_SCALE: '0.01',
+    SIM_FAILURE_RATE: '0',
+    SIM_TIMEOUT_RATE: '0',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
   const publisher = new CapturingPublisher();
-  aurea = await init({ serviceName: `orch-unit-${Math.random().toString(36).slice(2, 8)}`, otlp: false, kafka: false, prometheus: { enabled: true }, publisher });
+  aurea = await init({
+    serviceName: `orch-unit-${Math.random().toString(36).slice(2, 8)}`,
+    otlp: false,
+    kafka: false,
+    prometheus: { enabled: true },
+    publisher,
+  });
   orch = buildOrchestrator({ config, aurea, logger: createLogger('test', 'silent') });
   await orch.app.ready();
   return { app: orch.app, publisher, runner: orch.runner };
@@ -78,7 +123,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
 }
@@ -87,11 +133,29 @@ describe('POST /v1/jobs', () => {
   it('runs a job of synthetic tasks with dependencies; costs match the price table; one event per task', async () => {
     const { app, publisher } = await start();
     const tasks = [
-      { name: 'plan', model: 'o3-mini', synthetic: { inputTokens: 1000, outputTokens: 200, cacheReadTokens: 300, reasoningTokens: 500 } },
-      { name: 'write', model: 'claude-3-7-sonnet', synthetic: { inputTokens: 4000, outputTokens: 800, cacheReadTokens: 1000, cacheWriteTokens: 500 }, dependsOn: ['plan'] },
-      { name: 'check', model: 'gemini-2.0-flash', synthetic: { inputTokens: 2500, outputTokens: 100 }, dependsOn: ['write'] },
+      {
+        name: 'plan',
+        model: 'o3-mini',
+        synthetic: { inputTokens: 1000, outputTokens: 200, cacheReadTokens: 300, reasoningTokens: 500 },
+      },
+      {
+        name: 'write',
+        model: 'claude-3-7-sonnet',
+        synthetic: { inputTokens: 4000, outputTokens: 800, cacheReadTokens: 1000, cacheWriteTokens: 500 },
+        dependsOn: ['plan'],
+      },
+      {
+        name: 'check',
+        model: 'gemini-2.0-flash',
+        synthetic: { inputTokens: 2500, outputTokens: 100 },
+        dependsOn: ['write'],
+      },
     ];
-    const r = await app.inject({ method: 'POST', url: '/v1/jobs?wait=true', payload: { id: 'job-unit-1', tenant: 'acme', user: 'alice', repository: 'acme/web', tasks } });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs?wait=true',
+      payload: { id: 'job-unit-1', tenant: 'acme', user: 'alice', repository: 'acme/web', tasks },
+    });
     expect(r.statusCode).toBe(200);
     const job = r.json<JobRecord>();
     expect(job.status).toBe('succeeded');
@@ -108,11 +172,33 @@ describe('POST /v1/jobs', () => {
 
     expect(publisher.events.map((e) => e.task_name)).toEqual(['plan', 'write', 'check']);
     const ev = publisher.events[1]!;
-    expect(ev).toMatchObject({ job_id: 'job-unit-1', task_id: 'write', provider: 'anthropic', request_model: 'claude-3-7-sonnet', response_model: 'claude-3-7-sonnet-20250219', status: 'ok', tenant: 'acme', user: 'alice', repository: 'acme/web' });
-    expect(ev.usage).toEqual({ input_tokens: 4000, output_tokens: 800, cache_read_tokens: 1000, cache_write_tokens: 500, reasoning_tokens: 0 });
+    expect(ev).toMatchObject({
+      job_id: 'job-unit-1',
+      task_id: 'write',
+      provider: 'anthropic',
+      request_model: 'claude-3-7-sonnet',
+      response_model: 'claude-3-7-sonnet-20250219',
+      status: 'ok',
+      tenant: 'acme',
+      user: 'alice',
+      repository: 'acme/web',
+    });
+    expect(ev.usage).toEqual({
+      input_tokens: 4000,
+      output_tokens: 800,
+      cache_read_tokens: 1000,
+      cache_write_tokens: 500,
+      reasoning_tokens: 0,
+    });
     expect(ev.cost_usd).toBeCloseTo(want[1]!, 12);
     expect(ev.time_to_first_token_ms).toBeGreaterThan(0);
-    expect(publisher.events[0]!.usage).toEqual({ input_tokens: 1000, output_tokens: 200, cache_read_tokens: 300, cache_write_tokens: 0, reasoning_tokens: 500 });
+    expect(publisher.events[0]!.usage).toEqual({
+      input_tokens: 1000,
+      output_tokens: 200,
+      cache_read_tokens: 300,
+      cache_write_tokens: 0,
+      reasoning_tokens: 500,
+    });
 
     const m = await metrics();
     expect(sample(m, 'aurea_llm_cost_total')).toBeCloseTo(want[0]! + want[1]! + want[2]!, 9);
@@ -125,7 +211,11 @@ describe('POST /v1/jobs', () => {
 
   it('answers 202 at once without wait, and the job finishes in the background', async () => {
     const { app, runner } = await start();
-    const r = await app.inject({ method: 'POST', url: '/v1/jobs', payload: { tasks: [{ name: 'a', model: 'gpt-4o-mini', prompt: 'Hello there, summarise this.' }] } });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { tasks: [{ name: 'a', model: 'gpt-4o-mini', prompt: 'Hello there, summarise this.' }] },
+    });
     expect(r.statusCode).toBe(202);
     const { id, status } = r.json<JobRecord>();
     expect(status).toBe('running');
@@ -168,7 +258,11 @@ describe('POST /v1/jobs', () => {
 
   it('retries a retryable failure as a new monitored attempt when ORCH_TASK_RETRIES > 0', async () => {
     const { app, publisher } = await start({ ORCH_TASK_RETRIES: '1', SIM_FAILURE_RATE: '1' });
-    const r = await app.inject({ method: 'POST', url: '/v1/jobs?wait=true', payload: { id: 'retry-job', tasks: [{ name: 'a', model: 'gpt-4o' }] } });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs?wait=true',
+      payload: { id: 'retry-job', tasks: [{ name: 'a', model: 'gpt-4o' }] },
+    });
     expect(r.json<JobRecord>().tasks[0]).toMatchObject({ status: 'error', attempts: 2 });
     expect(publisher.events.map((e) => e.task_id)).toEqual(['a', 'a#2']);
   });
@@ -176,28 +270,74 @@ describe('POST /v1/jobs', () => {
 
 describe('bad input → 400 naming the problem', () => {
   const cases: [string, unknown, RegExp][] = [
-    ['unknown model', { tasks: [{ name: 'a', model: 'gpt-17' }] }, /unknown model "gpt-17" in tasks\[0\]; known models: .*gpt-4o/],
+    [
+      'unknown model',
+      { tasks: [{ name: 'a', model: 'gpt-17' }] },
+      /unknown model "gpt-17" in tasks\[0\]; known models: .*gpt-4o/,
+    ],
     ['missing model', { tasks: [{ name: 'a' }] }, /tasks\/0.*model/],
     ['no tasks', { tasks: [] }, /tasks/],
     ['not a list', { tasks: 'a' }, /tasks.*array/],
     ['unknown field', { tasks: [{ name: 'a', model: 'gpt-4o', temperature: 2 }] }, /additional properties|temperature/],
-    ['negative size', { tasks: [{ name: 'a', model: 'gpt-4o', synthetic: { inputTokens: -1, outputTokens: 1 } }] }, /inputTokens/],
-    ['duplicate names', { tasks: [{ name: 'a', model: 'gpt-4o' }, { name: 'a', model: 'gpt-4o' }] }, /duplicate task name "a"/],
-    ['unknown dependency', { tasks: [{ name: 'a', model: 'gpt-4o', dependsOn: ['zz'] }] }, /depends on unknown task "zz"/],
-    ['cycle', { tasks: [{ name: 'a', model: 'gpt-4o', dependsOn: ['b'] }, { name: 'b', model: 'gpt-4o', dependsOn: ['a'] }] }, /dependency cycle: a -> b -> a/],
-    ['prompt and size', { tasks: [{ name: 'a', model: 'gpt-4o', prompt: 'x', synthetic: { inputTokens: 1, outputTokens: 1 } }] }, /both prompt and synthetic/],
-    ['too many tasks', { tasks: Array.from({ length: 6 }, (_, i) => ({ name: `t${i}`, model: 'gpt-4o' })) }, /too many tasks: 6 \(at most 5 per job\)/],
+    [
+      'negative size',
+      { tasks: [{ name: 'a', model: 'gpt-4o', synthetic: { inputTokens: -1, outputTokens: 1 } }] },
+      /inputTokens/,
+    ],
+    [
+      'duplicate names',
+      {
+        tasks: [
+          { name: 'a', model: 'gpt-4o' },
+          { name: 'a', model: 'gpt-4o' },
+        ],
+      },
+      /duplicate task name "a"/,
+    ],
+    [
+      'unknown dependency',
+      { tasks: [{ name: 'a', model: 'gpt-4o', dependsOn: ['zz'] }] },
+      /depends on unknown task "zz"/,
+    ],
+    [
+      'cycle',
+      {
+        tasks: [
+          { name: 'a', model: 'gpt-4o', dependsOn: ['b'] },
+          { name: 'b', model: 'gpt-4o', dependsOn: ['a'] },
+        ],
+      },
+      /dependency cycle: a -> b -> a/,
+    ],
+    [
+      'prompt and size',
+      { tasks: [{ name: 'a', model: 'gpt-4o', prompt: 'x', synthetic: { inputTokens: 1, outputTokens: 1 } }] },
+      /both prompt and synthetic/,
+    ],
+    [
+      'too many tasks',
+      { tasks: Array.from({ length: 6 }, (_, i) => ({ name: `t${i}`, model: 'gpt-4o' })) },
+      /too many tasks: 6 \(at most 5 per job\)/,
+    ],
   ];
   it.each(cases)('%s', async (_label, payload, message) => {
     const { app } = await start({ ORCH_MAX_TASKS_PER_JOB: '5' });
     const r = await app.inject({ method: 'POST', url: '/v1/jobs', payload: payload as object });
     expect(r.statusCode).toBe(400);
-    expect(r.json<{ error: string; message: string }>()).toMatchObject({ error: 'bad_request', message: expect.stringMatching(message) as string });
+    expect(r.json<{ error: string; message: string }>()).toMatchObject({
+      error: 'bad_request',
+      message: expect.stringMatching(message) as string,
+    });
   });
 
   it('malformed JSON', async () => {
     const { app } = await start();
-    const r = await app.inject({ method: 'POST', url: '/v1/jobs', payload: '{"tasks": [', headers: { 'content-type': 'application/json' } });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: '{"tasks": [',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.statusCode).toBe(400);
   });
 
@@ -214,10 +354,20 @@ describe('bad input → 400 naming the problem', () => {
 describe('backpressure, circuit breakers, HTTP metrics', () => {
   it('sheds a job when the dispatch queue is full: 429 with Retry-After, counted per stage', async () => {
     const { app, runner } = await start({ ORCH_CONCURRENCY: '1', ORCH_QUEUE_CAPACITY: '2', SIM_LATENCY_SCALE: '2' });
-    const three = { tasks: [0, 1, 2].map((i) => ({ name: `t${i}`, model: 'gpt-4o-mini', synthetic: { inputTokens: 10, outputTokens: 10 } })) };
+    const three = {
+      tasks: [0, 1, 2].map((i) => ({
+        name: `t${i}`,
+        model: 'gpt-4o-mini',
+        synthetic: { inputTokens: 10, outputTokens: 10 },
+      })),
+    };
     const first = await app.inject({ method: 'POST', url: '/v1/jobs', payload: three });
     expect(first.statusCode).toBe(202);
-    const second = await app.inject({ method: 'POST', url: '/v1/jobs', payload: { tasks: [{ name: 'x', model: 'gpt-4o-mini' }] } });
+    const second = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { tasks: [{ name: 'x', model: 'gpt-4o-mini' }] },
+    });
     expect(second.statusCode).toBe(429);
     expect(second.headers['retry-after']).toBe('1');
     expect(second.json<{ error: string }>().error).toBe('queue_full');
@@ -233,7 +383,11 @@ describe('backpressure, circuit breakers, HTTP metrics', () => {
   });
 
   it('opens the provider’s breaker after repeated failures; calls then fail fast; state exported', async () => {
-    const { app } = await start({ ORCH_CB_FAILURE_THRESHOLD: '2', ORCH_CB_COOLDOWN_MS: '60000', ORCH_CONCURRENCY: '1' });
+    const { app } = await start({
+      ORCH_CB_FAILURE_THRESHOLD: '2',
+      ORCH_CB_COOLDOWN_MS: '60000',
+      ORCH_CONCURRENCY: '1',
+    });
     const r = await app.inject({
       method: 'POST',
       url: '/v1/jobs?wait=true',
@@ -251,8 +405,12 @@ describe('backpressure, circuit breakers, HTTP metrics', () => {
     const stats = (await app.inject({ method: 'GET', url: '/v1/stats' })).json<{ breakers: Record<string, string> }>();
     expect(stats.breakers).toEqual({ openai: 'open', anthropic: 'closed' });
     const m = await metrics();
-    const openai = m.split('\n').find((l) => l.startsWith('aurea_circuit_breaker_state{') && l.includes('gen_ai_provider_name="openai"'));
-    const anthropic = m.split('\n').find((l) => l.startsWith('aurea_circuit_breaker_state{') && l.includes('gen_ai_provider_name="anthropic"'));
+    const openai = m
+      .split('\n')
+      .find((l) => l.startsWith('aurea_circuit_breaker_state{') && l.includes('gen_ai_provider_name="openai"'));
+    const anthropic = m
+      .split('\n')
+      .find((l) => l.startsWith('aurea_circuit_breaker_state{') && l.includes('gen_ai_provider_name="anthropic"'));
     expect(openai).toBeDefined();
     expect(anthropic).toBeDefined();
     // The SDK's encoding: 0 closed, 1 half_open, 2 open.
@@ -267,8 +425,12 @@ describe('backpressure, circuit breakers, HTTP metrics', () => {
     await app.inject({ method: 'POST', url: '/v1/jobs', payload: { tasks: [] } });
     await app.inject({ method: 'GET', url: '/no/such/route' });
     const m = await metrics();
-    expect(sample(m, 'http_server_request_duration_count', { http_route: '/v1/jobs/:id', http_response_status_code: '404' })).toBe(2);
-    expect(sample(m, 'http_server_request_duration_count', { http_route: '/v1/jobs', http_response_status_code: '400' })).toBe(1);
+    expect(
+      sample(m, 'http_server_request_duration_count', { http_route: '/v1/jobs/:id', http_response_status_code: '404' }),
+    ).toBe(2);
+    expect(
+      sample(m, 'http_server_request_duration_count', { http_route: '/v1/jobs', http_response_status_code: '400' }),
+    ).toBe(1);
     expect(m).not.toContain('abc');
     expect(m).not.toContain('/no/such/route');
   });
@@ -276,12 +438,19 @@ describe('backpressure, circuit breakers, HTTP metrics', () => {
 
 describe('OpenAI-compatible HTTP provider through the orchestrator', () => {
   it('bills the usage the endpoint reports: cached and reasoning tokens split out once, priced as such', async () => {
-    const usage = { prompt_tokens: 3000, completion_tokens: 900, prompt_tokens_details: { cached_tokens: 1200 }, completion_tokens_details: { reasoning_tokens: 400 } };
+    const usage = {
+      prompt_tokens: 3000,
+      completion_tokens: 900,
+      prompt_tokens_details: { cached_tokens: 1200 },
+      completion_tokens_details: { reasoning_tokens: 400 },
+    };
     const server = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write(`data: ${JSON.stringify({ model: 'o3-mini-2025-01-31', choices: [{ delta: { content: 'ok' } }] })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ model: 'o3-mini-2025-01-31', choices: [{ delta: { content: 'ok' } }] })}\n\n`,
+        );
         res.write(`data: ${JSON.stringify({ model: 'o3-mini-2025-01-31', choices: [], usage })}\n\n`);
         res.end('data: [DONE]\n\n');
       });
@@ -290,16 +459,32 @@ describe('OpenAI-compatible HTTP provider through the orchestrator', () => {
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
       const { app, publisher } = await start({ OPENAI_BASE_URL: base, OPENAI_MODELS: 'o3-mini' });
-      const models = (await app.inject({ method: 'GET', url: '/v1/models' })).json<{ models: { model: string; adapter: string }[] }>().models;
+      const models = (await app.inject({ method: 'GET', url: '/v1/models' })).json<{
+        models: { model: string; adapter: string }[];
+      }>().models;
       expect(models.find((m) => m.model === 'o3-mini')?.adapter).toBe('openai-http');
       expect(models.find((m) => m.model === 'gpt-4o')?.adapter).toBe('simulated');
-      const r = await app.inject({ method: 'POST', url: '/v1/jobs?wait=true', payload: { id: 'http-job', tasks: [{ name: 'plan', model: 'o3-mini', prompt: 'Plan it' }] } });
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/jobs?wait=true',
+        payload: { id: 'http-job', tasks: [{ name: 'plan', model: 'o3-mini', prompt: 'Plan it' }] },
+      });
       const job = r.json<JobRecord>();
       expect(job.status).toBe('succeeded');
       const want = expectedCost('openai', 'o3-mini', { input: 1800, output: 500, cacheRead: 1200, reasoning: 400 });
-      expect(job.tasks[0]).toMatchObject({ adapter: 'openai-http', responseModel: 'o3-mini-2025-01-31', usage: { input: 1800, output: 500, cacheRead: 1200, cacheWrite: 0, reasoning: 400 } });
+      expect(job.tasks[0]).toMatchObject({
+        adapter: 'openai-http',
+        responseModel: 'o3-mini-2025-01-31',
+        usage: { input: 1800, output: 500, cacheRead: 1200, cacheWrite: 0, reasoning: 400 },
+      });
       expect(job.tasks[0]!.costUsd).toBeCloseTo(want, 12);
-      expect(publisher.events[0]!.usage).toEqual({ input_tokens: 1800, output_tokens: 500, cache_read_tokens: 1200, cache_write_tokens: 0, reasoning_tokens: 400 });
+      expect(publisher.events[0]!.usage).toEqual({
+        input_tokens: 1800,
+        output_tokens: 500,
+        cache_read_tokens: 1200,
+        cache_write_tokens: 0,
+        reasoning_tokens: 400,
+      });
       expect(publisher.events[0]!.cost_usd).toBeCloseTo(want, 12);
       expect(publisher.events[0]!.time_to_first_token_ms).toBeGreaterThan(0);
     } finally {
@@ -308,7 +493,6 @@ describe('OpenAI-compatible HTTP provider through the orchestrator', () => {
     }
   });
 });
-
 
 describe('probes', () => {
   it('/health is live; /ready turns 503 once the runner drains', async () => {

@@ -45,10 +45,17 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
     );
   }
   adapters.push(
-    new SimulatedProvider({ seed: c.SIM_SEED, failureRate: c.SIM_FAILURE_RATE, timeoutRate: c.SIM_TIMEOUT_RATE, latencyScale: c.SIM_LATENCY_SCALE }),
+    new SimulatedProvider({
+      seed: c.SIM_SEED,
+      failureRate: c.SIM_FAILURE_RATE,
+      timeoutRate: c.SIM_TIMEOUT_RATE,
+      latencyScale: c.SIM_LATENCY_SCALE,
+    }),
   );
   const router = new ProviderRouter(adapters);
-  const knownModels = [...new Set([...c.OPENAI_MODELS, ...SIMULATED_MODELS.map((m) => m.name)])].filter((m) => router.resolve(m));
+  const knownModels = [...new Set([...c.OPENAI_MODELS, ...SIMULATED_MODELS.map((m) => m.name)])].filter((m) =>
+    router.resolve(m),
+  );
 
   const runner = new JobRunner({
     aurea,
@@ -100,9 +107,14 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) logger.error({ err }, 'request failed');
-    return reply.code(status).send({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : err.message });
+    return reply.code(status).send({
+      error: status === 500 ? 'internal' : 'bad_request',
+      message: status === 500 ? 'internal error' : err.message,
+    });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}` }),
+  );
 
   app.post<{ Body: JobBody; Querystring: { wait?: boolean; waitTimeoutMs?: number } }>(
     '/v1/jobs',
@@ -150,7 +162,9 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
   // Liveness: the process serves. Readiness: it accepts jobs (503 once shutdown began).
   app.get('/health', (_req, reply) => reply.send({ status: 'ok' }));
   app.get('/ready', (_req, reply) =>
-    runner.isAccepting ? reply.send({ status: 'ready' }) : reply.code(503).send({ status: 'not_ready', reason: 'shutting down' }),
+    runner.isAccepting
+      ? reply.send({ status: 'ready' })
+      : reply.code(503).send({ status: 'not_ready', reason: 'shutting down' }),
   );
   app.get('/metrics', (req, reply) => {
     reply.hijack();

@@ -6,7 +6,12 @@ describe('CircuitBreaker', () => {
   it('opens after N consecutive failures, fails fast, half-opens after the cooldown, closes on a good probe', async () => {
     let now = 0;
     const states: BreakerState[] = [];
-    const b = new CircuitBreaker('openai', { failureThreshold: 3, cooldownMs: 1000, now: () => now, onStateChange: (s) => states.push(s) });
+    const b = new CircuitBreaker('openai', {
+      failureThreshold: 3,
+      cooldownMs: 1000,
+      now: () => now,
+      onStateChange: (s) => states.push(s),
+    });
     const fail = () => Promise.reject(new Error('boom'));
     for (let i = 0; i < 3; i++) await expect(b.run(fail)).rejects.toThrow('boom');
     expect(b.current).toBe('open');
@@ -31,7 +36,9 @@ describe('CircuitBreaker', () => {
     expect(b.current).toBe('open');
     now = 10;
     let release!: () => void;
-    const probe = b.run(() => new Promise<void>((r) => (release = r)).then(() => Promise.reject(new Error('still down'))));
+    const probe = b.run(() =>
+      new Promise<void>((r) => (release = r)).then(() => Promise.reject(new Error('still down'))),
+    );
     await expect(b.run(() => Promise.resolve(1))).rejects.toBeInstanceOf(CircuitOpenError);
     release();
     await expect(probe).rejects.toThrow('still down');

@@ -46,7 +46,9 @@ export type OrchestratorConfig = z.infer<typeof orchestratorEnv>;
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): OrchestratorConfig {
   const cfg = parseConfig(orchestratorEnv, source);
   if (cfg.OPENAI_BASE_URL && cfg.OPENAI_MODELS.length === 0) {
-    throw new Error('invalid configuration:\n  OPENAI_MODELS: list the models to send to OPENAI_BASE_URL (comma-separated)');
+    throw new Error(
+      'invalid configuration:\n  OPENAI_MODELS: list the models to send to OPENAI_BASE_URL (comma-separated)',
+    );
   }
   return cfg;
 }

@@ -7,7 +7,9 @@ import { ProviderRouter } from './router.js';
 import { SIMULATED_MODELS } from './models.js';
 import { checkJob } from './schema.js';
 
-const router = new ProviderRouter([new SimulatedProvider({ seed: 1, failureRate: 0, timeoutRate: 0, latencyScale: 1 })]);
+const router = new ProviderRouter([
+  new SimulatedProvider({ seed: 1, failureRate: 0, timeoutRate: 0, latencyScale: 1 }),
+]);
 const known = SIMULATED_MODELS.map((m) => m.name);
 
 describe('demo workload', () => {
@@ -41,14 +43,26 @@ describe('demo workload', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const ac = new AbortController();
     const t0 = performance.now();
-    const out = await runDemoWorkload({ orchestratorUrl: url, seed: 'x', jobsPerSecond: 200, maxJobs: 40, signal: ac.signal });
+    const out = await runDemoWorkload({
+      orchestratorUrl: url,
+      seed: 'x',
+      jobsPerSecond: 200,
+      maxJobs: 40,
+      signal: ac.signal,
+    });
     expect(out).toEqual({ submitted: 30, shed: 10, errors: 0 });
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(bodies.every((b) => typeof b.tenant === 'string' && b.tasks.length > 0)).toBe(true);
 
     const ac2 = new AbortController();
     setTimeout(() => ac2.abort(), 200);
-    const slow = await runDemoWorkload({ orchestratorUrl: url, seed: 'x', jobsPerSecond: 20, maxJobs: 0, signal: ac2.signal });
+    const slow = await runDemoWorkload({
+      orchestratorUrl: url,
+      seed: 'x',
+      jobsPerSecond: 20,
+      maxJobs: 0,
+      signal: ac2.signal,
+    });
     const total = slow.submitted + slow.shed + slow.errors;
     expect(total).toBeGreaterThan(0);
     expect(total).toBeLessThan(20);

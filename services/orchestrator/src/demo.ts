@@ -38,8 +38,17 @@ const TEMPLATES: { name: string; weight: number; build: Template }[] = [
     weight: 2,
     build: (rng) => {
       const n = rng.int(2, 5);
-      const searches = Array.from({ length: n }, (_, i) => ({ name: `search-${i + 1}`, kind: 'search', model: 'gemini-2.0-flash', dependsOn: ['plan'] }));
-      return [{ name: 'plan', model: 'o3-mini' }, ...searches, { name: 'synthesize', model: 'claude-3-7-sonnet', dependsOn: searches.map((s) => s.name) }];
+      const searches = Array.from({ length: n }, (_, i) => ({
+        name: `search-${i + 1}`,
+        kind: 'search',
+        model: 'gemini-2.0-flash',
+        dependsOn: ['plan'],
+      }));
+      return [
+        { name: 'plan', model: 'o3-mini' },
+        ...searches,
+        { name: 'synthesize', model: 'claude-3-7-sonnet', dependsOn: searches.map((s) => s.name) },
+      ];
     },
   },
   {
@@ -52,8 +61,16 @@ const TEMPLATES: { name: string; weight: number; build: Template }[] = [
     weight: 2,
     build: (rng) => {
       const n = rng.int(1, 3);
-      const sections = Array.from({ length: n }, (_, i) => ({ name: `write-section-${i + 1}`, model: rng.pick(['gpt-4o', 'claude-3-7-sonnet']), dependsOn: ['outline'] }));
-      return [{ name: 'outline', model: 'gpt-4o-mini' }, ...sections, { name: 'edit', model: 'gpt-4o', dependsOn: sections.map((s) => s.name) }];
+      const sections = Array.from({ length: n }, (_, i) => ({
+        name: `write-section-${i + 1}`,
+        model: rng.pick(['gpt-4o', 'claude-3-7-sonnet']),
+        dependsOn: ['outline'],
+      }));
+      return [
+        { name: 'outline', model: 'gpt-4o-mini' },
+        ...sections,
+        { name: 'edit', model: 'gpt-4o', dependsOn: sections.map((s) => s.name) },
+      ];
     },
   },
 ];
@@ -65,7 +82,13 @@ export function demoJob(seed: string | number, n: number): DemoJob & { template:
   const total = TEMPLATES.reduce((s, x) => s + x.weight, 0);
   let roll = rng.next() * total;
   const template = TEMPLATES.find((x) => (roll -= x.weight) < 0) ?? TEMPLATES[0]!;
-  return { template: template.name, tenant: t.tenant, user: rng.pick(t.users), repository: rng.pick(t.repositories), tasks: template.build(rng) };
+  return {
+    template: template.name,
+    tenant: t.tenant,
+    user: rng.pick(t.users),
+    repository: rng.pick(t.repositories),
+    tasks: template.build(rng),
+  };
 }
 
 export interface DemoOptions {

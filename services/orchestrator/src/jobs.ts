@@ -134,7 +134,14 @@ export class JobRunner {
   get isAccepting(): boolean {
     return this.accepting;
   }
-  private readonly stats = { jobsSubmitted: 0, jobsFinished: 0, jobsShed: 0, tasksFinished: 0, tasksFailed: 0, costUsd: 0 };
+  private readonly stats = {
+    jobsSubmitted: 0,
+    jobsFinished: 0,
+    jobsShed: 0,
+    tasksFinished: 0,
+    tasksFailed: 0,
+    costUsd: 0,
+  };
 
   constructor(private readonly o: JobRunnerOptions) {
     this.dispatch = o.aurea.queueStage('dispatch', { capacity: o.queueCapacity });
@@ -209,7 +216,10 @@ export class JobRunner {
   }
 
   list(limit: number): JobRecord[] {
-    return [...this.jobs.values()].slice(-limit).reverse().map((j) => j.record);
+    return [...this.jobs.values()]
+      .slice(-limit)
+      .reverse()
+      .map((j) => j.record);
   }
 
   snapshot(): RunnerStats {
@@ -238,7 +248,8 @@ export class JobRunner {
     ]);
     clearTimeout(timer);
     if (timedOut) {
-      for (const j of this.jobs.values()) j.abort.abort(new ProviderError('cancelled', 'orchestrator shutting down', false));
+      for (const j of this.jobs.values())
+        j.abort.abort(new ProviderError('cancelled', 'orchestrator shutting down', false));
       await all;
     }
   }
@@ -364,7 +375,10 @@ export class JobRunner {
         this.stats.costUsd += rec.costUsd ?? 0;
         return true;
       } catch (err) {
-        const e = err instanceof ProviderError ? err : new ProviderError('internal', err instanceof Error ? err.message : String(err), false);
+        const e =
+          err instanceof ProviderError
+            ? err
+            : new ProviderError('internal', err instanceof Error ? err.message : String(err), false);
         rec.latencyMs = performance.now() - started;
         rec.errorType = e.errorType;
         rec.error = e.message;

@@ -13,10 +13,16 @@ const priceTable = loadPriceTable(config.AUREA_PRICE_TABLE);
 const aurea = await init({
   serviceName: config.AUREA_SERVICE_NAME,
   environment: config.AUREA_ENV,
-  otlp: config.AUREA_OTLP_ENABLED ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exportIntervalMs: config.AUREA_METRICS_EXPORT_INTERVAL_MS } : false,
+  otlp: config.AUREA_OTLP_ENABLED
+    ? { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exportIntervalMs: config.AUREA_METRICS_EXPORT_INTERVAL_MS }
+    : false,
   prometheus: { enabled: true },
   kafka: config.AUREA_KAFKA_ENABLED
-    ? { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? config.AUREA_SERVICE_NAME, ...(config.AUREA_KAFKA_TOPIC ? { topic: config.AUREA_KAFKA_TOPIC } : {}) }
+    ? {
+        brokers: config.KAFKA_BROKERS,
+        clientId: config.KAFKA_CLIENT_ID ?? config.AUREA_SERVICE_NAME,
+        ...(config.AUREA_KAFKA_TOPIC ? { topic: config.AUREA_KAFKA_TOPIC } : {}),
+      }
     : false,
   priceTable,
 });

@@ -10,7 +10,12 @@ let baseUrl: string;
 let handlers: Handler[] = [];
 let seen: { body: Record<string, unknown>; auth: string | undefined; path: string | undefined }[] = [];
 
-const usage = { prompt_tokens: 1200, completion_tokens: 500, prompt_tokens_details: { cached_tokens: 200 }, completion_tokens_details: { reasoning_tokens: 120 } };
+const usage = {
+  prompt_tokens: 1200,
+  completion_tokens: 500,
+  prompt_tokens_details: { cached_tokens: 200 },
+  completion_tokens_details: { reasoning_tokens: 120 },
+};
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -47,7 +52,11 @@ const streamOk: Handler = (_req, body, res) => {
     chunk({ model: 'gpt-4o-2024-08-06', choices: [{ delta: { content: 'Hel' } }] });
     setTimeout(() => {
       chunk({ model: 'gpt-4o-2024-08-06', choices: [{ delta: { content: 'lo' } }] });
-      chunk({ model: 'gpt-4o-2024-08-06', choices: [], usage: (body.stream_options as { include_usage?: boolean }).include_usage ? usage : null });
+      chunk({
+        model: 'gpt-4o-2024-08-06',
+        choices: [],
+        usage: (body.stream_options as { include_usage?: boolean }).include_usage ? usage : null,
+      });
       res.end('data: [DONE]\n\n');
     }, 40);
   }, 60);
@@ -64,14 +73,34 @@ const status =
   };
 
 const provider = (extra: Partial<ConstructorParameters<typeof OpenAiCompatibleProvider>[0]> = {}) =>
-  new OpenAiCompatibleProvider({ baseUrl, apiKey: 'sk-test', models: ['gpt-4o', 'gpt-4o-mini'], timeoutMs: 2000, maxRetries: 2, retryBaseMs: 5, ...extra });
+  new OpenAiCompatibleProvider({
+    baseUrl,
+    apiKey: 'sk-test',
+    models: ['gpt-4o', 'gpt-4o-mini'],
+    timeoutMs: 2000,
+    maxRetries: 2,
+    retryBaseMs: 5,
+    ...extra,
+  });
 const call = (p: OpenAiCompatibleProvider, signal = new AbortController().signal) =>
   p.complete({ jobId: 'j', taskName: 't', model: 'gpt-4o', prompt: 'Say hello', attempt: 0, signal });
 
 describe('OpenAI-compatible provider', () => {
   it('normalises OpenAI usage: cached tokens out of input, reasoning out of output', () => {
-    expect(normalizeOpenAiUsage(usage)).toEqual({ input: 1000, output: 380, cacheRead: 200, cacheWrite: 0, reasoning: 120 });
-    expect(normalizeOpenAiUsage({ prompt_tokens: 10, completion_tokens: 3 })).toEqual({ input: 10, output: 3, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+    expect(normalizeOpenAiUsage(usage)).toEqual({
+      input: 1000,
+      output: 380,
+      cacheRead: 200,
+      cacheWrite: 0,
+      reasoning: 120,
+    });
+    expect(normalizeOpenAiUsage({ prompt_tokens: 10, completion_tokens: 3 })).toEqual({
+      input: 10,
+      output: 3,
+      cacheRead: 0,
+      cacheWrite: 0,
+      reasoning: 0,
+    });
   });
 
   it('streams: text, response model, usage with cached and reasoning tokens, time to first chunk', async () => {
@@ -84,13 +113,23 @@ describe('OpenAI-compatible provider', () => {
     expect(out.timeToFirstTokenMs).toBeLessThan(1000);
     expect(seen[0]!.path).toBe('/v1/chat/completions');
     expect(seen[0]!.auth).toBe('Bearer sk-test');
-    expect(seen[0]!.body).toMatchObject({ model: 'gpt-4o', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Say hello' }] });
+    expect(seen[0]!.body).toMatchObject({
+      model: 'gpt-4o',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: 'Say hello' }],
+    });
   });
 
   it('reads a non-streamed completion', async () => {
     handlers.push(jsonOk);
     const out = await call(provider({ stream: false }));
-    expect(out).toEqual({ text: 'hi', responseModel: 'gpt-4o-mini-2024-07-18', usage: { input: 1000, output: 380, cacheRead: 200, cacheWrite: 0, reasoning: 120 }, timeToFirstTokenMs: null });
+    expect(out).toEqual({
+      text: 'hi',
+      responseModel: 'gpt-4o-mini-2024-07-18',
+      usage: { input: 1000, output: 380, cacheRead: 200, cacheWrite: 0, reasoning: 120 },
+      timeToFirstTokenMs: null,
+    });
     expect(seen[0]!.body.stream).toBe(false);
   });
 

@@ -15,7 +15,10 @@ export const SyntheticSchema = Type.Object(
     cacheWriteTokens: Type.Optional(Tokens),
     reasoningTokens: Type.Optional(Tokens),
   },
-  { additionalProperties: false, description: 'Exact token counts (simulated provider); a filler prompt of that size for HTTP providers' },
+  {
+    additionalProperties: false,
+    description: 'Exact token counts (simulated provider); a filler prompt of that size for HTTP providers',
+  },
 );
 
 export const TaskSchema = Type.Object(
@@ -26,7 +29,8 @@ export const TaskSchema = Type.Object(
         minLength: 1,
         maxLength: 64,
         pattern: '^[A-Za-z][A-Za-z0-9_.-]*$',
-        description: 'Bounded task kind used as the metric label aurea.task.name (e.g. "search" for search-1…search-8); default: the name without a trailing number',
+        description:
+          'Bounded task kind used as the metric label aurea.task.name (e.g. "search" for search-1…search-8); default: the name without a trailing number',
       }),
     ),
     model: Type.String({ minLength: 1, maxLength: 128 }),
@@ -34,7 +38,11 @@ export const TaskSchema = Type.Object(
     synthetic: Type.Optional(SyntheticSchema),
     dependsOn: Type.Optional(Type.Array(Name, { maxItems: 64, uniqueItems: true })),
     maxOutputTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-    simulate: Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('error'), Type.Literal('timeout')], { description: 'Force the simulated provider’s outcome' })),
+    simulate: Type.Optional(
+      Type.Union([Type.Literal('ok'), Type.Literal('error'), Type.Literal('timeout')], {
+        description: 'Force the simulated provider’s outcome',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -63,17 +71,26 @@ export class JobValidationError extends Error {
 }
 
 /** Checks beyond the schema: task limit, unique names, known models, dependencies exist, no cycles. */
-export function checkJob(body: JobBody, router: ProviderRouter, maxTasks: number, knownModels: readonly string[]): void {
+export function checkJob(
+  body: JobBody,
+  router: ProviderRouter,
+  maxTasks: number,
+  knownModels: readonly string[],
+): void {
   if (body.tasks.length > maxTasks) {
     throw new JobValidationError('tasks', `too many tasks: ${body.tasks.length} (at most ${maxTasks} per job)`);
   }
   const names = new Map<string, number>();
   body.tasks.forEach((t, i) => {
     const seen = names.get(t.name);
-    if (seen !== undefined) throw new JobValidationError(`tasks[${i}].name`, `duplicate task name "${t.name}" (also tasks[${seen}])`);
+    if (seen !== undefined)
+      throw new JobValidationError(`tasks[${i}].name`, `duplicate task name "${t.name}" (also tasks[${seen}])`);
     names.set(t.name, i);
     if (!router.resolve(t.model)) {
-      throw new JobValidationError(`tasks[${i}].model`, `unknown model "${t.model}" in tasks[${i}]; known models: ${knownModels.join(', ')}`);
+      throw new JobValidationError(
+        `tasks[${i}].model`,
+        `unknown model "${t.model}" in tasks[${i}]; known models: ${knownModels.join(', ')}`,
+      );
     }
     if (t.prompt !== undefined && t.synthetic !== undefined) {
       throw new JobValidationError(`tasks[${i}]`, `tasks[${i}] gives both prompt and synthetic; give one`);
@@ -82,7 +99,8 @@ export function checkJob(body: JobBody, router: ProviderRouter, maxTasks: number
   body.tasks.forEach((t, i) => {
     for (const d of t.dependsOn ?? []) {
       if (d === t.name) throw new JobValidationError(`tasks[${i}].dependsOn`, `task "${t.name}" depends on itself`);
-      if (!names.has(d)) throw new JobValidationError(`tasks[${i}].dependsOn`, `task "${t.name}" depends on unknown task "${d}"`);
+      if (!names.has(d))
+        throw new JobValidationError(`tasks[${i}].dependsOn`, `task "${t.name}" depends on unknown task "${d}"`);
     }
   });
   // Cycle check (iterative DFS, colours: 0 new, 1 on stack, 2 done).

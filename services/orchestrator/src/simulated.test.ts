@@ -5,7 +5,13 @@ import { ProviderError } from './providers/types.js';
 
 const opts = { seed: 42, failureRate: 0.1, timeoutRate: 0.05, latencyScale: 1 };
 const gpt4o = findSimulatedModel('gpt-4o')!;
-const req = (taskName: string, extra: object = {}) => ({ jobId: 'job-1', taskName, model: 'gpt-4o', attempt: 0, ...extra });
+const req = (taskName: string, extra: object = {}) => ({
+  jobId: 'job-1',
+  taskName,
+  model: 'gpt-4o',
+  attempt: 0,
+  ...extra,
+});
 
 describe('simulated provider plan', () => {
   it('is deterministic under a seed and differs across seeds', () => {
@@ -27,7 +33,14 @@ describe('simulated provider plan', () => {
   });
 
   it('uses exact synthetic sizes, and a prompt for the input size', () => {
-    const p = planCall(gpt4o, req('s', { synthetic: { inputTokens: 1000, outputTokens: 200, cacheReadTokens: 50, reasoningTokens: 7 }, simulate: 'ok' }), opts);
+    const p = planCall(
+      gpt4o,
+      req('s', {
+        synthetic: { inputTokens: 1000, outputTokens: 200, cacheReadTokens: 50, reasoningTokens: 7 },
+        simulate: 'ok',
+      }),
+      opts,
+    );
     expect(p.usage).toEqual({ input: 1000, output: 200, cacheRead: 50, cacheWrite: 0, reasoning: 7 });
     const q = planCall(gpt4o, req('p', { prompt: 'x'.repeat(400), simulate: 'ok' }), opts);
     expect(q.usage.input + q.usage.cacheRead + q.usage.cacheWrite).toBe(100);
@@ -52,7 +65,13 @@ describe('simulated provider plan', () => {
   });
 
   it('a forced error bills nothing', () => {
-    expect(planCall(gpt4o, req('e', { simulate: 'error' }), opts).usage).toEqual({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+    expect(planCall(gpt4o, req('e', { simulate: 'error' }), opts).usage).toEqual({
+      input: 0,
+      output: 0,
+      cacheRead: 0,
+      cacheWrite: 0,
+      reasoning: 0,
+    });
   });
 });
 
@@ -72,11 +91,15 @@ describe('SimulatedProvider.complete', () => {
   });
 
   it('fails with a typed provider error, and a timeout ends at the caller’s deadline', async () => {
-    await expect(fast.complete({ ...req('e', { simulate: 'error' }), signal: new AbortController().signal })).rejects.toMatchObject({ errorType: 'provider_error', retryable: true });
+    await expect(
+      fast.complete({ ...req('e', { simulate: 'error' }), signal: new AbortController().signal }),
+    ).rejects.toMatchObject({ errorType: 'provider_error', retryable: true });
     const ac = new AbortController();
     setTimeout(() => ac.abort(new ProviderError('timeout', 'deadline', true)), 30);
     const t0 = performance.now();
-    await expect(fast.complete({ ...req('t', { simulate: 'timeout' }), signal: ac.signal })).rejects.toMatchObject({ errorType: 'timeout' });
+    await expect(fast.complete({ ...req('t', { simulate: 'timeout' }), signal: ac.signal })).rejects.toMatchObject({
+      errorType: 'timeout',
+    });
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 

@@ -7,14 +7,9 @@ describe('taskKind (the bounded metric label of a task)', () => {
   });
 
   it('drops a trailing counter from the unique task name', () => {
-    expect(['search-1', 'search-12', 'search_3', 'step#4', 'chunk.10', 'shard:2'].map((name) => taskKind({ name }))).toEqual([
-      'search',
-      'search',
-      'search',
-      'step',
-      'chunk',
-      'shard',
-    ]);
+    expect(
+      ['search-1', 'search-12', 'search_3', 'step#4', 'chunk.10', 'shard:2'].map((name) => taskKind({ name })),
+    ).toEqual(['search', 'search', 'search', 'step', 'chunk', 'shard']);
   });
 
   it('keeps names that are not counters, and never returns an empty label', () => {

@@ -32,7 +32,14 @@ export {
   type BufferedPublisherOptions,
 } from './publisher.js';
 export { normalizeUsage, usageFromResult, type Usage, type NormalizedUsage } from './usage.js';
-export { METRICS, ATTRIBUTE_BOUNDS, DURATION_BUCKETS, TOKEN_BUCKETS, HTTP_BUCKETS, type MetricSpec } from './metrics/spec.js';
+export {
+  METRICS,
+  ATTRIBUTE_BOUNDS,
+  DURATION_BUCKETS,
+  TOKEN_BUCKETS,
+  HTTP_BUCKETS,
+  type MetricSpec,
+} from './metrics/spec.js';
 export { ID_ATTRIBUTE_KEYS } from './metrics/telemetry.js';
 export type { SdkLogger } from './log.js';
 export type { PriceTable, PriceTableData, PriceResult } from './pricing/index.js';

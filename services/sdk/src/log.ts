@@ -8,8 +8,10 @@ export interface SdkLogger {
 }
 
 export const stderrLogger: SdkLogger = {
-  warn: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: 'warn', time: Date.now(), name: 'aurea-sdk', ...obj, msg })}\n`),
-  error: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: 'error', time: Date.now(), name: 'aurea-sdk', ...obj, msg })}\n`),
+  warn: (obj, msg) =>
+    process.stderr.write(`${JSON.stringify({ level: 'warn', time: Date.now(), name: 'aurea-sdk', ...obj, msg })}\n`),
+  error: (obj, msg) =>
+    process.stderr.write(`${JSON.stringify({ level: 'error', time: Date.now(), name: 'aurea-sdk', ...obj, msg })}\n`),
 };
 
 /** At most one line per key per `intervalMs`; the next line reports how many were suppressed. */

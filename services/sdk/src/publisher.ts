@@ -123,7 +123,12 @@ export class BufferedPublisher implements EventPublisher {
     const now = Date.now();
     if (now < this.nextDropLog) return; // rate-limited: build nothing on the hot path
     this.nextDropLog = now + 10_000;
-    this.log.log('warn', `drop:${reason}`, { reason, dropped_total: total, buffered: this.buffered, max: this.max }, 'aurea: task events dropped');
+    this.log.log(
+      'warn',
+      `drop:${reason}`,
+      { reason, dropped_total: total, buffered: this.buffered, max: this.max },
+      'aurea: task events dropped',
+    );
   }
 
   publish(event: PublishableEvent): boolean {
@@ -172,7 +177,12 @@ export class BufferedPublisher implements EventPublisher {
         value = JSON.stringify(ev);
       } catch (err) {
         this.drop('serialize_error');
-        this.log.log('error', 'serialize', { err: (err as Error).message }, 'aurea: task event could not be serialised');
+        this.log.log(
+          'error',
+          'serialize',
+          { err: (err as Error).message },
+          'aurea: task event could not be serialised',
+        );
         continue;
       }
       if (Buffer.byteLength(value) > this.maxMessageBytes) {
@@ -216,7 +226,12 @@ export class BufferedPublisher implements EventPublisher {
           backoff = this.retryMinMs;
           this.notify();
         } catch (err) {
-          this.log.log('warn', 'send', { err: (err as Error).message, buffered: this.buffered }, 'aurea: Kafka unavailable, task events buffered and retried');
+          this.log.log(
+            'warn',
+            'send',
+            { err: (err as Error).message, buffered: this.buffered },
+            'aurea: Kafka unavailable, task events buffered and retried',
+          );
           if (this.connected) {
             this.connected = false;
             await this.transport.disconnect().catch(() => undefined);
@@ -303,7 +318,13 @@ export interface KafkaPublisherOptions extends BufferedPublisherOptions {
 }
 
 /** The kafkajs Transport: idempotent producer, acks=all, gzip, keyed by job_id. */
-export function createKafkaTransport(opts: { brokers: string[]; topic: string; clientId: string; requestTimeoutMs?: number; logger: RateLimitedLogger }): Transport {
+export function createKafkaTransport(opts: {
+  brokers: string[];
+  topic: string;
+  clientId: string;
+  requestTimeoutMs?: number;
+  logger: RateLimitedLogger;
+}): Transport {
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,

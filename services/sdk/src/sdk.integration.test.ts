@@ -25,7 +25,11 @@ async function newTopic(): Promise<string> {
   return topic;
 }
 
-async function consumeAll(topic: string, expected: number, timeoutMs = 30_000): Promise<{ key: string; value: unknown }[]> {
+async function consumeAll(
+  topic: string,
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<{ key: string; value: unknown }[]> {
   const consumer = kafka.consumer({ groupId: `sdk-it-${run}-${topic}`, maxWaitTimeInMs: 200 });
   const got: { key: string; value: unknown }[] = [];
   await consumer.connect();
@@ -50,7 +54,10 @@ async function consumeAll(topic: string, expected: number, timeoutMs = 30_000): 
 
 async function promQuery(q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const res = await fetch(`${PROM}/api/v1/query?query=${encodeURIComponent(q)}`);
-  const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const body = (await res.json()) as {
+    status: string;
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
   expect(body.status).toBe('success');
   return body.data.result;
 }
@@ -80,15 +87,27 @@ afterAll(async () => {
 describe('task events on real Kafka', () => {
   it('land keyed by job_id and validate against schema v1', async () => {
     const topic = await newTopic();
-    const aurea = await init({ serviceName: `sdk-it-events-${run}`, otlp: false, kafka: { brokers: BROKERS, topic }, logger: quiet });
+    const aurea = await init({
+      serviceName: `sdk-it-events-${run}`,
+      otlp: false,
+      kafka: { brokers: BROKERS, topic },
+      logger: quiet,
+    });
     const jobs = ['job-a', 'job-b', 'job-c'];
     for (let i = 0; i < 30; i++) {
-      await aurea.monitorTask({ jobId: jobs[i % 3]!, taskName: 'summarize', model: 'gpt-4o', provider: 'openai', tenant: 'acme' }, (ctx) => {
-        ctx.recordUsage({ input: 100 + i, output: 10 });
-        return i;
-      });
+      await aurea.monitorTask(
+        { jobId: jobs[i % 3]!, taskName: 'summarize', model: 'gpt-4o', provider: 'openai', tenant: 'acme' },
+        (ctx) => {
+          ctx.recordUsage({ input: 100 + i, output: 10 });
+          return i;
+        },
+      );
     }
-    await expect(aurea.monitorTask({ jobId: 'job-a', taskName: 'summarize', model: 'nope', provider: 'openai' }, () => Promise.reject(new RangeError('x')))).rejects.toThrow(RangeError);
+    await expect(
+      aurea.monitorTask({ jobId: 'job-a', taskName: 'summarize', model: 'nope', provider: 'openai' }, () =>
+        Promise.reject(new RangeError('x')),
+      ),
+    ).rejects.toThrow(RangeError);
     await aurea.shutdown({ deadlineMs: 10_000 });
     expect(aurea.publisher!.stats()).toMatchObject({ published: 31, buffered: 0 });
 
@@ -103,15 +122,30 @@ describe('task events on real Kafka', () => {
       ids.add(v.event.event_id);
     }
     expect(ids.size).toBe(31);
-    const failed = msgs.map((m) => m.value as { status: string; error_type: string; cost_usd: number | null; pricing_status: string }).find((e) => e.status === 'error')!;
+    const failed = msgs
+      .map((m) => m.value as { status: string; error_type: string; cost_usd: number | null; pricing_status: string })
+      .find((e) => e.status === 'error')!;
     expect(failed).toMatchObject({ error_type: 'RangeError', cost_usd: null, pricing_status: 'unknown_model' });
   });
 
   it('shutdown() delivers everything buffered', async () => {
     const topic = await newTopic();
-    const aurea = await init({ serviceName: `sdk-it-flush-${run}`, otlp: false, kafka: { brokers: BROKERS, topic, maxBufferedEvents: 50_000 }, logger: quiet });
+    const aurea = await init({
+      serviceName: `sdk-it-flush-${run}`,
+      otlp: false,
+      kafka: { brokers: BROKERS, topic, maxBufferedEvents: 50_000 },
+      logger: quiet,
+    });
     const n = 5000;
-    for (let i = 0; i < n; i++) aurea.recordLlmCall({ jobId: `job-${i % 17}`, taskName: 'classify', model: 'gpt-4o-mini', provider: 'openai', durationMs: 5, usage: { input: 20, output: 2 } });
+    for (let i = 0; i < n; i++)
+      aurea.recordLlmCall({
+        jobId: `job-${i % 17}`,
+        taskName: 'classify',
+        model: 'gpt-4o-mini',
+        provider: 'openai',
+        durationMs: 5,
+        usage: { input: 20, output: 2 },
+      });
     expect(aurea.publisher!.stats().buffered).toBeGreaterThan(0); // nothing was sent synchronously
     await aurea.shutdown({ deadlineMs: 20_000 });
     expect(aurea.publisher!.stats()).toMatchObject({ published: n, buffered: 0 });
@@ -169,15 +203,32 @@ describe('Kafka unreachable', () => {
 describe('metrics through the real Collector into Prometheus', () => {
   it('arrive with the expected names and exact values', async () => {
     const service = `sdk-it-prom-${run}`;
-    const aurea = await init({ serviceName: service, serviceVersion: '9.9.9', otlp: { endpoint: OTLP, exportIntervalMs: 1000 }, kafka: false, logger: quiet });
+    const aurea = await init({
+      serviceName: service,
+      serviceVersion: '9.9.9',
+      otlp: { endpoint: OTLP, exportIntervalMs: 1000 },
+      kafka: false,
+      logger: quiet,
+    });
     const n = 25;
     for (let i = 0; i < n; i++) {
-      await aurea.monitorTask({ jobId: `job-${i}`, taskName: 'summarize', model: 'gpt-4o', provider: 'openai' }, (ctx) => {
-        ctx.recordUsage({ prompt_tokens: 1000, completion_tokens: 100, prompt_tokens_details: { cached_tokens: 200 } });
-        return 'x';
-      });
+      await aurea.monitorTask(
+        { jobId: `job-${i}`, taskName: 'summarize', model: 'gpt-4o', provider: 'openai' },
+        (ctx) => {
+          ctx.recordUsage({
+            prompt_tokens: 1000,
+            completion_tokens: 100,
+            prompt_tokens_details: { cached_tokens: 200 },
+          });
+          return 'x';
+        },
+      );
     }
-    await expect(aurea.monitorTask({ jobId: 'j', taskName: 'summarize', model: 'gpt-4o', provider: 'openai' }, () => Promise.reject(new TypeError('t')))).rejects.toThrow();
+    await expect(
+      aurea.monitorTask({ jobId: 'j', taskName: 'summarize', model: 'gpt-4o', provider: 'openai' }, () =>
+        Promise.reject(new TypeError('t')),
+      ),
+    ).rejects.toThrow();
     aurea.setBudgets([{ name: 'monthly', scope: 'global', period: 'month', limitUsd: 50, spendUsd: 0 }]);
     aurea.circuitBreaker('openai', { provider: 'openai' }).set('open');
     await aurea.shutdown({ deadlineMs: 5000 });
@@ -186,12 +237,16 @@ describe('metrics through the real Collector into Prometheus', () => {
     expect(await waitForValue(`sum(aurea_tasks_total{${sel},aurea_task_status="ok"})`, n)).toBe(n);
     expect(await waitForValue(`sum(aurea_tasks_total{${sel},aurea_task_status="error"})`, 1)).toBe(1);
     expect(await waitForValue(`sum(aurea_llm_tokens_total{${sel},aurea_token_type="input"})`, 800 * n)).toBe(800 * n);
-    expect(await waitForValue(`sum(aurea_llm_tokens_total{${sel},aurea_token_type="cache_read"})`, 200 * n)).toBe(200 * n);
+    expect(await waitForValue(`sum(aurea_llm_tokens_total{${sel},aurea_token_type="cache_read"})`, 200 * n)).toBe(
+      200 * n,
+    );
     const cost = (800 * 2.5e-6 + 200 * 1.25e-6 + 100 * 10e-6) * n;
     const got = await waitForValue(`sum(aurea_llm_cost_USD_total{${sel}})`, cost);
     expect(got).toBeCloseTo(cost, 9);
     expect(await waitForValue(`sum(gen_ai_client_operation_duration_seconds_count{${sel}})`, n + 1)).toBe(n + 1);
-    expect(await waitForValue(`sum(gen_ai_client_token_usage_sum{${sel},gen_ai_token_type="input"})`, 1000 * n)).toBe(1000 * n);
+    expect(await waitForValue(`sum(gen_ai_client_token_usage_sum{${sel},gen_ai_token_type="input"})`, 1000 * n)).toBe(
+      1000 * n,
+    );
     expect(await waitForValue(`sum(aurea_errors_total{${sel},error_type="TypeError"})`, 1)).toBe(1);
     expect(await waitForValue(`aurea_budget_remaining_USD{${sel},aurea_budget_name="monthly"}`, 50)).toBe(50);
     expect(await waitForValue(`aurea_circuit_breaker_state{${sel},aurea_circuit_breaker_name="openai"}`, 2)).toBe(2);
@@ -199,7 +254,11 @@ describe('metrics through the real Collector into Prometheus', () => {
     expect(buckets.map((b) => b.metric.le).sort((a, b) => Number(a) - Number(b))).toContain('81.92');
     const labels = (await promQuery(`aurea_tasks_total{${sel}}`))[0]!.metric;
     expect(Object.keys(labels).filter((k) => /job_id|task_id|tenant/.test(k))).toEqual([]);
-    expect(labels).toMatchObject({ aurea_task_name: 'summarize', gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o' });
+    expect(labels).toMatchObject({
+      aurea_task_name: 'summarize',
+      gen_ai_provider_name: 'openai',
+      gen_ai_request_model: 'gpt-4o',
+    });
   });
 
   it('with the Collector unreachable the service keeps running, and metrics resume when it returns', async () => {
@@ -210,21 +269,32 @@ describe('metrics through the real Collector into Prometheus', () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
     const service = `sdk-it-collector-down-${run}`;
-    const aurea = await init({ serviceName: service, otlp: { endpoint: `http://127.0.0.1:${port}`, exportIntervalMs: 300, timeoutMs: 250 }, kafka: false, logger: quiet });
+    const aurea = await init({
+      serviceName: service,
+      otlp: { endpoint: `http://127.0.0.1:${port}`, exportIntervalMs: 300, timeoutMs: 250 },
+      kafka: false,
+      logger: quiet,
+    });
     let done = 0;
     const until = Date.now() + 1500;
     while (Date.now() < until) {
-      await aurea.monitorTask({ jobId: 'j', taskName: 'offline', model: 'gpt-4o', provider: 'openai' }, () => new Promise((r) => setTimeout(r, 5)));
+      await aurea.monitorTask(
+        { jobId: 'j', taskName: 'offline', model: 'gpt-4o', provider: 'openai' },
+        () => new Promise((r) => setTimeout(r, 5)),
+      );
       done++;
     }
     expect(done).toBeGreaterThan(50);
 
     const target = new URL(OTLP);
     const forwarder: Server = createServer((req, res) => {
-      const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
+      const up = request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
       up.on('error', () => res.writeHead(502).end());
       req.pipe(up);
     });

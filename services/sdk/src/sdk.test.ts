@@ -1,7 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AggregationTemporality, DataPointType, InMemoryMetricExporter, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  InMemoryMetricExporter,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import { validateTaskEvent, uuidv7Time, type TaskEventV1 } from '@aurea/events';
-import { init, monitorTask as topMonitorTask, type Aurea, type EventPublisher, type PublishableEvent } from './index.js';
+import {
+  init,
+  monitorTask as topMonitorTask,
+  type Aurea,
+  type EventPublisher,
+  type PublishableEvent,
+} from './index.js';
 import { METRICS, type MetricSpec } from './metrics/spec.js';
 
 class CollectingPublisher implements EventPublisher {
@@ -30,12 +41,20 @@ afterEach(async () => {
 async function setup(extra: Partial<Parameters<typeof init>[0]> = {}) {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const publisher = new CollectingPublisher();
-  aurea = await init({ serviceName: 'unit-svc', otlp: false, kafka: false, publisher, metricExporters: [{ exporter }], ...extra });
+  aurea = await init({
+    serviceName: 'unit-svc',
+    otlp: false,
+    kafka: false,
+    publisher,
+    metricExporters: [{ exporter }],
+    ...extra,
+  });
   const collect = async (): Promise<Map<string, MetricData>> => {
     exporter.reset();
     await aurea!.flushMetrics();
     const out = new Map<string, MetricData>();
-    for (const rm of exporter.getMetrics()) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.descriptor.name, m);
+    for (const rm of exporter.getMetrics())
+      for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.descriptor.name, m);
     return out;
   };
   return { aurea, publisher, collect, exporter };
@@ -49,13 +68,26 @@ function by(d: MetricData | undefined, key: string): Record<string, unknown> {
   return out;
 }
 
-const task = { jobId: 'job-123', taskName: 'summarize', model: 'gpt-4o', provider: 'openai', tenant: 'acme', user: 'u-9', repository: 'org/repo' };
+const task = {
+  jobId: 'job-123',
+  taskName: 'summarize',
+  model: 'gpt-4o',
+  provider: 'openai',
+  tenant: 'acme',
+  user: 'u-9',
+  repository: 'org/repo',
+};
 
 describe('monitorTask metrics (InMemoryMetricExporter)', () => {
   it('names, units, attributes, buckets and values', async () => {
     const { aurea, collect } = await setup();
     const out = await aurea.monitorTask(task, (ctx) => {
-      ctx.recordUsage({ prompt_tokens: 1000, completion_tokens: 300, prompt_tokens_details: { cached_tokens: 400 }, completion_tokens_details: { reasoning_tokens: 100 } });
+      ctx.recordUsage({
+        prompt_tokens: 1000,
+        completion_tokens: 300,
+        prompt_tokens_details: { cached_tokens: 400 },
+        completion_tokens_details: { reasoning_tokens: 100 },
+      });
       ctx.setResponseModel('gpt-4o-2024-08-06');
       return Promise.resolve('answer');
     });
@@ -93,7 +125,11 @@ describe('monitorTask metrics (InMemoryMetricExporter)', () => {
     expect(by(tokens, 'aurea.token.type')).toEqual({ input: 600, output: 200, cache_read: 400, reasoning: 100 });
 
     const cost = m.get('aurea.llm.cost')!;
-    expect(cost.dataPoints[0]!.attributes).toEqual({ 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'aurea.task.name': 'summarize' });
+    expect(cost.dataPoints[0]!.attributes).toEqual({
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'aurea.task.name': 'summarize',
+    });
     expect(cost.dataPoints[0]!.value).toBeCloseTo(600 * 2.5e-6 + 400 * 1.25e-6 + 200 * 10e-6 + 100 * 10e-6, 12);
     expect(cost.dataPointType).toBe(DataPointType.SUM);
 
@@ -102,7 +138,10 @@ describe('monitorTask metrics (InMemoryMetricExporter)', () => {
     expect(ok.value).toBe(1);
     expect(tasks.dataPoints.find((p) => p.attributes['aurea.task.status'] === 'error')!.value).toBe(0);
     expect(m.get('aurea.tasks.active')!.dataPoints[0]!.value).toBe(0);
-    expect(m.get('aurea.task.duration')!.dataPoints[0]!.attributes).toEqual({ 'aurea.task.name': 'summarize', 'aurea.task.status': 'ok' });
+    expect(m.get('aurea.task.duration')!.dataPoints[0]!.attributes).toEqual({
+      'aurea.task.name': 'summarize',
+      'aurea.task.status': 'ok',
+    });
   });
 
   it('active tasks rise while running', async () => {
@@ -117,16 +156,33 @@ describe('monitorTask metrics (InMemoryMetricExporter)', () => {
 
   it('ids never become metric attributes, even when passed as attributes or on the service meter', async () => {
     const { aurea, collect } = await setup();
-    await aurea.monitorTask({ ...task, taskId: 't-1', parentTaskId: 'p-1', attributes: { 'job.id': 'x', 'aurea.task.id': 'y', feature: 'f' } }, () => ['r', { input: 1, output: 1 }]);
+    await aurea.monitorTask(
+      {
+        ...task,
+        taskId: 't-1',
+        parentTaskId: 'p-1',
+        attributes: { 'job.id': 'x', 'aurea.task.id': 'y', feature: 'f' },
+      },
+      () => ['r', { input: 1, output: 1 }],
+    );
     aurea.recordLlmCall({ ...task, durationMs: 12, usage: { input: 1 } });
     const custom = aurea.meter.createCounter('consumer.batches');
-    custom.add(1, { 'job.id': 'j', job_id: 'j', 'tenant.id': 't', user: 'u', 'aurea.job.id': 'j', 'kafka.topic': 'aurea.task-events.v1' });
+    custom.add(1, {
+      'job.id': 'j',
+      job_id: 'j',
+      'tenant.id': 't',
+      user: 'u',
+      'aurea.job.id': 'j',
+      'kafka.topic': 'aurea.task-events.v1',
+    });
     const m = await collect();
     const ids = ['job-123', 't-1', 'p-1', 'acme', 'u-9', 'org/repo', 'x', 'y', 'j', 't', 'u'];
     for (const d of m.values()) {
       for (const p of d.dataPoints) {
         for (const [k, v] of Object.entries(p.attributes)) {
-          expect(/(^|\.)(job|task|tenant|user|repository)([._]id)?$/.test(k), `${d.descriptor.name} has ${k}`).toBe(false);
+          expect(/(^|\.)(job|task|tenant|user|repository)([._]id)?$/.test(k), `${d.descriptor.name} has ${k}`).toBe(
+            false,
+          );
           expect(ids.includes(String(v)), `${d.descriptor.name} ${k}=${String(v)}`).toBe(false);
         }
       }
@@ -138,8 +194,13 @@ describe('monitorTask metrics (InMemoryMetricExporter)', () => {
     const { aurea, collect, publisher } = await setup();
     await aurea.monitorTask({ ...task, model: 'gpt-9-ultra' }, () => ({ text: 'x', tokens: { input: 10, output: 5 } }));
     const m = await collect();
-    expect(m.get('aurea.cost.unpriced')!.dataPoints[0]).toMatchObject({ value: 1, attributes: { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-9-ultra' } });
-    expect(m.get('aurea.llm.cost')?.dataPoints.find((p) => p.attributes['gen_ai.request.model'] === 'gpt-9-ultra')).toBeUndefined();
+    expect(m.get('aurea.cost.unpriced')!.dataPoints[0]).toMatchObject({
+      value: 1,
+      attributes: { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-9-ultra' },
+    });
+    expect(
+      m.get('aurea.llm.cost')?.dataPoints.find((p) => p.attributes['gen_ai.request.model'] === 'gpt-9-ultra'),
+    ).toBeUndefined();
     expect(publisher.events[0]).toMatchObject({ cost_usd: null, pricing_status: 'unknown_model' });
   });
 
@@ -163,11 +224,20 @@ describe('monitorTask metrics (InMemoryMetricExporter)', () => {
     expect(m.get('aurea.queue.capacity')!.dataPoints[0]!.value).toBe(100);
     expect(m.get('aurea.queue.admitted')!.dataPoints[0]!.value).toBe(3);
     expect(m.get('aurea.queue.shed')!.dataPoints[0]!.value).toBe(1);
-    expect(m.get('aurea.circuit_breaker.state')!.dataPoints[0]).toMatchObject({ value: 2, attributes: { 'aurea.circuit_breaker.name': 'openai', 'gen_ai.provider.name': 'openai' } });
+    expect(m.get('aurea.circuit_breaker.state')!.dataPoints[0]).toMatchObject({
+      value: 2,
+      attributes: { 'aurea.circuit_breaker.name': 'openai', 'gen_ai.provider.name': 'openai' },
+    });
     const rem = by(m.get('aurea.budget.remaining'), 'aurea.budget.name');
     expect(rem).toEqual({ monthly: 100, acme: -2 });
-    expect(m.get('aurea.budget.spend')!.dataPoints.find((p) => p.attributes['aurea.budget.name'] === 'monthly')!.value).toBe(0);
-    expect(m.get('http.server.request.duration')!.dataPoints[0]!.attributes).toEqual({ 'http.request.method': 'GET', 'http.route': '/v1/jobs/:jobId', 'http.response.status_code': 200 });
+    expect(
+      m.get('aurea.budget.spend')!.dataPoints.find((p) => p.attributes['aurea.budget.name'] === 'monthly')!.value,
+    ).toBe(0);
+    expect(m.get('http.server.request.duration')!.dataPoints[0]!.attributes).toEqual({
+      'http.request.method': 'GET',
+      'http.route': '/v1/jobs/:jobId',
+      'http.response.status_code': 200,
+    });
     // setBudgets replaces the set
     aurea.setBudgets([{ name: 'acme', scope: 'tenant', period: 'day', limitUsd: 5, spendUsd: 1 }]);
     cb.set('half_open');
@@ -217,7 +287,10 @@ describe('monitorTask behaviour and task events', () => {
     const m = await collect();
     const errors = by(m.get('aurea.errors'), 'error.type');
     expect(errors).toEqual({ RateLimitError: 1, TypeError: 1, AbortError: 1 });
-    const dur = m.get('gen_ai.client.operation.duration')!.dataPoints.map((p) => p.attributes['error.type']).sort();
+    const dur = m
+      .get('gen_ai.client.operation.duration')!
+      .dataPoints.map((p) => p.attributes['error.type'])
+      .sort();
     expect(dur).toEqual(['AbortError', 'RateLimitError', 'TypeError']);
     const statuses = by(m.get('aurea.tasks'), 'aurea.task.status');
     expect(statuses).toEqual({ ok: 0, error: 2, timeout: 0, cancelled: 1 });
@@ -231,13 +304,27 @@ describe('monitorTask behaviour and task events', () => {
   it('emits one valid v1 event per task with ids, usage, cost and provided cost kept apart', async () => {
     const { aurea, publisher } = await setup();
     const before = Date.now();
-    await aurea.monitorTask({ ...task, provider: 'anthropic', model: 'claude-3-5-sonnet-20241022', parentTaskId: 'parent-1', attributes: { feature: 'triage', n: 3 } }, (ctx) => {
-      ctx.recordUsage({ input_tokens: 100, output_tokens: 50, cache_read_input_tokens: 1000, cache_creation_input_tokens: 10 });
-      ctx.setTimeToFirstToken(12.5);
-      ctx.setProvidedCost(0.01);
-      ctx.setAttribute('attempt', 2);
-      return 'ok';
-    });
+    await aurea.monitorTask(
+      {
+        ...task,
+        provider: 'anthropic',
+        model: 'claude-3-5-sonnet-20241022',
+        parentTaskId: 'parent-1',
+        attributes: { feature: 'triage', n: 3 },
+      },
+      (ctx) => {
+        ctx.recordUsage({
+          input_tokens: 100,
+          output_tokens: 50,
+          cache_read_input_tokens: 1000,
+          cache_creation_input_tokens: 10,
+        });
+        ctx.setTimeToFirstToken(12.5);
+        ctx.setProvidedCost(0.01);
+        ctx.setAttribute('attempt', 2);
+        return 'ok';
+      },
+    );
     expect(publisher.events).toHaveLength(1);
     const e = publisher.events[0]!;
     const v = validateTaskEvent(JSON.parse(JSON.stringify(e)));
@@ -252,7 +339,13 @@ describe('monitorTask behaviour and task events', () => {
       operation: 'chat',
       provider: 'anthropic',
       request_model: 'claude-3-5-sonnet-20241022',
-      usage: { input_tokens: 100, output_tokens: 50, cache_read_tokens: 1000, cache_write_tokens: 10, reasoning_tokens: 0 },
+      usage: {
+        input_tokens: 100,
+        output_tokens: 50,
+        cache_read_tokens: 1000,
+        cache_write_tokens: 10,
+        reasoning_tokens: 0,
+      },
       status: 'ok',
       error_type: null,
       provided_cost_usd: 0.01,
@@ -270,15 +363,35 @@ describe('monitorTask behaviour and task events', () => {
 
   it('estimateCost → pricing_status custom; recordLlmCall → valid event with the caller’s timing', async () => {
     const { aurea, publisher, collect } = await setup();
-    await aurea.monitorTask({ ...task, model: 'custom-model', provider: 'acme', estimateCost: ({ totalTokens }) => totalTokens * 0.00005 }, () => ['r', 1000]);
+    await aurea.monitorTask(
+      { ...task, model: 'custom-model', provider: 'acme', estimateCost: ({ totalTokens }) => totalTokens * 0.00005 },
+      () => ['r', 1000],
+    );
     const started = Date.parse('2025-02-01T10:00:00Z');
-    aurea.recordLlmCall({ ...task, taskId: 'call-7', durationMs: 1500, startedAt: started, usage: { prompt_tokens: 10, completion_tokens: 20 }, status: 'timeout', errorType: 'timeout' });
+    aurea.recordLlmCall({
+      ...task,
+      taskId: 'call-7',
+      durationMs: 1500,
+      startedAt: started,
+      usage: { prompt_tokens: 10, completion_tokens: 20 },
+      status: 'timeout',
+      errorType: 'timeout',
+    });
     const [custom, call] = publisher.events;
     expect(custom).toMatchObject({ cost_usd: 0.05, pricing_status: 'custom', price_version: null });
-    expect(call).toMatchObject({ task_id: 'call-7', started_at: '2025-02-01T10:00:00.000Z', ended_at: '2025-02-01T10:00:01.500Z', latency_ms: 1500, status: 'timeout', error_type: 'timeout' });
+    expect(call).toMatchObject({
+      task_id: 'call-7',
+      started_at: '2025-02-01T10:00:00.000Z',
+      ended_at: '2025-02-01T10:00:01.500Z',
+      latency_ms: 1500,
+      status: 'timeout',
+      error_type: 'timeout',
+    });
     for (const e of publisher.events) expect(validateTaskEvent(JSON.parse(JSON.stringify(e))).ok).toBe(true);
     const m = await collect();
-    expect(m.get('aurea.llm.cost')!.dataPoints.find((p) => p.attributes['gen_ai.request.model'] === 'custom-model')!.value).toBeCloseTo(0.05, 12);
+    expect(
+      m.get('aurea.llm.cost')!.dataPoints.find((p) => p.attributes['gen_ai.request.model'] === 'custom-model')!.value,
+    ).toBeCloseTo(0.05, 12);
   });
 
   it('bounds event fields so events stay valid', async () => {
@@ -308,7 +421,12 @@ describe('monitorTask behaviour and task events', () => {
       close: () => Promise.resolve({ pending: 0 }),
       stats: () => ({ published: 0, buffered: 0, dropped: new Map() }),
     };
-    aurea = await init({ serviceName: 'unit-svc', otlp: false, publisher, logger: { warn: () => undefined, error: () => undefined } });
+    aurea = await init({
+      serviceName: 'unit-svc',
+      otlp: false,
+      publisher,
+      logger: { warn: () => undefined, error: () => undefined },
+    });
     expect(await aurea.monitorTask(task, () => 'still fine')).toBe('still fine');
   });
 });
@@ -322,10 +440,20 @@ describe('a custom publisher with broken stats()', () => {
       close: () => Promise.resolve({ pending: 0 }),
       stats: () => ({ published: 1 }) as unknown as ReturnType<EventPublisher['stats']>,
     };
-    const a = await init({ serviceName: 'broken-stats', otlp: false, kafka: false, publisher: broken, metricExporters: [{ exporter, intervalMs: 60_000 }] });
-    await a.monitorTask({ jobId: 'j', taskName: 't', model: 'gpt-4o', provider: 'openai' }, () => ({ tokens: { input: 10, output: 5 } }));
+    const a = await init({
+      serviceName: 'broken-stats',
+      otlp: false,
+      kafka: false,
+      publisher: broken,
+      metricExporters: [{ exporter, intervalMs: 60_000 }],
+    });
+    await a.monitorTask({ jobId: 'j', taskName: 't', model: 'gpt-4o', provider: 'openai' }, () => ({
+      tokens: { input: 10, output: 5 },
+    }));
     await a.flushMetrics();
-    const names = exporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.descriptor.name)));
+    const names = exporter
+      .getMetrics()
+      .flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.descriptor.name)));
     expect(names).toContain('aurea.tasks');
     expect(names).toContain('aurea.llm.cost');
     await a.shutdown({ deadlineMs: 500 });

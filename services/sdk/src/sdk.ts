@@ -9,7 +9,13 @@ import { resolvePriceTable, type PriceTable, type PriceTableData, type ProviderC
 import { addUsage, normalizeUsage, usageFromResult, type NormalizedUsage, type Usage } from './usage.js';
 import { Telemetry, type Status, type TaskSeries } from './metrics/telemetry.js';
 import { A } from './metrics/spec.js';
-import { BufferedPublisher, createKafkaPublisher, type DeferredTaskEvent, type EventPublisher, type FlushResult } from './publisher.js';
+import {
+  BufferedPublisher,
+  createKafkaPublisher,
+  type DeferredTaskEvent,
+  type EventPublisher,
+  type FlushResult,
+} from './publisher.js';
 import { RateLimitedLogger, stderrLogger, type SdkLogger } from './log.js';
 
 export interface InitOptions {
@@ -21,7 +27,16 @@ export interface InitOptions {
   /** Prometheus pull endpoint served by `aurea.metricsHandler`. */
   prometheus?: { enabled: boolean };
   /** Task events to Kafka; false disables them. Undefined: KAFKA_BROKERS from the environment, else disabled. */
-  kafka?: { brokers: string[]; topic?: string; clientId?: string; maxBufferedEvents?: number; batchSize?: number; lingerMs?: number } | false;
+  kafka?:
+    | {
+        brokers: string[];
+        topic?: string;
+        clientId?: string;
+        maxBufferedEvents?: number;
+        batchSize?: number;
+        lingerMs?: number;
+      }
+    | false;
   /** Use this publisher instead of Kafka (tests, other transports). */
   publisher?: EventPublisher;
   /** File path, table data, or a compiled table; defaults built in. */
@@ -123,7 +138,8 @@ function cap(s: string | null | undefined, n: number): string | null {
 function errorTypeOf(err: unknown): { status: Status; type: string } {
   if (err instanceof Error || (typeof err === 'object' && err !== null && 'name' in err)) {
     const e = err as Error;
-    let type = typeof e.name === 'string' && e.name !== '' && e.name !== 'Error' ? e.name : (e.constructor?.name ?? 'Error');
+    let type =
+      typeof e.name === 'string' && e.name !== '' && e.name !== 'Error' ? e.name : (e.constructor?.name ?? 'Error');
     if (type === 'Object') type = 'Error';
     if (type === 'AbortError') return { status: 'cancelled', type };
     if (type === 'TimeoutError') return { status: 'timeout', type };
@@ -132,7 +148,9 @@ function errorTypeOf(err: unknown): { status: Status; type: string } {
   return { status: 'error', type: '_OTHER' };
 }
 
-function boundedAttributes(a: Record<string, string | number | boolean> | undefined): Record<string, string | number | boolean> | undefined {
+function boundedAttributes(
+  a: Record<string, string | number | boolean> | undefined,
+): Record<string, string | number | boolean> | undefined {
   if (a === undefined) return undefined;
   const out: Record<string, string | number | boolean> = {};
   let n = 0;
@@ -180,7 +198,9 @@ class TaskRecord implements DeferredTaskEvent {
     const o = this.o;
     const u = this.usage;
     const lat = Math.min(86_400_000, Math.max(0, this.latencyMs));
-    const attributes = boundedAttributes(this.extraAttributes ? { ...o.attributes, ...this.extraAttributes } : o.attributes);
+    const attributes = boundedAttributes(
+      this.extraAttributes ? { ...o.attributes, ...this.extraAttributes } : o.attributes,
+    );
     const e: TaskEventV1 = {
       schema_version: SCHEMA_VERSION,
       event_id: uuidv7(this.startMs + lat),
@@ -197,7 +217,13 @@ class TaskRecord implements DeferredTaskEvent {
       request_model: cap(o.model, 128) ?? 'unknown',
       response_model: cap(this.responseModel, 128),
       usage: u
-        ? { input_tokens: u.input, output_tokens: u.output, cache_read_tokens: u.cacheRead, cache_write_tokens: u.cacheWrite, reasoning_tokens: u.reasoning }
+        ? {
+            input_tokens: u.input,
+            output_tokens: u.output,
+            cache_read_tokens: u.cacheRead,
+            cache_write_tokens: u.cacheWrite,
+            reasoning_tokens: u.reasoning,
+          }
         : {},
       latency_ms: lat,
       time_to_first_token_ms: this.ttftMs === null ? null : Math.min(86_400_000, Math.max(0, this.ttftMs)),
@@ -258,7 +284,11 @@ class Ctx implements TaskContext {
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
+  return (
+    (typeof v === 'object' || typeof v === 'function') &&
+    v !== null &&
+    typeof (v as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 const timeOrigin = performance.timeOrigin;
@@ -290,8 +320,14 @@ export class Aurea {
 
     let otlp: { url: string; intervalMs: number; timeoutMs: number } | null = null;
     if (opts.otlp !== false) {
-      const endpoint = (opts.otlp?.endpoint ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318').replace(/\/+$/, '');
-      const url = opts.otlp?.endpoint === undefined && env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT ? env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT : `${endpoint}/v1/metrics`;
+      const endpoint = (opts.otlp?.endpoint ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318').replace(
+        /\/+$/,
+        '',
+      );
+      const url =
+        opts.otlp?.endpoint === undefined && env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
+          ? env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
+          : `${endpoint}/v1/metrics`;
       const intervalMs = opts.otlp?.exportIntervalMs ?? (Number(env.OTEL_METRIC_EXPORT_INTERVAL) || 10_000);
       otlp = { url, intervalMs, timeoutMs: opts.otlp?.timeoutMs ?? Math.min(10_000, intervalMs) };
     }
@@ -307,7 +343,8 @@ export class Aurea {
     if (opts.publisher) this.publisher = opts.publisher;
     else if (opts.kafka === false) this.publisher = null;
     else {
-      const brokers = opts.kafka?.brokers ?? (env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((s) => s.trim()) : undefined);
+      const brokers =
+        opts.kafka?.brokers ?? (env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((s) => s.trim()) : undefined);
       if (brokers && brokers.length > 0) {
         this.publisher = createKafkaPublisher({
           brokers,
@@ -356,7 +393,9 @@ export class Aurea {
   monitorTask<T>(o: TaskOptions, fn: (ctx: TaskContext) => T): Promise<Awaited<T>> {
     const series = this.telemetry.taskSeries(o.operation ?? 'chat', o.provider, o.model, o.taskName);
     // The overflow series is shared by many (provider, model) pairs: never cache on it.
-    const conv = series.overflow ? this.priceTable.convention(o.provider) : (series.convention ??= this.priceTable.convention(o.provider));
+    const conv = series.overflow
+      ? this.priceTable.convention(o.provider)
+      : (series.convention ??= this.priceTable.convention(o.provider));
     const ctx = new Ctx(conv, o.taskId);
     const t0 = performance.now();
     series.active.value++;
@@ -365,7 +404,8 @@ export class Aurea {
       out = fn(ctx);
     } catch (err) {
       this.finishTask(o, series, ctx, t0, null, err);
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rethrow the caller's error unchanged, whatever it is
+      // Rethrow the caller's error unchanged, whatever it is.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(err);
     }
     if (isThenable(out)) {
@@ -392,7 +432,20 @@ export class Aurea {
       let errorType: string | null = null;
       if (err !== undefined) ({ status, type: errorType } = errorTypeOf(err));
       const usage = ctx.usage ?? (err === undefined ? usageFromResult(result, ctx.conv) : null);
-      this.complete(o, series, ctx.taskIdIfSet, timeOrigin + t0, t1 - t0, usage, status, errorType, ctx.responseModel, ctx.ttft, ctx.provided, ctx.attrs);
+      this.complete(
+        o,
+        series,
+        ctx.taskIdIfSet,
+        timeOrigin + t0,
+        t1 - t0,
+        usage,
+        status,
+        errorType,
+        ctx.responseModel,
+        ctx.ttft,
+        ctx.provided,
+        ctx.attrs,
+      );
     } catch (e) {
       // Instrumentation must never break the caller's task.
       this.log.log('error', 'finish', { err: (e as Error).message }, 'aurea: failed to record a task');
@@ -420,14 +473,25 @@ export class Aurea {
     let custom = false;
     if (o.estimateCost) {
       try {
-        const c = o.estimateCost({ provider: o.provider, model: o.model, usage: { ...u }, totalTokens: u.input + u.output + u.cacheRead + u.cacheWrite + u.reasoning, at: new Date(startMs) });
+        const c = o.estimateCost({
+          provider: o.provider,
+          model: o.model,
+          usage: { ...u },
+          totalTokens: u.input + u.output + u.cacheRead + u.cacheWrite + u.reasoning,
+          at: new Date(startMs),
+        });
         if (typeof c === 'number' && Number.isFinite(c) && c >= 0) {
           cost = c;
           pricingStatus = 'custom';
           custom = true;
         }
       } catch (e) {
-        this.log.log('warn', 'estimateCost', { err: (e as Error).message, task: o.taskName }, 'aurea: estimateCost threw; using the price table');
+        this.log.log(
+          'warn',
+          'estimateCost',
+          { err: (e as Error).message, task: o.taskName },
+          'aurea: estimateCost threw; using the price table',
+        );
       }
     }
     if (!custom) {
@@ -475,8 +539,24 @@ export class Aurea {
       const status: Status = c.status ?? (c.errorType ? 'error' : 'ok');
       const errorType = c.errorType ?? (status === 'ok' ? null : status);
       const ttft = c.timeToFirstTokenMs ?? null;
-      const provided = c.providedCostUsd !== undefined && Number.isFinite(c.providedCostUsd) && c.providedCostUsd >= 0 ? c.providedCostUsd : null;
-      this.complete(c, series, c.taskId, started, Math.max(0, c.durationMs), usage, status, errorType, c.responseModel ?? null, ttft, provided, null);
+      const provided =
+        c.providedCostUsd !== undefined && Number.isFinite(c.providedCostUsd) && c.providedCostUsd >= 0
+          ? c.providedCostUsd
+          : null;
+      this.complete(
+        c,
+        series,
+        c.taskId,
+        started,
+        Math.max(0, c.durationMs),
+        usage,
+        status,
+        errorType,
+        c.responseModel ?? null,
+        ttft,
+        provided,
+        null,
+      );
     } catch (e) {
       this.log.log('error', 'recordLlmCall', { err: (e as Error).message }, 'aurea: failed to record an LLM call');
     }
@@ -525,7 +605,12 @@ export class Aurea {
     const next = [];
     for (const b of budgets) {
       if (!Number.isFinite(b.limitUsd) || !Number.isFinite(b.spendUsd)) {
-        this.log.log('warn', `budget:${b.name}`, { budget: b.name }, 'aurea: budget with a non-finite limit or spend ignored');
+        this.log.log(
+          'warn',
+          `budget:${b.name}`,
+          { budget: b.name },
+          'aurea: budget with a non-finite limit or spend ignored',
+        );
         continue;
       }
       next.push({
@@ -540,7 +625,13 @@ export class Aurea {
   /** http.server.request.duration for servers that are not auto-instrumented. */
   recordHttpRequest(r: HttpRequestRecord): void {
     const method = HTTP_METHODS.has(r.method.toUpperCase()) ? r.method.toUpperCase() : '_OTHER';
-    this.telemetry.recordHttp(method, r.route, r.statusCode, r.durationS, r.errorType ?? (r.statusCode >= 500 ? String(r.statusCode) : undefined));
+    this.telemetry.recordHttp(
+      method,
+      r.route,
+      r.statusCode,
+      r.durationS,
+      r.errorType ?? (r.statusCode >= 500 ? String(r.statusCode) : undefined),
+    );
   }
 
   /** Export metrics now (e.g. before a short-lived process exits). */
@@ -559,7 +650,12 @@ export class Aurea {
         try {
           res = await this.publisher.close(Math.max(0, deadline - reserve));
         } catch (e) {
-          this.log.log('error', 'shutdown:events', { err: (e as Error).message }, 'aurea: closing the event publisher failed');
+          this.log.log(
+            'error',
+            'shutdown:events',
+            { err: (e as Error).message },
+            'aurea: closing the event publisher failed',
+          );
         }
       }
       try {
@@ -567,7 +663,13 @@ export class Aurea {
       } catch (e) {
         this.log.log('warn', 'shutdown:metrics', { err: (e as Error).message }, 'aurea: final metric export failed');
       }
-      if (res.pending > 0) this.log.log('warn', 'shutdown:pending', { dropped: res.pending }, 'aurea: task events not delivered before the shutdown deadline');
+      if (res.pending > 0)
+        this.log.log(
+          'warn',
+          'shutdown:pending',
+          { dropped: res.pending },
+          'aurea: task events not delivered before the shutdown deadline',
+        );
       if (current === this) current = null;
     })();
     return this.shutdownPromise;

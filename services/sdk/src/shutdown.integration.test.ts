@@ -18,7 +18,10 @@ describe('shutdown in a short-lived script', () => {
       await aurea.shutdown({ deadlineMs: 1500 });
       const dropped = [...aurea.publisher.stats().dropped.values()].reduce((a, b) => a + b, 0);
       console.log(JSON.stringify({ settledMs: Date.now() - t0, dropped }));`;
-    const { stdout } = await run(join(process.cwd(), 'node_modules/.bin/tsx'), ['--input-type=module', '-e', script], { cwd: process.cwd(), timeout: 30_000 });
+    const { stdout } = await run(join(process.cwd(), 'node_modules/.bin/tsx'), ['--input-type=module', '-e', script], {
+      cwd: process.cwd(),
+      timeout: 30_000,
+    });
     const out = JSON.parse(stdout.trim().split('\n').pop()!) as { settledMs: number; dropped: number };
     expect(out.dropped).toBe(200);
     expect(out.settledMs).toBeLessThan(2_500);

@@ -35,7 +35,13 @@ export interface NormalizedUsage {
   reasoning: number;
 }
 
-export const ZERO_USAGE: Readonly<NormalizedUsage> = Object.freeze({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+export const ZERO_USAGE: Readonly<NormalizedUsage> = Object.freeze({
+  input: 0,
+  output: 0,
+  cacheRead: 0,
+  cacheWrite: 0,
+  reasoning: 0,
+});
 
 type Rec = Record<string, unknown>;
 
@@ -49,12 +55,25 @@ function has(o: Rec, k: string): boolean {
   return typeof o[k] === 'number';
 }
 
-function make(input: number, output: number, cacheRead: number, cacheWrite: number, reasoning: number): NormalizedUsage {
+function make(
+  input: number,
+  output: number,
+  cacheRead: number,
+  cacheWrite: number,
+  reasoning: number,
+): NormalizedUsage {
   return { input, output, cacheRead, cacheWrite, reasoning };
 }
 
 /** Inclusive counts → exclusive: subtract what is already contained, never below zero. */
-function exclusive(input: number, output: number, cacheRead: number, cacheWrite: number, reasoning: number, c: ProviderConvention): NormalizedUsage {
+function exclusive(
+  input: number,
+  output: number,
+  cacheRead: number,
+  cacheWrite: number,
+  reasoning: number,
+  c: ProviderConvention,
+): NormalizedUsage {
   return make(
     c.input_includes_cache_read ? Math.max(0, input - cacheRead) : input,
     c.output_includes_reasoning ? Math.max(0, output - reasoning) : output,
@@ -86,25 +105,58 @@ export function normalizeUsage(u: unknown, providerConvention: ProviderConventio
   if (has(u, 'prompt_tokens') || has(u, 'completion_tokens')) {
     const pd = isObj(u.prompt_tokens_details) ? u.prompt_tokens_details : {};
     const cd = isObj(u.completion_tokens_details) ? u.completion_tokens_details : {};
-    return exclusive(num(u.prompt_tokens), num(u.completion_tokens), num(pd.cached_tokens), 0, num(cd.reasoning_tokens), OPENAI);
+    return exclusive(
+      num(u.prompt_tokens),
+      num(u.completion_tokens),
+      num(pd.cached_tokens),
+      0,
+      num(cd.reasoning_tokens),
+      OPENAI,
+    );
   }
   // Gemini usageMetadata.
   if (has(u, 'promptTokenCount') || has(u, 'candidatesTokenCount')) {
-    return exclusive(num(u.promptTokenCount), num(u.candidatesTokenCount), num(u.cachedContentTokenCount), 0, num(u.thoughtsTokenCount), GEMINI);
+    return exclusive(
+      num(u.promptTokenCount),
+      num(u.candidatesTokenCount),
+      num(u.cachedContentTokenCount),
+      0,
+      num(u.thoughtsTokenCount),
+      GEMINI,
+    );
   }
   // The event's own snake_case usage (already exclusive).
   if (has(u, 'cache_read_tokens') || has(u, 'cache_write_tokens') || has(u, 'reasoning_tokens')) {
-    return make(num(u.input_tokens), num(u.output_tokens), num(u.cache_read_tokens), num(u.cache_write_tokens), num(u.reasoning_tokens));
+    return make(
+      num(u.input_tokens),
+      num(u.output_tokens),
+      num(u.cache_read_tokens),
+      num(u.cache_write_tokens),
+      num(u.reasoning_tokens),
+    );
   }
   if (has(u, 'input_tokens') || has(u, 'output_tokens')) {
     // OpenAI responses API: details objects, inclusive counts.
     if (isObj(u.input_tokens_details) || isObj(u.output_tokens_details)) {
       const id = isObj(u.input_tokens_details) ? u.input_tokens_details : {};
       const od = isObj(u.output_tokens_details) ? u.output_tokens_details : {};
-      return exclusive(num(u.input_tokens), num(u.output_tokens), num(id.cached_tokens), 0, num(od.reasoning_tokens), OPENAI);
+      return exclusive(
+        num(u.input_tokens),
+        num(u.output_tokens),
+        num(id.cached_tokens),
+        0,
+        num(od.reasoning_tokens),
+        OPENAI,
+      );
     }
     // Anthropic messages: cache tokens reported apart from input_tokens.
-    return make(num(u.input_tokens), num(u.output_tokens), num(u.cache_read_input_tokens), num(u.cache_creation_input_tokens), 0);
+    return make(
+      num(u.input_tokens),
+      num(u.output_tokens),
+      num(u.cache_read_input_tokens),
+      num(u.cache_creation_input_tokens),
+      0,
+    );
   }
   return null;
 }

@@ -62,7 +62,6 @@ export interface SpanBridgeHandle {
 
 export type DeadLetterReason = SpanRejectReason | 'invalid_protobuf';
 
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 class SpanBridge {
@@ -75,7 +74,15 @@ class SpanBridge {
   private readonly maxEvents: number;
   private stopped: Promise<void> | undefined;
   private stopping = false;
-  private readonly s: SpanBridgeStats = { messages: 0, spans: 0, events: 0, skipped: 0, deadLettered: 0, committed: 0, lag: {} };
+  private readonly s: SpanBridgeStats = {
+    messages: 0,
+    spans: 0,
+    events: 0,
+    skipped: 0,
+    deadLettered: 0,
+    committed: 0,
+    lag: {},
+  };
   readonly joined: Promise<void>;
   private markJoined!: () => void;
 
@@ -136,7 +143,10 @@ class SpanBridge {
         // Stops fetching and waits for the batch in hand (which produces and commits).
         await race(this.consumer.disconnect(), end - Date.now());
       } catch (err) {
-        this.log.warn({ err }, 'span bridge consumer did not disconnect in time; uncommitted spans will be redelivered (same event ids)');
+        this.log.warn(
+          { err },
+          'span bridge consumer did not disconnect in time; uncommitted spans will be redelivered (same event ids)',
+        );
       }
       await race(this.producer.disconnect(), Math.max(end - Date.now(), 2_000)).catch((err: unknown) =>
         this.log.warn({ err }, 'span bridge producer disconnect failed'),
@@ -204,7 +214,14 @@ class SpanBridge {
       const bytes = m.value;
       if (bytes === null || bytes.length === 0) {
         dead.push(
-          this.deadLetter(Buffer.alloc(0), 'invalid_protobuf', [{ field: '/', message: 'empty message' }], partition, m.offset, null),
+          this.deadLetter(
+            Buffer.alloc(0),
+            'invalid_protobuf',
+            [{ field: '/', message: 'empty message' }],
+            partition,
+            m.offset,
+            null,
+          ),
         );
       } else {
         let req;
@@ -214,7 +231,14 @@ class SpanBridge {
           this.log.warn({ err, partition, offset: m.offset }, 'undecodable OTLP message dead-lettered');
           req = null;
           dead.push(
-            this.deadLetter(bytes, 'invalid_protobuf', [{ field: '/', message: (err as Error).message }], partition, m.offset, m.key),
+            this.deadLetter(
+              bytes,
+              'invalid_protobuf',
+              [{ field: '/', message: (err as Error).message }],
+              partition,
+              m.offset,
+              m.key,
+            ),
           );
         }
         for (const rs of req?.resourceSpans ?? []) {
@@ -231,7 +255,10 @@ class SpanBridge {
               } else if (r.kind === 'skipped') {
                 this.s.skipped++;
               } else {
-                this.log.warn({ reason: r.reason, errors: r.errors, traceId: span.traceId, spanId: span.spanId }, 'span dead-lettered');
+                this.log.warn(
+                  { reason: r.reason, errors: r.errors, traceId: span.traceId, spanId: span.spanId },
+                  'span dead-lettered',
+                );
                 const value = spanToRequest(bytes, rs, ss, span);
                 const msg = this.deadLetter(value, r.reason, r.errors, partition, m.offset, span.traceId || null);
                 msg.headers!['aurea-dlq-span'] = `${span.traceId}:${span.spanId}`;

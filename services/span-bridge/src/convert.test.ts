@@ -11,10 +11,34 @@ const table = createPriceTable({
   version: 'test-7',
   extends: false,
   models: [
-    { provider: 'openai', model: 'gpt-x', effective_from: '2025-01-01', input: 2, output: 8, cache_read: 0.5, reasoning: 8 },
-    { provider: 'openai', model: 'gpt-x', effective_from: '2025-06-01', input: 1, output: 4, cache_read: 0.25, reasoning: 4 },
+    {
+      provider: 'openai',
+      model: 'gpt-x',
+      effective_from: '2025-01-01',
+      input: 2,
+      output: 8,
+      cache_read: 0.5,
+      reasoning: 8,
+    },
+    {
+      provider: 'openai',
+      model: 'gpt-x',
+      effective_from: '2025-06-01',
+      input: 1,
+      output: 4,
+      cache_read: 0.25,
+      reasoning: 4,
+    },
     { provider: 'openai', model: 'gpt-x-2025-05-01', effective_from: '2025-01-01', input: 3, output: 12 },
-    { provider: 'anthropic', model: 'claude-y', effective_from: '2025-01-01', input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 },
+    {
+      provider: 'anthropic',
+      model: 'claude-y',
+      effective_from: '2025-01-01',
+      input: 3,
+      output: 15,
+      cache_read: 0.3,
+      cache_write: 3.75,
+    },
     { provider: 'gcp.vertex_ai', model: 'gemini-z', effective_from: '2025-01-01', input: 1, output: 1 },
   ],
 });
@@ -30,7 +54,9 @@ async function convert(resource: Attributes, specs: SpanSpec[]): Promise<Convert
   for (const rs of decodeTraceRequest(bytes).resourceSpans) {
     for (const ss of rs.scopeSpans) {
       for (const s of ss.spans)
-        out.push(convertSpan(s, { resourceAttributes: rs.resource.attributes, scopeName: ss.scope.name, priceTable: table }));
+        out.push(
+          convertSpan(s, { resourceAttributes: rs.resource.attributes, scopeName: ss.scope.name, priceTable: table }),
+        );
     }
   }
   return out;
@@ -105,7 +131,13 @@ describe('convertSpan', () => {
       provider: 'openai',
       request_model: 'gpt-x',
       response_model: 'gpt-x',
-      usage: { input_tokens: 1000, output_tokens: 500, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0 },
+      usage: {
+        input_tokens: 1000,
+        output_tokens: 500,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+        reasoning_tokens: 0,
+      },
       latency_ms: 1500,
       time_to_first_token_ms: 250,
       status: 'ok',
@@ -185,7 +217,9 @@ describe('convertSpan', () => {
 
   it('takes evidently exclusive counts as they are, and honours aurea.usage.convention', () => {
     // Parts exceed the total: the producer reported Anthropic-style exclusive input.
-    expect(usageFromAttributes({ 'gen_ai.usage.input_tokens': 20, 'gen_ai.usage.cache_read.input_tokens': 500 })).toMatchObject({
+    expect(
+      usageFromAttributes({ 'gen_ai.usage.input_tokens': 20, 'gen_ai.usage.cache_read.input_tokens': 500 }),
+    ).toMatchObject({
       input_tokens: 20,
       cache_read_tokens: 500,
     });
@@ -203,7 +237,13 @@ describe('convertSpan', () => {
         'gen_ai.usage.cache_read_input_tokens': 20,
         'gen_ai.usage.reasoning_tokens': 10,
       }),
-    ).toEqual({ input_tokens: 50, output_tokens: 20, cache_read_tokens: 20, cache_write_tokens: 0, reasoning_tokens: 10 });
+    ).toEqual({
+      input_tokens: 50,
+      output_tokens: 20,
+      cache_read_tokens: 20,
+      cache_write_tokens: 0,
+      reasoning_tokens: 10,
+    });
   });
 
   it('prices with the table in force at the span start', async () => {
@@ -221,7 +261,9 @@ describe('convertSpan', () => {
     expect(known).toMatchObject({ response_model: 'gpt-x-2025-05-01', pricing_status: 'priced' });
     expect(known.cost_usd).toBeCloseTo((1000 * 1) / M, 12);
     // Request model unknown: the response model (3 per 1M) is the fallback.
-    const fallback = await one(chat({ ...usage, 'gen_ai.request.model': 'gpt-x-alias', 'gen_ai.response.model': 'gpt-x-2025-05-01' }));
+    const fallback = await one(
+      chat({ ...usage, 'gen_ai.request.model': 'gpt-x-alias', 'gen_ai.response.model': 'gpt-x-2025-05-01' }),
+    );
     expect(fallback).toMatchObject({ request_model: 'gpt-x-alias', pricing_status: 'priced' });
     expect(fallback.cost_usd).toBeCloseTo((1000 * 3) / M, 12);
   });
@@ -234,13 +276,24 @@ describe('convertSpan', () => {
       'gen_ai.usage.input_tokens': 10,
       'gen_ai.usage.output_tokens': 10,
     });
-    expect(e).toMatchObject({ cost_usd: null, pricing_status: 'unknown_model', request_model: 'mystery-model', price_version: 'test-7' });
+    expect(e).toMatchObject({
+      cost_usd: null,
+      pricing_status: 'unknown_model',
+      request_model: 'mystery-model',
+      price_version: 'test-7',
+    });
     expect(e.usage).toMatchObject({ input_tokens: 10, output_tokens: 10 });
   });
 
   it('counts a span without usage as a call with zero tokens', async () => {
     const e = await one(chat());
-    expect(e.usage).toEqual({ input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0 });
+    expect(e.usage).toEqual({
+      input_tokens: 0,
+      output_tokens: 0,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+      reasoning_tokens: 0,
+    });
     expect(e).toMatchObject({ cost_usd: 0, pricing_status: 'priced', status: 'ok' });
   });
 
@@ -253,9 +306,13 @@ describe('convertSpan', () => {
     expect(noType).toMatchObject({ status: 'error', error_type: '_OTHER' });
     const typeOnly = await one(chat({ 'error.type': 'openai.APIConnectionError' }));
     expect(typeOnly).toMatchObject({ status: 'error', error_type: 'openai.APIConnectionError' });
-    const timeout = await one(chat({ 'error.type': 'TimeoutError' }), undefined, { status: { code: SpanStatusCode.ERROR } });
+    const timeout = await one(chat({ 'error.type': 'TimeoutError' }), undefined, {
+      status: { code: SpanStatusCode.ERROR },
+    });
     expect(timeout).toMatchObject({ status: 'timeout', error_type: 'TimeoutError' });
-    const cancelled = await one(chat({ 'error.type': 'AbortError' }), undefined, { status: { code: SpanStatusCode.ERROR } });
+    const cancelled = await one(chat({ 'error.type': 'AbortError' }), undefined, {
+      status: { code: SpanStatusCode.ERROR },
+    });
     expect(cancelled).toMatchObject({ status: 'cancelled', error_type: 'AbortError' });
     const ok = await one(chat(), undefined, { status: { code: SpanStatusCode.OK } });
     expect(ok).toMatchObject({ status: 'ok', error_type: null });
@@ -269,10 +326,19 @@ describe('convertSpan', () => {
       'gen_ai.usage.output_tokens': 5,
     });
     expect(vertex).toMatchObject({ provider: 'gcp.vertex_ai', cost_usd: 5 / M, pricing_status: 'priced' });
-    const anthropic = await one({ 'gen_ai.operation.name': 'chat', 'gen_ai.system': 'anthropic', 'gen_ai.request.model': 'claude-y' });
+    const anthropic = await one({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.system': 'anthropic',
+      'gen_ai.request.model': 'claude-y',
+    });
     expect(anthropic.provider).toBe('anthropic');
     const none = await one({ 'gen_ai.operation.name': 'embeddings', 'gen_ai.request.model': 'gpt-x' });
-    expect(none).toMatchObject({ provider: 'unknown', operation: 'embeddings', pricing_status: 'unknown_model', cost_usd: null });
+    expect(none).toMatchObject({
+      provider: 'unknown',
+      operation: 'embeddings',
+      pricing_status: 'unknown_model',
+      cost_usd: null,
+    });
     const noModel = await one({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' });
     expect(noModel).toMatchObject({ request_model: 'unknown', response_model: null, pricing_status: 'unknown_model' });
   });
@@ -332,13 +398,22 @@ describe('convertSpan', () => {
     expect(longJob).toMatchObject({ kind: 'rejected', reason: 'schema_violation', errors: [{ field: '/job_id' }] });
     // The JS SDK clamps such an end time; other SDKs and hand-rolled exporters may not.
     const decoded = decodeTraceRequest(
-      encodeSpans(await makeSpans({ 'service.name': 's' }, [{ name: 'chat', start: JULY, end: JULY + 5, attributes: chat() }])),
+      encodeSpans(
+        await makeSpans({ 'service.name': 's' }, [{ name: 'chat', start: JULY, end: JULY + 5, attributes: chat() }]),
+      ),
     );
     const span = decoded.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
-    const backwards = convertSpan({ ...span, endTimeUnixNano: span.startTimeUnixNano - 1n }, { resourceAttributes: {}, priceTable: table });
+    const backwards = convertSpan(
+      { ...span, endTimeUnixNano: span.startTimeUnixNano - 1n },
+      { resourceAttributes: {}, priceTable: table },
+    );
     expect(backwards).toMatchObject({ kind: 'rejected', reason: 'inconsistent' });
     const noStart = convertSpan({ ...span, startTimeUnixNano: 0n }, { resourceAttributes: {}, priceTable: table });
-    expect(noStart).toMatchObject({ kind: 'rejected', reason: 'invalid_attribute', errors: [{ field: '/started_at' }] });
+    expect(noStart).toMatchObject({
+      kind: 'rejected',
+      reason: 'invalid_attribute',
+      errors: [{ field: '/started_at' }],
+    });
     const noTrace = convertSpan({ ...span, traceId: '' }, { resourceAttributes: {}, priceTable: table });
     expect(noTrace).toMatchObject({ kind: 'rejected', reason: 'invalid_attribute', errors: [{ field: '/trace_id' }] });
   });

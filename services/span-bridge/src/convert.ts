@@ -70,7 +70,10 @@ const SYSTEM_TO_PROVIDER: Record<string, string> = {
   xai: 'x_ai',
 };
 
-/** invalid_attribute: a gen_ai/aurea attribute or the span's ids/times are unusable; the rest come from validateTaskEvent. */
+/**
+ * invalid_attribute: a gen_ai/aurea attribute or the span's ids/times are unusable; the rest come from
+ * validateTaskEvent.
+ */
 export type SpanRejectReason = 'invalid_attribute' | InvalidReason;
 
 export type ConvertResult =
@@ -116,7 +119,10 @@ function count(attrs: Attributes, key: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < 0 || n > 1_000_000_000_000) {
-    throw new AttrError(`/attributes/${key}`, `${key} must be a non-negative integer token count, got ${JSON.stringify(v)}`);
+    throw new AttrError(
+      `/attributes/${key}`,
+      `${key} must be a non-negative integer token count, got ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }
@@ -184,7 +190,13 @@ function extraAttributes(span: OtlpSpan, scopeName: string | undefined): Record<
   return out;
 }
 
-function price(table: PriceTable, provider: string, models: string[], usage: NormalizedSpanUsage, atMs: number): PriceResult {
+function price(
+  table: PriceTable,
+  provider: string,
+  models: string[],
+  usage: NormalizedSpanUsage,
+  atMs: number,
+): PriceResult {
   let result: PriceResult | undefined;
   for (const model of models) {
     result = priceUsage({ provider, model, usage, at: atMs, table });
@@ -216,8 +228,10 @@ export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult 
     const responseModel = text(a[GENAI_ATTRS.responseModel]);
     const usage = usageFromAttributes(a, res);
 
-    if (!/^[0-9a-f]{32}$/.test(span.traceId) || /^0+$/.test(span.traceId)) throw new AttrError('/trace_id', 'span has no valid trace id');
-    if (!/^[0-9a-f]{16}$/.test(span.spanId) || /^0+$/.test(span.spanId)) throw new AttrError('/span_id', 'span has no valid span id');
+    if (!/^[0-9a-f]{32}$/.test(span.traceId) || /^0+$/.test(span.traceId))
+      throw new AttrError('/trace_id', 'span has no valid trace id');
+    if (!/^[0-9a-f]{16}$/.test(span.spanId) || /^0+$/.test(span.spanId))
+      throw new AttrError('/span_id', 'span has no valid span id');
     if (span.startTimeUnixNano === 0n) throw new AttrError('/started_at', 'span has no start time');
     if (span.endTimeUnixNano < span.startTimeUnixNano) {
       return {
@@ -263,7 +277,8 @@ export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult 
       status,
       error_type,
       cost_usd: priced.costUsd,
-      provided_cost_usd: typeof providedCost === 'number' && providedCost >= 0 && Number.isFinite(providedCost) ? providedCost : null,
+      provided_cost_usd:
+        typeof providedCost === 'number' && providedCost >= 0 && Number.isFinite(providedCost) ? providedCost : null,
       pricing_status: priced.status,
       price_version: priced.priceVersion === null ? null : cut(priced.priceVersion, 64),
       tenant: text(lookup(a, res, AUREA_ATTRS.tenant)) ?? null,

@@ -1,5 +1,11 @@
 // @aurea/span-bridge: OTLP GenAI spans → task events v1 (docs/otlp-spans.md).
-export { startSpanBridge, type SpanBridgeHandle, type SpanBridgeOptions, type SpanBridgeStats, type DeadLetterReason } from './bridge.js';
+export {
+  startSpanBridge,
+  type SpanBridgeHandle,
+  type SpanBridgeOptions,
+  type SpanBridgeStats,
+  type DeadLetterReason,
+} from './bridge.js';
 export { spanBridgeEnv, spanBridgeConfigSchema, spanBridgeOptionsFromEnv, type SpanBridgeConfig } from './config.js';
 export {
   convertSpan,
@@ -11,4 +17,11 @@ export {
   type SpanRejectReason,
 } from './convert.js';
 export { decodeTraceRequest, spanToRequest, nanosToMs, ProtobufDecodeError, STATUS_CODE } from './otlp-proto.js';
-export type { AnyValue, Attributes, OtlpSpan, OtlpScopeSpans, OtlpResourceSpans, OtlpTraceRequest } from './otlp-proto.js';
+export type {
+  AnyValue,
+  Attributes,
+  OtlpSpan,
+  OtlpScopeSpans,
+  OtlpResourceSpans,
+  OtlpTraceRequest,
+} from './otlp-proto.js';

@@ -21,7 +21,10 @@ it('serves /health, /ready and /metrics, and exits 0 on SIGTERM', async () => {
   const topics = { in: `sb-main-in-${id}`, out: `sb-main-out-${id}`, dlq: `sb-main-dlq-${id}` };
   const admin = new Kafka({ clientId: 'sb-main-test', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })), waitForLeaders: true });
+  await admin.createTopics({
+    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
+    waitForLeaders: true,
+  });
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const root = join(import.meta.dirname, '..', '..', '..');
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/span-bridge/src/main.ts'], {

@@ -33,7 +33,12 @@ try {
     host: cfg.SPAN_BRIDGE_HTTP_HOST,
     port: cfg.SPAN_BRIDGE_HTTP_PORT,
     metrics: aurea.metricsHandler,
-    ready: () => Promise.resolve(joined ? { ready: true, lag: started.stats().lag } : { ready: false, reason: 'not yet joined its consumer group' }),
+    ready: () =>
+      Promise.resolve(
+        joined
+          ? { ready: true, lag: started.stats().lag }
+          : { ready: false, reason: 'not yet joined its consumer group' },
+      ),
   });
 } catch (err) {
   log.fatal({ err }, 'span bridge failed to start');

@@ -1,7 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanKind } from '@opentelemetry/api';
-import { decodeTraceRequest, nanosToMs, ProtobufDecodeError, spanToRequest, STATUS_CODE, type OtlpTraceRequest } from './otlp-proto.js';
+import {
+  decodeTraceRequest,
+  nanosToMs,
+  ProtobufDecodeError,
+  spanToRequest,
+  STATUS_CODE,
+  type OtlpTraceRequest,
+} from './otlp-proto.js';
 import { encodeSpans, hrToNanos, makeSpans, SpanStatusCode } from './test-spans.js';
 
 const T0 = 1_750_000_000_123; // ms

@@ -16,7 +16,13 @@ import { SpanKind, SpanStatusCode, ROOT_CONTEXT, trace, type Attributes } from '
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import {
+  BatchSpanProcessor,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type ApiConfig } from '@aurea/analytics-api';
 import { createClickHouse, migrate, type AureaClickHouse } from '@aurea/clickhouse';
@@ -58,20 +64,32 @@ interface Received {
 }
 
 /** Collect every message of a topic from its start. */
-async function readAll(topic: string, into: { value: Buffer; key: string; headers: IHeaders; partition: number }[]): Promise<void> {
+async function readAll(
+  topic: string,
+  into: { value: Buffer; key: string; headers: IHeaders; partition: number }[],
+): Promise<void> {
   const c = kafka.consumer({ groupId: `it-reader-${RUN}-${topic}`, maxWaitTimeInMs: 100 });
   readers.push(c);
   await c.connect();
   await c.subscribe({ topic, fromBeginning: true });
   await c.run({
     eachMessage: ({ message, partition }) => {
-      into.push({ value: message.value ?? Buffer.alloc(0), key: message.key?.toString() ?? '', headers: message.headers ?? {}, partition });
+      into.push({
+        value: message.value ?? Buffer.alloc(0),
+        key: message.key?.toString() ?? '',
+        headers: message.headers ?? {},
+        partition,
+      });
       return Promise.resolve();
     },
   });
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -91,7 +109,8 @@ function expectedCost(
   u: { input: number; output: number; cacheRead?: number; cacheWrite?: number; reasoning?: number },
 ) {
   const e: PriceEntry | null = defaultPriceTable.lookup(provider, model, atMs);
-  if (e === null) throw new Error(`the default price table no longer knows ${provider}/${model}: pick another model for this test`);
+  if (e === null)
+    throw new Error(`the default price table no longer knows ${provider}/${model}: pick another model for this test`);
   return (
     (u.input * e.input +
       u.output * e.output +
@@ -122,12 +141,18 @@ beforeAll(async () => {
       { topic: PRIVATE_OUT, numPartitions: 1 },
     ],
   });
-  cleanups.push(() => admin.deleteTopics({ topics: [OUT, DLQ, DLQ2, CONSUMER_DLQ, PRIVATE_IN, PRIVATE_OUT] }).catch(() => undefined));
+  cleanups.push(() =>
+    admin.deleteTopics({ topics: [OUT, DLQ, DLQ2, CONSUMER_DLQ, PRIVATE_IN, PRIVATE_OUT] }).catch(() => undefined),
+  );
 
   // The shared spans topic: this run's bridge group starts at its current end.
   const groupId = `it-span-bridge-${RUN}`;
   const ends = await admin.fetchTopicOffsets(TOPICS.otlpSpans);
-  await admin.setOffsets({ groupId, topic: TOPICS.otlpSpans, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+  await admin.setOffsets({
+    groupId,
+    topic: TOPICS.otlpSpans,
+    partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+  });
   cleanups.push(() => admin.deleteGroups([groupId]).catch(() => undefined));
 
   // The one ClickHouse writer and the API over it.
@@ -186,7 +211,10 @@ function envConfiguredProvider(): { provider: TracerProvider; memory: InMemorySp
     const memory = new InMemorySpanExporter();
     const provider = new TracerProvider({
       resource: detectResources({ detectors: [envDetector] }),
-      spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }), new SimpleSpanProcessor({ exporter: memory })],
+      spanProcessors: [
+        new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }),
+        new SimpleSpanProcessor({ exporter: memory }),
+      ],
     });
     return { provider, memory };
   } finally {
@@ -256,7 +284,11 @@ describe('OTLP spans → Collector → Kafka → span bridge → task events →
     const root = tracer.startSpan('job run', { startTime: T }); // no gen_ai.*: the Collector drops it
     const ctx = trace.setSpan(ROOT_CONTEXT, root);
     const mk = (s: { name: string; attrs: Attributes }, offsetMs: number, durMs: number, error = false) => {
-      const span = tracer.startSpan(s.name, { kind: SpanKind.CLIENT, attributes: s.attrs, startTime: T + offsetMs }, ctx);
+      const span = tracer.startSpan(
+        s.name,
+        { kind: SpanKind.CLIENT, attributes: s.attrs, startTime: T + offsetMs },
+        ctx,
+      );
       if (error) span.setStatus({ code: SpanStatusCode.ERROR, message: 'request timed out' });
       span.end(T + offsetMs + durMs);
     };
@@ -284,7 +316,9 @@ describe('OTLP spans → Collector → Kafka → span bridge → task events →
       const r = bySpan.get(s.spanContext().spanId);
       if (!r) throw new Error(`no event for span ${name}`);
       const startMs = hrMs(s.startTime);
-      expect(r.event.event_id).toBe(deterministicEventId(`${s.spanContext().traceId}:${s.spanContext().spanId}`, startMs));
+      expect(r.event.event_id).toBe(
+        deterministicEventId(`${s.spanContext().traceId}:${s.spanContext().spanId}`, startMs),
+      );
       expect(r.event).toMatchObject({
         source: 'otlp',
         job_id: JOB,
@@ -311,10 +345,20 @@ describe('OTLP spans → Collector → Kafka → span bridge → task events →
       user: 'u-1',
       status: 'ok',
       pricing_status: 'priced',
-      usage: { input_tokens: 1000, output_tokens: 300, cache_read_tokens: 200, cache_write_tokens: 0, reasoning_tokens: 0 },
+      usage: {
+        input_tokens: 1000,
+        output_tokens: 300,
+        cache_read_tokens: 200,
+        cache_write_tokens: 0,
+        reasoning_tokens: 0,
+      },
     });
     expect(chat.r.latency_ms).toBeCloseTo(1234.5, 6);
-    const chatCost = expectedCost('openai', 'gpt-4o-mini-2024-07-18', chat.startMs, { input: 1000, output: 300, cacheRead: 200 });
+    const chatCost = expectedCost('openai', 'gpt-4o-mini-2024-07-18', chat.startMs, {
+      input: 1000,
+      output: 300,
+      cacheRead: 200,
+    });
     expect(chat.r.cost_usd).toBeCloseTo(chatCost, 12);
 
     const failed = expected(specs.failed.name);
@@ -326,11 +370,19 @@ describe('OTLP spans → Collector → Kafka → span bridge → task events →
       usage: { input_tokens: 450, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 50, reasoning_tokens: 0 },
       latency_ms: 30_000,
     });
-    const failedCost = expectedCost('anthropic', 'claude-3-5-haiku-20241022', failed.startMs, { input: 450, output: 0, cacheWrite: 50 });
+    const failedCost = expectedCost('anthropic', 'claude-3-5-haiku-20241022', failed.startMs, {
+      input: 450,
+      output: 0,
+      cacheWrite: 50,
+    });
     expect(failed.r.cost_usd).toBeCloseTo(failedCost, 12);
 
     const unknown = expected(specs.unknown.name);
-    expect(unknown.r).toMatchObject({ cost_usd: null, pricing_status: 'unknown_model', usage: { input_tokens: 40, output_tokens: 2 } });
+    expect(unknown.r).toMatchObject({
+      cost_usd: null,
+      pricing_status: 'unknown_model',
+      usage: { input_tokens: 40, output_tokens: 2 },
+    });
 
     const none = expected(specs.noUsage.name);
     expect(none.r).toMatchObject({
@@ -395,7 +447,13 @@ describe('OTLP spans → Collector → Kafka → span bridge → task events →
     const res = await app!.inject({ url: `/v1/jobs/${JOB}` });
     expect(res.statusCode).toBe(200);
     const job = res.json<Record<string, unknown>>();
-    expect(job).toMatchObject({ tasks: 4, tokens: firstJob.tokens, cost_usd: firstJob.cost_usd, unpriced_tasks: 1, failed_tasks: 1 });
+    expect(job).toMatchObject({
+      tasks: 4,
+      tokens: firstJob.tokens,
+      cost_usd: firstJob.cost_usd,
+      unpriced_tasks: 1,
+      failed_tasks: 1,
+    });
   });
 });
 
@@ -464,7 +522,9 @@ describe('dead letters and offsets (private spans topic)', () => {
 
       const badDead = byReason.get('invalid_attribute')!;
       expect(badDead.headers[DLQ_HEADERS.errors]?.toString()).toContain('gen_ai.usage.input_tokens');
-      expect(badDead.headers['aurea-dlq-span']?.toString()).toBe(`${bad.spanContext().traceId}:${bad.spanContext().spanId}`);
+      expect(badDead.headers['aurea-dlq-span']?.toString()).toBe(
+        `${bad.spanContext().traceId}:${bad.spanContext().spanId}`,
+      );
       // The dead letter is a replayable OTLP request holding exactly the failed span.
       const replay = decodeTraceRequest(badDead.value);
       const replaySpans = replay.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
@@ -472,7 +532,11 @@ describe('dead letters and offsets (private spans topic)', () => {
       expect(replay.resourceSpans[0]!.resource.attributes['service.name']).toBe(`${SERVICE}-private`);
 
       const event = JSON.parse(events[0]!.value.toString()) as TaskEventV1;
-      expect(event).toMatchObject({ span_id: ok.spanContext().spanId, usage: { input_tokens: 10 }, service: `${SERVICE}-private` });
+      expect(event).toMatchObject({
+        span_id: ok.spanContext().spanId,
+        usage: { input_tokens: 10 },
+        service: `${SERVICE}-private`,
+      });
 
       // Offsets are committed once the produced batch is acknowledged.
       await waitFor('committed span offsets', async () => {

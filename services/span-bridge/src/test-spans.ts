@@ -35,7 +35,11 @@ export async function makeSpans(
   for (const spec of specs) {
     const parent = spec.parent === undefined ? undefined : created[spec.parent];
     const ctx = parent ? trace.setSpan(ROOT_CONTEXT, parent) : undefined;
-    const span = tracer.startSpan(spec.name, { attributes: spec.attributes, kind: spec.kind, startTime: spec.start }, ctx);
+    const span = tracer.startSpan(
+      spec.name,
+      { attributes: spec.attributes, kind: spec.kind, startTime: spec.start },
+      ctx,
+    );
     for (const e of spec.events ?? []) span.addEvent(e.name, e.attributes);
     if (spec.status) span.setStatus(spec.status);
     created.push(span);

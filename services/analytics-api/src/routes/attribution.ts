@@ -23,13 +23,21 @@ export const attributionRoutes: FastifyPluginCallback<RouteContext> = (fastify, 
       preValidation: (req, _reply, next) => {
         const q = req.query as Record<string, unknown>;
         const g: unknown = q.group_by;
-        const split = (v: unknown): unknown[] => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : [v]);
-        if (typeof g === 'string' || Array.isArray(g)) q.group_by = (Array.isArray(g) ? (g as unknown[]) : [g]).flatMap(split);
+        const split = (v: unknown): unknown[] =>
+          typeof v === 'string'
+            ? v
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean)
+            : [v];
+        if (typeof g === 'string' || Array.isArray(g))
+          q.group_by = (Array.isArray(g) ? (g as unknown[]) : [g]).flatMap(split);
         next();
       },
       schema: {
         summary: 'Cost attribution over time by any dimensions',
-        description: 'Totals of the events that ended in [from, to) and match the filters, grouped by bucket and the group_by dimensions. A null group value means none was recorded.',
+        description:
+          'Totals of the events that ended in [from, to) and match the filters, grouped by bucket and the group_by dimensions. A null group value means none was recorded.',
         tags: ['attribution'],
         security: READ_SECURITY,
         querystring: AttributionQuery,
@@ -43,12 +51,24 @@ export const attributionRoutes: FastifyPluginCallback<RouteContext> = (fastify, 
       checkRange(from, to);
       const groupBy: GroupByDimension[] = q.group_by;
       const bucket = q.bucket === 'none' ? undefined : (q.bucket as Bucket);
-      const rows = await runQuery<TotalsRow & Record<string, unknown> & { bucket?: string; jobs: number; latency_avg_ms: number }>(
+      const rows = await runQuery<
+        TotalsRow & Record<string, unknown> & { bucket?: string; jobs: number; latency_avg_ms: number }
+      >(
         ctx.ch,
         attribution({
           groupBy,
           bucket,
-          filters: { from, to, tenant: q.tenant, user: q.user, repository: q.repository, service: q.service, model: q.model, provider: q.provider, task: q.task },
+          filters: {
+            from,
+            to,
+            tenant: q.tenant,
+            user: q.user,
+            repository: q.repository,
+            service: q.service,
+            model: q.model,
+            provider: q.provider,
+            task: q.task,
+          },
           limit: q.limit + 1,
         }),
       );

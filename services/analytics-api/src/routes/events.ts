@@ -27,7 +27,10 @@ export const eventsRoutes: FastifyPluginCallback<RouteContext> = (app, ctx, done
         description: `One task event (schema v1) or an array of up to ${ingest.maxEventsPerRequest}. All or nothing: any invalid event rejects the whole request with each invalid field named; 202 means Kafka acknowledged every event. Retrying a request is safe: event_id is the idempotency key.`,
         tags: ['ingest'],
         security: READ_SECURITY,
-        body: Type.Union([Type.Unsafe(EventSchema), Type.Array(Type.Unsafe(EventSchema), { minItems: 1, maxItems: ingest.maxEventsPerRequest })]),
+        body: Type.Union([
+          Type.Unsafe(EventSchema),
+          Type.Array(Type.Unsafe(EventSchema), { minItems: 1, maxItems: ingest.maxEventsPerRequest }),
+        ]),
         response: { 202: IngestAccepted, ...errorResponses(400, 401, 403, 413, 415, 503) },
       },
     },
@@ -37,24 +40,44 @@ export const eventsRoutes: FastifyPluginCallback<RouteContext> = (app, ctx, done
       const items: unknown[] = many ? body : [body];
       if (items.length === 0) throw new BadRequestError([{ in: 'body', field: '/', message: 'no events' }]);
       if (items.length > ingest.maxEventsPerRequest) {
-        throw new BadRequestError([{ in: 'body', field: '/', message: `at most ${ingest.maxEventsPerRequest} events per request, got ${items.length}` }]);
+        throw new BadRequestError([
+          {
+            in: 'body',
+            field: '/',
+            message: `at most ${ingest.maxEventsPerRequest} events per request, got ${items.length}`,
+          },
+        ]);
       }
       const errors: FieldError[] = [];
       const accepted: ({ event_id: string; job_id: string } & Record<string, unknown>)[] = [];
       items.forEach((item, i) => {
         const r = validateTaskEvent(item);
         if (!r.ok) {
-          for (const e of r.errors) errors.push({ in: 'body', field: many ? `/${i}${e.field === '/' ? '' : e.field}` : e.field, message: e.message });
+          for (const e of r.errors)
+            errors.push({
+              in: 'body',
+              field: many ? `/${i}${e.field === '/' ? '' : e.field}` : e.field,
+              message: e.message,
+            });
           return;
         }
-        // Published as sent (the consumer normalizes), marked as coming through the API unless the caller said otherwise.
-        accepted.push({ ...(item as Record<string, unknown>), source: r.event.source === 'sdk' && !('source' in (item as object)) ? 'api' : r.event.source, event_id: r.event.event_id, job_id: r.event.job_id });
+        // Published as sent (the consumer normalizes), marked as coming through the API unless the caller
+        // said otherwise.
+        accepted.push({
+          ...(item as Record<string, unknown>),
+          source: r.event.source === 'sdk' && !('source' in (item as object)) ? 'api' : r.event.source,
+          event_id: r.event.event_id,
+          job_id: r.event.job_id,
+        });
       });
       if (errors.length > 0) throw new BadRequestError(errors);
-      if (!ctx.publisher) throw new UnavailableError('kafka', 'ingest is not configured on this instance (no Kafka publisher)');
+      if (!ctx.publisher)
+        throw new UnavailableError('kafka', 'ingest is not configured on this instance (no Kafka publisher)');
       await ctx.publisher.publish(accepted);
       req.log.info({ events: accepted.length, apiKey: req.apiKeyLabel }, 'events accepted');
-      return reply.code(202).send({ accepted: accepted.length, event_ids: accepted.map((e) => e.event_id), topic: ingest.topic });
+      return reply
+        .code(202)
+        .send({ accepted: accepted.length, event_ids: accepted.map((e) => e.event_id), topic: ingest.topic });
     },
   );
   done();

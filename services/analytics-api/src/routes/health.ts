@@ -17,7 +17,10 @@ const Check = Type.Union([Type.Literal('ok'), Type.Literal('unavailable'), Type.
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -28,7 +31,13 @@ export const healthRoutes: FastifyPluginCallback<HealthOptions> = (app, ctx, don
 
   app.get(
     '/health',
-    { schema: { summary: 'Liveness: the process serves HTTP', tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        summary: 'Liveness: the process serves HTTP',
+        tags: ['health'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
     (_req, reply) => reply.send({ status: 'ok' as const }),
   );
 
@@ -53,10 +62,14 @@ export const healthRoutes: FastifyPluginCallback<HealthOptions> = (app, ctx, don
             return 'unavailable' as const;
           },
         ),
-        ctx.publisher ? ctx.publisher.ready(timeout).then((ok) => (ok ? ('ok' as const) : ('unavailable' as const))) : Promise.resolve('not_configured' as const),
+        ctx.publisher
+          ? ctx.publisher.ready(timeout).then((ok) => (ok ? ('ok' as const) : ('unavailable' as const)))
+          : Promise.resolve('not_configured' as const),
       ]);
       const ready = clickhouse === 'ok' && kafka !== 'unavailable';
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: { clickhouse, kafka } });
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not_ready', checks: { clickhouse, kafka } });
     },
   );
 
@@ -64,7 +77,11 @@ export const healthRoutes: FastifyPluginCallback<HealthOptions> = (app, ctx, don
     '/metrics',
     {
       config: { access: ctx.config.metricsAuth === 'key' ? 'metrics' : 'public' },
-      schema: { summary: 'Prometheus metrics of this process (budgets gauges included)', tags: ['health'], produces: ['text/plain'] },
+      schema: {
+        summary: 'Prometheus metrics of this process (budgets gauges included)',
+        tags: ['health'],
+        produces: ['text/plain'],
+      },
     },
     async (req, reply) => {
       if (!ctx.metricsHandler) return sendError(reply, 404, 'not_found', 'metrics are not enabled on this instance');

@@ -3,7 +3,6 @@ import type { FastifyPluginCallback } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   CURRENCY,
-
   jobEvents,
   jobModelUsage,
   jobSummary,
@@ -18,7 +17,14 @@ import { decodeCursor, encodeCursor, invalidCursor } from '../cursor.js';
 import { BadRequestError, errorResponses, sendError } from '../errors.js';
 import { formatMoney, parseMoney } from '../money.js';
 import { latency, orNull, time, totals, type LatencyRow, type TotalsRow } from '../rows.js';
-import { JobEventsQuery, JobEventsResponse, JobIdParams, JobsListQuery, JobListResponse, JobSummaryResponse } from '../schemas.js';
+import {
+  JobEventsQuery,
+  JobEventsResponse,
+  JobIdParams,
+  JobsListQuery,
+  JobListResponse,
+  JobSummaryResponse,
+} from '../schemas.js';
 
 const DEFAULT_RANGE_MS = 30 * 86_400_000;
 
@@ -121,8 +127,17 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
       let to = q.to;
       if (q.cursor !== undefined) {
         const c = decodeCursor(q.cursor);
-        if (c.s !== q.sort || c.o !== q.order) throw invalidCursor(`cursor was made for sort=${String(c.s)} order=${String(c.o)}; pass the same sort and order`);
-        if (typeof c.v !== 'string' || typeof c.j !== 'string' || !SORT_VALUE_PATTERNS[q.sort].test(c.v) || c.j.length === 0) throw invalidCursor('malformed cursor');
+        if (c.s !== q.sort || c.o !== q.order)
+          throw invalidCursor(
+            `cursor was made for sort=${String(c.s)} order=${String(c.o)}; pass the same sort and order`,
+          );
+        if (
+          typeof c.v !== 'string' ||
+          typeof c.j !== 'string' ||
+          !SORT_VALUE_PATTERNS[q.sort].test(c.v) ||
+          c.j.length === 0
+        )
+          throw invalidCursor('malformed cursor');
         after = { value: c.v, jobId: c.j };
         if (from === undefined && typeof c.f === 'string') from = c.f;
         if (to === undefined && typeof c.t === 'string') to = c.t;
@@ -132,7 +147,17 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
       const rows = await runQuery<JobListRow>(
         ch,
         listJobs({
-          filters: { from, to, tenant: q.tenant, user: q.user, repository: q.repository, service: q.service, model: q.model, provider: q.provider, status: q.status },
+          filters: {
+            from,
+            to,
+            tenant: q.tenant,
+            user: q.user,
+            repository: q.repository,
+            service: q.service,
+            model: q.model,
+            provider: q.provider,
+            status: q.status,
+          },
           sort: q.sort,
           order: q.order,
           limit: q.limit + 1,
@@ -158,7 +183,14 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
         })),
         next_cursor:
           rows.length > q.limit && last
-            ? encodeCursor({ s: q.sort, o: q.order, v: last.sort_value_s, j: last.job_id, f: from, ...(to === undefined ? {} : { t: to }) })
+            ? encodeCursor({
+                s: q.sort,
+                o: q.order,
+                v: last.sort_value_s,
+                j: last.job_id,
+                f: from,
+                ...(to === undefined ? {} : { t: to }),
+              })
             : null,
       };
     },
@@ -197,7 +229,12 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
         last_seen: last,
         duration_ms: Math.max(Date.parse(last) - Date.parse(first), 0),
         ...t,
-        tasks_by_status: { ok: Number(s.ok_tasks), error: Number(s.error_tasks), timeout: Number(s.timeout_tasks), cancelled: Number(s.cancelled_tasks) },
+        tasks_by_status: {
+          ok: Number(s.ok_tasks),
+          error: Number(s.error_tasks),
+          timeout: Number(s.timeout_tasks),
+          cancelled: Number(s.cancelled_tasks),
+        },
         avg_cost_per_task_usd: formatMoney(priced > 0n ? parseMoney(t.cost_usd) / priced : 0n),
         latency_ms: latency(s),
         services: s.services,
@@ -205,7 +242,12 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
         users: s.users,
         repositories: s.repositories,
         task_breakdown: tasks.map((r) => ({ task_name: r.task_name, ...totals(r), latency_ms: latency(r) })),
-        model_usage: models.map((r) => ({ provider: r.provider, model: r.model, ...totals(r), latency_ms: latency(r) })),
+        model_usage: models.map((r) => ({
+          provider: r.provider,
+          model: r.model,
+          ...totals(r),
+          latency_ms: latency(r),
+        })),
       };
     },
   );
@@ -228,14 +270,21 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
       let after: { startedAt: string; eventId: string } | undefined;
       if (req.query.cursor !== undefined) {
         const c = decodeCursor(req.query.cursor);
-        if (typeof c.t !== 'string' || typeof c.e !== 'string' || Number.isNaN(Date.parse(c.t)) || !/^[0-9a-f-]{36}$/.test(c.e) || c.j !== id) {
+        if (
+          typeof c.t !== 'string' ||
+          typeof c.e !== 'string' ||
+          Number.isNaN(Date.parse(c.t)) ||
+          !/^[0-9a-f-]{36}$/.test(c.e) ||
+          c.j !== id
+        ) {
           throw invalidCursor('malformed cursor, or made for another job');
         }
         after = { startedAt: c.t, eventId: c.e };
       }
       const limit = req.query.limit;
       const rows = await runQuery<EventRow>(ch, jobEvents(id, limit + 1, after));
-      if (rows.length === 0 && after === undefined) return sendError(reply, 404, 'not_found', `no events for job ${JSON.stringify(id)}`);
+      if (rows.length === 0 && after === undefined)
+        return sendError(reply, 404, 'not_found', `no events for job ${JSON.stringify(id)}`);
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
@@ -277,7 +326,8 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
           span_id: orNull(r.span_id),
           source: r.source,
         })),
-        next_cursor: rows.length > limit && last ? encodeCursor({ j: id, t: time(last.started_at_s), e: last.event_id_s }) : null,
+        next_cursor:
+          rows.length > limit && last ? encodeCursor({ j: id, t: time(last.started_at_s), e: last.event_id_s }) : null,
       };
     },
   );

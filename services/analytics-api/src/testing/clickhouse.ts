@@ -28,11 +28,18 @@ export async function openTestClickHouse(name = 'api'): Promise<TestClickHouse> 
 }
 
 /** A normalized event as the consumer writes it (its own row mapping, so tests store exactly that). */
-export function eventRow(e: NormalizedTaskEvent, kafka: { partition: number; offset: number } = { partition: -1, offset: -1 }): TaskEventRow {
+export function eventRow(
+  e: NormalizedTaskEvent,
+  kafka: { partition: number; offset: number } = { partition: -1, offset: -1 },
+): TaskEventRow {
   return toRow(e, kafka.partition, kafka.offset);
 }
 
 export async function insertEvents(ch: AureaClickHouse, events: readonly NormalizedTaskEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await ch.client.insert({ table: 'task_events', format: 'JSONEachRow', values: events.map((e, i) => eventRow(e, { partition: 0, offset: i })) });
+  await ch.client.insert({
+    table: 'task_events',
+    format: 'JSONEachRow',
+    values: events.map((e, i) => eventRow(e, { partition: 0, offset: i })),
+  });
 }

@@ -62,7 +62,8 @@ export function makeDataset(o: DatasetOptions = {}): SeededEvent[] {
       const m = pick(r, MODELS);
       const latency = 50 + Math.floor(r() * 4000) + (r() < 0.3 ? 0.5 : 0);
       const statusRoll = r();
-      const status = statusRoll < 0.06 ? 'error' : statusRoll < 0.09 ? 'timeout' : statusRoll < 0.1 ? 'cancelled' : 'ok';
+      const status =
+        statusRoll < 0.06 ? 'error' : statusRoll < 0.09 ? 'timeout' : statusRoll < 0.1 ? 'cancelled' : 'ok';
       const costNanos = m.provider === 'custom' ? null : BigInt(1 + Math.floor(r() * 250_000_000)); // up to $0.25
       const providedNanos = r() < 0.25 ? BigInt(Math.floor(r() * 100_000_000)) : null;
       const raw: TaskEventV1 = {
@@ -99,7 +100,8 @@ export function makeDataset(o: DatasetOptions = {}): SeededEvent[] {
       const v = validateTaskEvent(raw);
       if (!v.ok) throw new Error(`dataset event invalid: ${JSON.stringify(v.errors)}`);
       const e = normalizeEvent(raw);
-      if (e.cost_usd !== null && e.cost_usd.toFixed(9) !== formatNanos(costNanos!)) throw new Error('cost does not round-trip');
+      if (e.cost_usd !== null && e.cost_usd.toFixed(9) !== formatNanos(costNanos!))
+        throw new Error('cost does not round-trip');
       out.push({ ...e, costNanos, providedNanos });
       t += Math.ceil(latency) + Math.floor(r() * 2000);
     }

@@ -3,7 +3,14 @@
 // response — cached prompt tokens and reasoning tokens included — and normalises it to
 // non-overlapping types. Per-attempt timeout; retries on 429/5xx/network/timeout with
 // exponential backoff and jitter, honouring Retry-After.
-import { ProviderError, sleep, type CompletionRequest, type CompletionResult, type ProviderAdapter, type TokenUsage } from './types.js';
+import {
+  ProviderError,
+  sleep,
+  type CompletionRequest,
+  type CompletionResult,
+  type ProviderAdapter,
+  type TokenUsage,
+} from './types.js';
 
 export interface OpenAiProviderOptions {
   baseUrl: string;
@@ -86,7 +93,10 @@ export class OpenAiCompatibleProvider implements ProviderAdapter {
     };
     if (stream) body.stream_options = { include_usage: true };
     if (req.maxOutputTokens !== undefined) body.max_completion_tokens = req.maxOutputTokens;
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: stream ? 'text/event-stream' : 'application/json',
+    };
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
 
     const res = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify(body), signal });
@@ -146,7 +156,12 @@ async function readStream(res: Response, model: string, started: number): Promis
     }
   }
   if (!done && !usage) throw new ProviderError('stream_interrupted', 'stream ended before [DONE]', true);
-  if (!usage) throw new ProviderError('invalid_response', 'stream without usage (stream_options.include_usage unsupported?)', false);
+  if (!usage)
+    throw new ProviderError(
+      'invalid_response',
+      'stream without usage (stream_options.include_usage unsupported?)',
+      false,
+    );
   return { text, responseModel, usage: normalizeOpenAiUsage(usage), timeToFirstTokenMs: ttft };
 }
 
@@ -177,7 +192,8 @@ function toProviderError(err: unknown, outer: AbortSignal): ProviderError {
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
     return new ProviderError('timeout', 'provider call timed out', true);
   }
-  if (err instanceof SyntaxError) return new ProviderError('invalid_response', `unparseable response: ${err.message}`, false);
+  if (err instanceof SyntaxError)
+    return new ProviderError('invalid_response', `unparseable response: ${err.message}`, false);
   return new ProviderError('network', err instanceof Error ? err.message : String(err), true);
 }
 

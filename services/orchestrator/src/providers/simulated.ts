@@ -3,7 +3,14 @@
 // every draw for a task comes from a generator keyed by (seed, job id, task name, attempt).
 import { findSimulatedModel, type SimulatedModel } from '../models.js';
 import { createRng } from '../rng.js';
-import { ProviderError, sleep, type CompletionRequest, type CompletionResult, type ProviderAdapter, type TokenUsage } from './types.js';
+import {
+  ProviderError,
+  sleep,
+  type CompletionRequest,
+  type CompletionResult,
+  type ProviderAdapter,
+  type TokenUsage,
+} from './types.js';
 
 export interface SimulatedProviderOptions {
   seed: number | string;
@@ -25,10 +32,15 @@ export interface SimulatedPlan {
   responseModel: string;
 }
 
-export function planCall(model: SimulatedModel, req: Omit<CompletionRequest, 'signal'>, opts: SimulatedProviderOptions): SimulatedPlan {
+export function planCall(
+  model: SimulatedModel,
+  req: Omit<CompletionRequest, 'signal'>,
+  opts: SimulatedProviderOptions,
+): SimulatedPlan {
   const rng = createRng(opts.seed, `${req.jobId}\u0000${req.taskName}\u0000${req.attempt}`);
   const roll = rng.next();
-  const drawn: SimulatedPlan['outcome'] = roll < opts.failureRate ? 'error' : roll < opts.failureRate + opts.timeoutRate ? 'timeout' : 'ok';
+  const drawn: SimulatedPlan['outcome'] =
+    roll < opts.failureRate ? 'error' : roll < opts.failureRate + opts.timeoutRate ? 'timeout' : 'ok';
   const outcome = req.simulate ?? drawn;
 
   let usage: TokenUsage;
@@ -43,9 +55,15 @@ export function planCall(model: SimulatedModel, req: Omit<CompletionRequest, 'si
     };
   } else {
     // A prompt's size is ~4 characters per token; otherwise drawn from the model's distribution.
-    const promptTokens = req.prompt !== undefined ? Math.max(1, Math.ceil(req.prompt.length / 4)) : Math.max(1, Math.round(rng.logNormal(model.inputMedian, model.inputSigma)));
+    const promptTokens =
+      req.prompt !== undefined
+        ? Math.max(1, Math.ceil(req.prompt.length / 4))
+        : Math.max(1, Math.round(rng.logNormal(model.inputMedian, model.inputSigma)));
     const cacheWrite = Math.floor(promptTokens * model.cacheWriteShare);
-    const cacheRead = Math.min(promptTokens - cacheWrite, Math.floor(promptTokens * model.cacheReadShare * (0.5 + rng.next())));
+    const cacheRead = Math.min(
+      promptTokens - cacheWrite,
+      Math.floor(promptTokens * model.cacheReadShare * (0.5 + rng.next())),
+    );
     let output = Math.max(1, Math.round(rng.logNormal(model.outputMedian, model.outputSigma)));
     if (req.maxOutputTokens !== undefined) output = Math.min(output, req.maxOutputTokens);
     const reasoning = Math.round(output * model.reasoningFactor * (0.5 + rng.next()));

@@ -95,6 +95,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 function abortReason(signal: AbortSignal | undefined): Error {
   const r: unknown = signal?.reason;
   if (r instanceof ProviderError) return r;
-  if (r instanceof Error && r.name === 'TimeoutError') return new ProviderError('timeout', 'provider call timed out', true);
+  if (r instanceof Error && r.name === 'TimeoutError')
+    return new ProviderError('timeout', 'provider call timed out', true);
   return new ProviderError('cancelled', r instanceof Error ? r.message : 'provider call cancelled', false);
 }

@@ -12,7 +12,11 @@ function section(title: string): string {
   const next = doc.indexOf('\n## ', start + 3);
   return doc.slice(start, next < 0 ? undefined : next);
 }
-const cells = (line: string) => line.split('|').slice(1, -1).map((c) => c.trim());
+const cells = (line: string) =>
+  line
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
 const codes = (s: string) => [...s.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
 
 describe('docs/metrics.md matches the code', () => {
@@ -64,7 +68,9 @@ describe('docs/metrics.md matches the code', () => {
   });
 
   it('semconv bucket advice', () => {
-    expect(METRICS.operationDuration.buckets).toEqual([0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]);
+    expect(METRICS.operationDuration.buckets).toEqual([
+      0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+    ]);
     expect(METRICS.tokenUsage.buckets[0]).toBe(1);
     expect(METRICS.tokenUsage.buckets.at(-1)).toBe(67108864);
     expect(METRICS.tokenUsage.buckets.length).toBe(14);

@@ -16,11 +16,15 @@ export interface MetricSpec {
 }
 
 /** gen_ai.client.operation.duration bucket advice (semconv): 0.01 … 81.92 s, doubling. */
-export const DURATION_BUCKETS: readonly number[] = Object.freeze(Array.from({ length: 14 }, (_, i) => Math.round(0.01 * 2 ** i * 100) / 100));
+export const DURATION_BUCKETS: readonly number[] = Object.freeze(
+  Array.from({ length: 14 }, (_, i) => Math.round(0.01 * 2 ** i * 100) / 100),
+);
 /** gen_ai.client.token.usage bucket advice (semconv): 1, 4, 16 … 67108864 (powers of 4). */
 export const TOKEN_BUCKETS: readonly number[] = Object.freeze(Array.from({ length: 14 }, (_, i) => 4 ** i));
 /** http.server.request.duration bucket advice (semconv). */
-export const HTTP_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
+export const HTTP_BUCKETS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+]);
 
 export const A = {
   operation: 'gen_ai.operation.name',
@@ -84,7 +88,8 @@ export const METRICS = {
     prometheus: 'gen_ai_client_token_usage',
     kind: 'Histogram',
     unit: '{token}',
-    description: 'Number of input and output tokens used per operation (input includes cached input, output includes reasoning).',
+    description:
+      'Number of input and output tokens used per operation (input includes cached input, output includes reasoning).',
     attributes: [A.operation, A.provider, A.requestModel, A.responseModel, A.tokenType],
     buckets: TOKEN_BUCKETS,
   },
@@ -93,7 +98,8 @@ export const METRICS = {
     prometheus: 'aurea_llm_cost_USD_total',
     kind: 'Counter',
     unit: 'USD',
-    description: 'Cost of LLM calls computed from the price table (or the caller’s estimateCost); unpriced calls are not added, see aurea.cost.unpriced.',
+    description:
+      'Cost of LLM calls computed from the price table (or the caller’s estimateCost); unpriced calls are not added, see aurea.cost.unpriced.',
     attributes: [A.provider, A.requestModel, A.taskName],
   },
   tokens: {
@@ -239,4 +245,5 @@ export const METRICS = {
 export type MetricKey = keyof typeof METRICS;
 
 /** Attribute keys that are ids: never metric attributes, only task-event fields. */
-export const ID_ATTRIBUTE_PATTERN = /^(aurea\.)?(job|task|parent_task|tenant|user|repository|request|session|conversation)([._]id)?$|^(gen_ai\.(request|response|conversation)\.id|enduser\.id|http\.request\.id)$/;
+export const ID_ATTRIBUTE_PATTERN =
+  /^(aurea\.)?(job|task|parent_task|tenant|user|repository|request|session|conversation)([._]id)?$|^(gen_ai\.(request|response|conversation)\.id|enduser\.id|http\.request\.id)$/;

@@ -1,7 +1,14 @@
 // One MeterProvider per init(): resource, readers (OTLP/HTTP push, optional Prometheus pull,
 // extra exporters for tests), Views with per-instrument attribute allow-lists, and the
 // instruments of spec.ts. Cumulative temporality everywhere (Prometheus).
-import { ValueType, type Attributes, type HrTime, type Meter, type ObservableResult, type Histogram as OtelHistogram } from '@opentelemetry/api';
+import {
+  ValueType,
+  type Attributes,
+  type HrTime,
+  type Meter,
+  type ObservableResult,
+  type Histogram as OtelHistogram,
+} from '@opentelemetry/api';
 import {
   AggregationTemporality,
   DataPointType,
@@ -40,10 +47,28 @@ const TOKEN_TYPES = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'
 /** Keys that look like ids; a deny-list View strips them from the service's own instruments. */
 export const ID_ATTRIBUTE_KEYS: readonly string[] = (() => {
   const out: string[] = [];
-  for (const base of ['job', 'task', 'parent_task', 'tenant', 'user', 'repository', 'request', 'session', 'conversation']) {
+  for (const base of [
+    'job',
+    'task',
+    'parent_task',
+    'tenant',
+    'user',
+    'repository',
+    'request',
+    'session',
+    'conversation',
+  ]) {
     for (const name of [base, `${base}.id`, `${base}_id`]) out.push(name, `aurea.${name}`);
   }
-  out.push('gen_ai.request.id', 'gen_ai.response.id', 'gen_ai.conversation.id', 'enduser.id', 'http.request.id', 'trace_id', 'span_id');
+  out.push(
+    'gen_ai.request.id',
+    'gen_ai.response.id',
+    'gen_ai.conversation.id',
+    'enduser.id',
+    'http.request.id',
+    'trace_id',
+    'span_id',
+  );
   return out;
 })();
 
@@ -93,13 +118,33 @@ export class TaskSeries {
   ) {
     const k = `${provider}\u0000${model}\u0000${taskName}`;
     this.tasks = STATUSES.map((s) => {
-      const c = this.cell(t.tasks, `${k}\u0000${s}`, () => attrs([[A.taskName, taskName], [A.taskStatus, s], [A.provider, provider], [A.requestModel, model]]));
+      const c = this.cell(t.tasks, `${k}\u0000${s}`, () =>
+        attrs([
+          [A.taskName, taskName],
+          [A.taskStatus, s],
+          [A.provider, provider],
+          [A.requestModel, model],
+        ]),
+      );
       c.touched = true; // report 0 from the start, so increase() sees the first error
       return c;
     });
-    this.taskDuration = STATUSES.map((s) => this.cell(t.taskDuration, `${taskName}\u0000${s}`, () => attrs([[A.taskName, taskName], [A.taskStatus, s]])));
+    this.taskDuration = STATUSES.map((s) =>
+      this.cell(t.taskDuration, `${taskName}\u0000${s}`, () =>
+        attrs([
+          [A.taskName, taskName],
+          [A.taskStatus, s],
+        ]),
+      ),
+    );
     this.tokens = TOKEN_TYPES.map((tt) =>
-      this.cell(t.tokens, `${provider}\u0000${model}\u0000${tt}`, () => attrs([[A.provider, provider], [A.requestModel, model], [A.aureaTokenType, tt]])),
+      this.cell(t.tokens, `${provider}\u0000${model}\u0000${tt}`, () =>
+        attrs([
+          [A.provider, provider],
+          [A.requestModel, model],
+          [A.aureaTokenType, tt],
+        ]),
+      ),
     );
     active.touched = true;
   }
@@ -116,7 +161,13 @@ export class TaskSeries {
     if (cells === undefined) {
       const base = `${this.operation}\u0000${this.provider}\u0000${this.model}\u0000${responseModel ?? ''}`;
       const opAttrs = (extra: [string, string | null][]) => () =>
-        attrs([[A.operation, this.operation], [A.provider, this.provider], [A.requestModel, this.model], [A.responseModel, responseModel], ...extra]);
+        attrs([
+          [A.operation, this.operation],
+          [A.provider, this.provider],
+          [A.requestModel, this.model],
+          [A.responseModel, responseModel],
+          ...extra,
+        ]);
       cells = {
         duration: this.cell(this.t.opDuration, `${base}\u0000${errorType ?? ''}`, opAttrs([[A.errorType, errorType]])),
         tokIn: this.cell(this.t.tokenUsage, `${base}\u0000input`, opAttrs([[A.tokenType, 'input']])),
@@ -132,7 +183,12 @@ export class TaskSeries {
   error(errorType: string): SumCell {
     let c = this.errorCells.get(errorType);
     if (c === undefined) {
-      c = this.cell(this.t.errors, `${errorType}\u0000${this.taskName}`, () => attrs([[A.errorType, errorType], [A.taskName, this.taskName]]));
+      c = this.cell(this.t.errors, `${errorType}\u0000${this.taskName}`, () =>
+        attrs([
+          [A.errorType, errorType],
+          [A.taskName, this.taskName],
+        ]),
+      );
       if (this.errorCells.size < 256) this.errorCells.set(errorType, c);
     }
     return c;
@@ -253,9 +309,17 @@ export class Telemetry implements MetricProducer {
       );
     }
     for (const e of opts.exporters ?? []) {
-      readers.push(new PeriodicExportingMetricReader({ exporter: e.exporter, exportIntervalMillis: e.intervalMs ?? 60_000, metricProducers: producers }));
+      readers.push(
+        new PeriodicExportingMetricReader({
+          exporter: e.exporter,
+          exportIntervalMillis: e.intervalMs ?? 60_000,
+          metricProducers: producers,
+        }),
+      );
     }
-    this.prometheusExporter = opts.prometheus ? new PrometheusExporter({ preventServerStart: true, metricProducers: producers }) : null;
+    this.prometheusExporter = opts.prometheus
+      ? new PrometheusExporter({ preventServerStart: true, metricProducers: producers })
+      : null;
     if (this.prometheusExporter) readers.push(this.prometheusExporter);
 
     const views: ViewOptions[] = Object.values(METRICS as Record<string, MetricSpec>).map((m) => ({
@@ -264,7 +328,10 @@ export class Telemetry implements MetricProducer {
       attributesProcessors: [createAllowListAttributesProcessor([...m.attributes, A.overflow])],
     }));
     if (opts.serviceName !== SCOPE_NAME) {
-      views.push({ meterName: opts.serviceName, attributesProcessors: [createDenyListAttributesProcessor([...ID_ATTRIBUTE_KEYS])] });
+      views.push({
+        meterName: opts.serviceName,
+        attributesProcessors: [createDenyListAttributesProcessor([...ID_ATTRIBUTE_KEYS])],
+      });
     }
     this.provider = new MeterProvider({ resource: opts.resource, readers, views });
     this.meter = this.provider.getMeter(opts.serviceName);
@@ -281,7 +348,8 @@ export class Telemetry implements MetricProducer {
   taskSeries(operation: string, provider: string, model: string, taskName: string): TaskSeries {
     // Nested maps keyed by the caller's (usually interned) strings: no key concatenation per call.
     let byModel = this.series.get(taskName);
-    if (byModel === undefined) this.series.set(taskName, (byModel = new Map<string, Map<string, Map<string, TaskSeries>>>()));
+    if (byModel === undefined)
+      this.series.set(taskName, (byModel = new Map<string, Map<string, Map<string, TaskSeries>>>()));
     let byProvider = byModel.get(model);
     if (byProvider === undefined) byModel.set(model, (byProvider = new Map<string, Map<string, TaskSeries>>()));
     let byOp = byProvider.get(provider);
@@ -298,7 +366,13 @@ export class Telemetry implements MetricProducer {
     return s;
   }
 
-  private makeSeries(operation: string, provider: string, model: string, taskName: string, overflow = false): TaskSeries {
+  private makeSeries(
+    operation: string,
+    provider: string,
+    model: string,
+    taskName: string,
+    overflow = false,
+  ): TaskSeries {
     const ov = (a: () => Attributes) => (overflow ? () => ({ [A.overflow]: true }) : a);
     const key = (k: string) => (overflow ? OVERFLOW_KEY : k);
     return new TaskSeries(
@@ -307,9 +381,29 @@ export class Telemetry implements MetricProducer {
       provider,
       model,
       taskName,
-      this.active.get(key(taskName), ov(() => attrs([[A.taskName, taskName]]))),
-      this.cost.get(key(`${provider}\u0000${model}\u0000${taskName}`), ov(() => attrs([[A.provider, provider], [A.requestModel, model], [A.taskName, taskName]]))),
-      this.unpriced.get(key(`${provider}\u0000${model}`), ov(() => attrs([[A.provider, provider], [A.requestModel, model]]))),
+      this.active.get(
+        key(taskName),
+        ov(() => attrs([[A.taskName, taskName]])),
+      ),
+      this.cost.get(
+        key(`${provider}\u0000${model}\u0000${taskName}`),
+        ov(() =>
+          attrs([
+            [A.provider, provider],
+            [A.requestModel, model],
+            [A.taskName, taskName],
+          ]),
+        ),
+      ),
+      this.unpriced.get(
+        key(`${provider}\u0000${model}`),
+        ov(() =>
+          attrs([
+            [A.provider, provider],
+            [A.requestModel, model],
+          ]),
+        ),
+      ),
       overflow,
     );
   }
@@ -324,7 +418,13 @@ export class Telemetry implements MetricProducer {
     let q = this.queues.get(stage);
     if (q === undefined) {
       const attributes = Object.freeze({ [A.stage]: stage });
-      q = { depth: 0, capacity: undefined, admitted: new SumCell(attributes), shed: new SumCell(attributes), attributes };
+      q = {
+        depth: 0,
+        capacity: undefined,
+        admitted: new SumCell(attributes),
+        shed: new SumCell(attributes),
+        attributes,
+      };
       this.queues.set(stage, q);
     }
     return q;
@@ -339,10 +439,16 @@ export class Telemetry implements MetricProducer {
   collect(): Promise<CollectionResult> {
     const end = hr(Date.now());
     const start = this.startTime;
-    const desc = (spec: MetricSpec) => ({ name: spec.name, description: spec.description, unit: spec.unit, valueType: ValueType.DOUBLE });
+    const desc = (spec: MetricSpec) => ({
+      name: spec.name,
+      description: spec.description,
+      unit: spec.unit,
+      valueType: ValueType.DOUBLE,
+    });
     const allow = (spec: MetricSpec) => {
       let p = this.allowLists.get(spec.name);
-      if (p === undefined) this.allowLists.set(spec.name, (p = createAllowListAttributesProcessor([...spec.attributes, A.overflow])));
+      if (p === undefined)
+        this.allowLists.set(spec.name, (p = createAllowListAttributesProcessor([...spec.attributes, A.overflow])));
       return p;
     };
     const hist = (spec: MetricSpec, table: CellTable<HistCell>): HistogramMetricData => ({
@@ -355,7 +461,13 @@ export class Telemetry implements MetricProducer {
           attributes: allow(spec).process(c.attributes),
           startTime: start,
           endTime: end,
-          value: { buckets: { boundaries: [...c.boundaries], counts: Array.from(c.counts) }, sum: c.sum, count: c.count, min: c.min, max: c.max },
+          value: {
+            buckets: { boundaries: [...c.boundaries], counts: Array.from(c.counts) },
+            sum: c.sum,
+            count: c.count,
+            min: c.min,
+            max: c.max,
+          },
         })),
     });
     const sum = (spec: MetricSpec, points: { attributes: Attributes; value: number }[]): SumMetricData => ({
@@ -363,16 +475,27 @@ export class Telemetry implements MetricProducer {
       aggregationTemporality: AggregationTemporality.CUMULATIVE,
       dataPointType: DataPointType.SUM,
       isMonotonic: spec.kind === 'Counter',
-      dataPoints: points.map((p) => ({ attributes: allow(spec).process(p.attributes), startTime: start, endTime: end, value: p.value })),
+      dataPoints: points.map((p) => ({
+        attributes: allow(spec).process(p.attributes),
+        startTime: start,
+        endTime: end,
+        value: p.value,
+      })),
     });
     // Gauges of sets that can change (budgets are replaced by setBudgets): only what is current.
     const gauge = (spec: MetricSpec, points: { attributes: Attributes; value: number }[]): GaugeMetricData => ({
       descriptor: desc(spec),
       aggregationTemporality: AggregationTemporality.CUMULATIVE,
       dataPointType: DataPointType.GAUGE,
-      dataPoints: points.map((p) => ({ attributes: allow(spec).process(p.attributes), startTime: end, endTime: end, value: p.value })),
+      dataPoints: points.map((p) => ({
+        attributes: allow(spec).process(p.attributes),
+        startTime: end,
+        endTime: end,
+        value: p.value,
+      })),
     });
-    const cells = (t: CellTable<SumCell>) => [...t.all()].filter((c) => c.touched).map((c) => ({ attributes: c.attributes, value: c.value }));
+    const cells = (t: CellTable<SumCell>) =>
+      [...t.all()].filter((c) => c.touched).map((c) => ({ attributes: c.attributes, value: c.value }));
     const queues = [...this.queues.values()];
     // A custom EventPublisher's stats() is user code: if it throws or returns something malformed,
     // only the two event counters go missing, never every other metric of this export.
@@ -393,20 +516,50 @@ export class Telemetry implements MetricProducer {
       sum(METRICS.errors, cells(this.errors)),
       sum(METRICS.unpriced, cells(this.unpriced)),
       sum(METRICS.tasksActive, cells(this.active)),
-      gauge(METRICS.queueDepth, queues.map((q) => ({ attributes: q.attributes, value: q.depth }))),
-      gauge(METRICS.queueCapacity, queues.filter((q) => q.capacity !== undefined).map((q) => ({ attributes: q.attributes, value: q.capacity! }))),
-      sum(METRICS.queueAdmitted, queues.map((q) => ({ attributes: q.attributes, value: q.admitted.value }))),
-      sum(METRICS.queueShed, queues.map((q) => ({ attributes: q.attributes, value: q.shed.value }))),
-      gauge(METRICS.circuitBreaker, [...this.breakers.values()].map((b) => ({ attributes: b.attributes, value: b.state }))),
-      gauge(METRICS.budgetLimit, this.budgets.map((b) => ({ attributes: b.attributes, value: b.limit }))),
-      gauge(METRICS.budgetSpend, this.budgets.map((b) => ({ attributes: b.attributes, value: b.spend }))),
-      gauge(METRICS.budgetRemaining, this.budgets.map((b) => ({ attributes: b.attributes, value: b.limit - b.spend }))),
+      gauge(
+        METRICS.queueDepth,
+        queues.map((q) => ({ attributes: q.attributes, value: q.depth })),
+      ),
+      gauge(
+        METRICS.queueCapacity,
+        queues.filter((q) => q.capacity !== undefined).map((q) => ({ attributes: q.attributes, value: q.capacity! })),
+      ),
+      sum(
+        METRICS.queueAdmitted,
+        queues.map((q) => ({ attributes: q.attributes, value: q.admitted.value })),
+      ),
+      sum(
+        METRICS.queueShed,
+        queues.map((q) => ({ attributes: q.attributes, value: q.shed.value })),
+      ),
+      gauge(
+        METRICS.circuitBreaker,
+        [...this.breakers.values()].map((b) => ({ attributes: b.attributes, value: b.state })),
+      ),
+      gauge(
+        METRICS.budgetLimit,
+        this.budgets.map((b) => ({ attributes: b.attributes, value: b.limit })),
+      ),
+      gauge(
+        METRICS.budgetSpend,
+        this.budgets.map((b) => ({ attributes: b.attributes, value: b.spend })),
+      ),
+      gauge(
+        METRICS.budgetRemaining,
+        this.budgets.map((b) => ({ attributes: b.attributes, value: b.limit - b.spend })),
+      ),
       sum(METRICS.eventsPublished, this.publisherAttached ? [{ attributes: {}, value: ev.published }] : []),
-      sum(METRICS.eventsDropped, [...ev.dropped].map(([reason, value]) => ({ attributes: { [A.dropReason]: reason }, value }))),
+      sum(
+        METRICS.eventsDropped,
+        [...ev.dropped].map(([reason, value]) => ({ attributes: { [A.dropReason]: reason }, value })),
+      ),
     ].filter((m) => m.dataPoints.length > 0);
     return Promise.resolve({
       // The reader keeps the SDK producer's resource; this one is not used.
-      resourceMetrics: { resource: undefined as unknown as Resource, scopeMetrics: metrics.length ? [{ scope: { name: SCOPE_NAME, version: SCOPE_VERSION }, metrics }] : [] },
+      resourceMetrics: {
+        resource: undefined as unknown as Resource,
+        scopeMetrics: metrics.length ? [{ scope: { name: SCOPE_NAME, version: SCOPE_VERSION }, metrics }] : [],
+      },
       errors: [],
     });
   }

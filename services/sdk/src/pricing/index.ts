@@ -85,7 +85,10 @@ interface CompiledEntry {
 }
 
 /** Conventions used when a provider is not listed: the non-overlapping (Anthropic-like) reading. */
-const EXCLUSIVE: ProviderConvention = Object.freeze({ input_includes_cache_read: false, output_includes_reasoning: false });
+const EXCLUSIVE: ProviderConvention = Object.freeze({
+  input_includes_cache_read: false,
+  output_includes_reasoning: false,
+});
 const MAX_LOOKUP_CACHE = 10_000;
 const VERSION_MAX = 64;
 
@@ -96,7 +99,8 @@ function parseFrom(s: string, where: string): number {
 }
 
 function price(v: unknown, field: string, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`price table: ${field} must be a non-negative number in ${where}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new Error(`price table: ${field} must be a non-negative number in ${where}`);
   return v;
 }
 
@@ -104,8 +108,10 @@ function compileEntries(data: PriceTableData, layer: 0 | 1, label: string): Comp
   if (!Array.isArray(data.models)) throw new Error(`price table ${label}: "models" must be an array`);
   return data.models.map((entry, i) => {
     const where = `${label} models[${i}]`;
-    if (typeof entry.provider !== 'string' || entry.provider === '') throw new Error(`price table: provider required in ${where}`);
-    if ((entry.model === undefined) === (entry.pattern === undefined)) throw new Error(`price table: exactly one of model / pattern in ${where}`);
+    if (typeof entry.provider !== 'string' || entry.provider === '')
+      throw new Error(`price table: provider required in ${where}`);
+    if ((entry.model === undefined) === (entry.pattern === undefined))
+      throw new Error(`price table: exactly one of model / pattern in ${where}`);
     const input = price(entry.input, 'input', where);
     const output = price(entry.output, 'output', where);
     const perToken = new Float64Array([
@@ -146,14 +152,16 @@ export class PriceTable {
   constructor(data: PriceTableData, base?: PriceTable) {
     if (typeof data.version !== 'string' || data.version === '') throw new Error('price table: "version" is required');
     if (data.currency !== undefined && data.currency !== 'USD') throw new Error('price table: only USD is supported');
-    if (data.unit !== undefined && data.unit !== 'per_1m_tokens') throw new Error('price table: unit must be per_1m_tokens');
+    if (data.unit !== undefined && data.unit !== 'per_1m_tokens')
+      throw new Error('price table: unit must be per_1m_tokens');
     const layered = base !== undefined && data.extends !== false;
     this.data = data;
     this.version = (layered ? `${data.version}+${base.version}` : data.version).slice(0, VERSION_MAX);
     const own = compileEntries(data, 0, data.version);
     this.entries = layered ? [...own, ...base.entries.map((e) => ({ ...e, rank: 2 + (e.regex ? 1 : 0) }))] : own;
     this.conventions = new Map(layered ? base.conventions : []);
-    for (const [p, c] of Object.entries(data.providers ?? {})) this.conventions.set(p.toLowerCase(), Object.freeze({ ...c }));
+    for (const [p, c] of Object.entries(data.providers ?? {}))
+      this.conventions.set(p.toLowerCase(), Object.freeze({ ...c }));
   }
 
   /** How `provider` counts cached and reasoning tokens in its own usage reports. */
@@ -169,7 +177,9 @@ export class PriceTable {
       const p = provider.toLowerCase();
       const m = model.toLowerCase();
       list = this.entries
-        .filter((e) => (e.provider === '*' || e.provider === p) && (e.exact !== null ? e.exact === m : e.regex!.test(m)))
+        .filter(
+          (e) => (e.provider === '*' || e.provider === p) && (e.exact !== null ? e.exact === m : e.regex!.test(m)),
+        )
         .sort((a, b) => a.rank - b.rank || b.from - a.from);
       if (this.lookupCache.size >= MAX_LOOKUP_CACHE) this.lookupCache.clear();
       this.lookupCache.set(key, list);
@@ -273,7 +283,8 @@ export interface PriceUsageInput {
 /** Price normalised usage with the table in force at `at` (defaults: the built-in table). */
 export function priceUsage(input: PriceUsageInput): PriceResult {
   const table = input.table === undefined ? defaultPriceTable : resolvePriceTable(input.table);
-  const at = input.at instanceof Date ? input.at.getTime() : typeof input.at === 'string' ? Date.parse(input.at) : input.at;
+  const at =
+    input.at instanceof Date ? input.at.getTime() : typeof input.at === 'string' ? Date.parse(input.at) : input.at;
   if (!Number.isFinite(at)) throw new Error(`priceUsage: invalid time ${String(input.at)}`);
   return table.price(input.provider, input.model, input.usage, at);
 }
