@@ -1,21 +1,42 @@
-// Named queries over task_events, shared by the analytics API, the Grafana dashboards and the
-// benchmarks: a query that more than one of them runs lives here, once.
+// Named queries over the Aurea tables, shared by every reader: the analytics API (and the CLI,
+// which reads through it), the Grafana boards (grafana/src/boards/clickhouse.ts) and the
+// benchmarks. A figure shown in two places is computed by one builder here.
 //
-// Every builder returns { name, sql, params }: the SQL text only ever contains identifiers and
-// expressions taken from the allow-lists below; every value from a caller travels as a typed
-// query parameter ({name:Type}, sent as `query_params`). Nothing from input is spliced into SQL.
+// Every builder returns { name, sql, params }. The SQL text only contains identifiers and
+// expressions from the allow-lists below and what its Inputs (inputs.ts) render for the caller's
+// range, filters and values: typed query parameters ({name:Type}, sent as `query_params`) for the
+// API, Grafana variables and plugin macros for the boards. Nothing from input is spliced into SQL.
 //
 // Exactness: task_events is a ReplacingMergeTree keyed by event_id, and merges happen lazily, so
 // a redelivered event can exist twice until a merge. Every figure a query returns is computed
-// from `task_events FINAL`, which collapses duplicates at read time.
+// from `task_events FINAL`, which collapses duplicates at read time — except the daily trend
+// (dailyCostTrend), which reads the daily_costs rollup (see there).
 // One exception in *how* rows are found, not in what is returned: the unfiltered "most
-// expensive jobs first" page (listJobs sort=cost desc, no filters, first page — the dashboards'
-// and the benchmark's top-N) uses the job_costs rollup to prune which jobs it must aggregate
+// expensive jobs first" page (listJobs sort=cost desc, no filters, first page — the
+// benchmark's top-N) uses the job_costs rollup to prune which jobs it must aggregate
 // (see rollupPrunedCostPage: the rollup is an upper bound, the page is then computed and ranked
 // exactly from task_events FINAL). docs/performance.md has the measurements.
 //
 // Money: cost columns are Decimal(18, 9); sums are Decimal(38, 9) and leave the engine as
-// fixed-scale strings (toDecimalString(…, 9)), never as floats.
+// fixed-scale strings (API) or as the Decimal itself (boards) — never as floats.
+// Latency percentiles: quantilesExactInclusive (linear interpolation between closest ranks).
+import {
+  DIMENSIONS,
+  DIMENSION_NAMES,
+  MONEY_SCALE,
+  ZERO_MONEY,
+  boundInputs,
+  chTime,
+  type Dimension,
+  type EventFilters,
+  type FilterKey,
+  type Inputs,
+  type TimeBucket,
+} from './inputs.js';
+import { TABLES } from './tables.js';
+
+export * from './inputs.js';
+export * from './tables.js';
 
 export interface NamedQuery {
   /** Stable name: used in logs, metrics and benchmark output. */
@@ -25,52 +46,33 @@ export interface NamedQuery {
   params: Record<string, unknown>;
 }
 
-export const EVENTS_TABLE = 'task_events';
-const FROM_EVENTS = `${EVENTS_TABLE} FINAL`;
-export const MONEY_SCALE = 9;
-export const CURRENCY = 'USD' as const;
-
-/** Dimensions a caller may filter or group by → the column that holds them. */
-export const DIMENSIONS = {
-  model: 'request_model',
-  provider: 'provider',
-  service: 'service',
-  task: 'task_name',
-  operation: 'operation',
-  tenant: 'tenant',
-  user: 'user',
-  repository: 'repository',
-} as const;
-export type Dimension = keyof typeof DIMENSIONS;
-export const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
+export const EVENTS_TABLE = TABLES.events;
+/** The job_costs rollup (0002): per (job_id, kafka_partition) sums, merged eventually. */
+export const JOB_COSTS_TABLE = TABLES.jobCosts;
+const FROM_EVENTS = `${TABLES.events} FINAL`;
 
 /** Dimensions an attribution may group by (the issue's list). */
 export const GROUP_BY_DIMENSIONS = ['model', 'provider', 'service', 'task', 'tenant', 'user', 'repository'] as const;
 export type GroupByDimension = (typeof GROUP_BY_DIMENSIONS)[number];
 
-export const BUCKETS = {
-  hour: 'toStartOfHour(ended_at)',
-  day: 'toStartOfDay(ended_at)',
-  month: "toDateTime(toStartOfMonth(ended_at), 'UTC')",
-} as const;
-export type Bucket = keyof typeof BUCKETS;
-
 export const JOB_STATUSES = ['ok', 'error', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** A job has failed when any task errored or timed out; cancelled when any was cancelled; else ok. */
-const JOB_STATUS_EXPR =
+export const JOB_STATUS_EXPR =
   "multiIf(countIf(status IN ('error', 'timeout')) > 0, 'error', countIf(status = 'cancelled') > 0, 'cancelled', 'ok')";
 
-const money = (expr: string) => `toDecimalString(ifNull(${expr}, toDecimal128(0, ${MONEY_SCALE})), ${MONEY_SCALE})`;
+/** The group value that stands for every group outside an attribution's `top` groups. */
+export const OTHER_GROUP = '(other)';
+
 const COST_SUM = 'sum(cost_usd)';
 
 /** Aggregates shared by every per-group query (job, task, model, attribution row). */
-const TOTALS = [
+const totals = (i: Inputs) => [
   'count() AS tasks',
   "countIf(status != 'ok') AS failed_tasks",
-  `${money(COST_SUM)} AS cost_usd_sum`,
-  `${money('sum(provided_cost_usd)')} AS provided_cost_usd_sum`,
+  `${i.money(COST_SUM)} AS cost_usd_sum`,
+  `${i.money('sum(provided_cost_usd)')} AS provided_cost_usd_sum`,
   'countIf(cost_usd IS NULL) AS unpriced_tasks',
   'sum(input_tokens) AS input_tokens_sum',
   'sum(output_tokens) AS output_tokens_sum',
@@ -86,122 +88,104 @@ const LATENCY = [
   'max(latency_ms) AS latency_max_ms',
   'sum(latency_ms) AS latency_total_ms',
 ];
+/** Who a job ran for ('' = none recorded). */
+const PEOPLE = [
+  "arraySort(groupUniqArrayIf(tenant, tenant != '')) AS tenants",
+  "arraySort(groupUniqArrayIf(user, user != '')) AS users",
+  "arraySort(groupUniqArrayIf(repository, repository != '')) AS repositories",
+];
 
-/** DateTime64(3) parameter text for a JS time (UTC, millisecond precision). */
-export function chTime(t: Date | string | number): string {
-  const d = t instanceof Date ? t : new Date(t);
-  if (Number.isNaN(d.getTime())) throw new RangeError(`invalid time: ${String(t)}`);
-  return d.toISOString().replace('T', ' ').replace('Z', '');
+const defined = <T>(x: T | undefined): x is T => x !== undefined;
+
+/** Conditions bounding `column` to the inputs' range [from, to). */
+function rangeConditions(i: Inputs, column = 'ended_at'): string[] {
+  const r = i.range();
+  return [r.from && `${column} >= ${r.from}`, r.to && `${column} < ${r.to}`].filter(defined);
 }
 
-/** A DateTime64 value as the engine prints it ('2026-11-23 10:00:00.000') → RFC 3339 UTC. */
-export function isoTime(v: string): string {
-  return `${v.replace(' ', 'T')}${v.includes('.') ? '' : '.000'}Z`;
-}
+const filterColumn = (k: FilterKey) => (k === 'job' ? 'job_id' : DIMENSIONS[k]);
 
-export interface EventFilters {
-  /** Inclusive lower bound on ended_at. */
-  from?: Date | string | undefined;
-  /** Exclusive upper bound on ended_at. */
-  to?: Date | string | undefined;
-  tenant?: string | undefined;
-  user?: string | undefined;
-  repository?: string | undefined;
-  service?: string | undefined;
-  model?: string | undefined;
-  provider?: string | undefined;
-  task?: string | undefined;
-  operation?: string | undefined;
-}
-
-function timeConditions(f: EventFilters, params: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  if (f.from !== undefined) {
-    params.from = chTime(f.from);
-    out.push("ended_at >= {from:DateTime64(3, 'UTC')}");
-  }
-  if (f.to !== undefined) {
-    params.to = chTime(f.to);
-    out.push("ended_at < {to:DateTime64(3, 'UTC')}");
-  }
-  return out;
-}
-
-function dimensionFilters(f: EventFilters): [Dimension, string][] {
-  return DIMENSION_NAMES.filter((d) => f[d] !== undefined).map((d) => [d, f[d] as string]);
-}
-
-/** Event-level WHERE conditions for the time range and every dimension filter. */
-function eventConditions(f: EventFilters, params: Record<string, unknown>): string[] {
-  const out = timeConditions(f, params);
-  for (const [d, v] of dimensionFilters(f)) {
-    params[`f_${d}`] = v;
-    out.push(`${DIMENSIONS[d]} = {f_${d}:String}`);
-  }
-  return out;
+/** Conditions for the inputs' filters on `keys` (every dimension, then the job, by default). */
+function filterConditions(i: Inputs, keys: readonly FilterKey[] = [...DIMENSION_NAMES, 'job']): string[] {
+  return keys.map((k) => i.filter(k, filterColumn(k))).filter(defined);
 }
 
 const where = (conds: string[]) => (conds.length ? `WHERE ${conds.join(' AND ')}` : '');
 
 export const ping: NamedQuery = { name: 'ping', sql: 'SELECT 1 AS ok', params: {} };
 
+/**
+ * Select `columns` (expressions over `q`'s output columns) from `q`'s rows, in `q`'s order
+ * unless `tail` (ORDER BY / LIMIT) says otherwise: how a reader shows a subset of a query's
+ * figures, renamed or in other units, without computing them again.
+ */
+export function project(q: NamedQuery, columns: readonly string[], tail = ''): NamedQuery {
+  return {
+    name: q.name,
+    sql: `SELECT\n  ${columns.join(',\n  ')}\nFROM (\n${q.sql}\n)${tail ? `\n${tail}` : ''}`,
+    params: q.params,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // One job
 
+const jobInputs = (job: string | Inputs): Inputs => (typeof job === 'string' ? boundInputs({ job }) : job);
+
+function jobCondition(i: Inputs): string {
+  const c = i.filter('job', 'job_id');
+  if (c === undefined) throw new RangeError('a job-scoped query needs a job');
+  return c;
+}
+
 /** Totals of one job; zero rows when the job is unknown. */
-export function jobSummary(jobId: string): NamedQuery {
+export function jobSummary(job: string | Inputs): NamedQuery {
+  const i = jobInputs(job);
   return {
     name: 'job_summary',
     sql: `SELECT
   job_id,
-  ${[...TOTALS, ...LATENCY].join(',\n  ')},
+  ${[...totals(i), ...LATENCY].join(',\n  ')},
   countIf(status = 'ok') AS ok_tasks,
   countIf(status = 'error') AS error_tasks,
   countIf(status = 'timeout') AS timeout_tasks,
   countIf(status = 'cancelled') AS cancelled_tasks,
-  toString(min(started_at)) AS first_seen,
-  toString(max(ended_at)) AS last_seen,
+  ${i.time('min(started_at)')} AS first_seen,
+  ${i.time('max(ended_at)')} AS last_seen,
   ${JOB_STATUS_EXPR} AS job_status,
   arraySort(groupUniqArray(service)) AS services,
-  arraySort(groupUniqArrayIf(tenant, tenant != '')) AS tenants,
-  arraySort(groupUniqArrayIf(user, user != '')) AS users,
-  arraySort(groupUniqArrayIf(repository, repository != '')) AS repositories
+  ${PEOPLE.join(',\n  ')}
 FROM ${FROM_EVENTS}
-WHERE job_id = {job_id:String}
+WHERE ${jobCondition(i)}
 GROUP BY job_id`,
-    params: { job_id: jobId },
+    params: i.params,
+  };
+}
+
+/** One job's totals per task name (or per (provider, model)), most expensive first. */
+function jobGroups(name: string, job: string | Inputs, keys: string[], groupBy: string, order: string): NamedQuery {
+  const i = jobInputs(job);
+  return {
+    name,
+    sql: `SELECT
+  ${[...keys, ...totals(i), ...LATENCY].join(',\n  ')}
+FROM ${FROM_EVENTS}
+WHERE ${jobCondition(i)}
+GROUP BY ${groupBy}
+ORDER BY ${COST_SUM} DESC NULLS LAST, ${order}`,
+    params: i.params,
   };
 }
 
 /** One job's totals per task name, most expensive first. */
-export function jobTaskBreakdown(jobId: string): NamedQuery {
-  return {
-    name: 'job_task_breakdown',
-    sql: `SELECT
-  task_name,
-  ${[...TOTALS, ...LATENCY].join(',\n  ')}
-FROM ${FROM_EVENTS}
-WHERE job_id = {job_id:String}
-GROUP BY task_name
-ORDER BY sum(cost_usd) DESC NULLS LAST, task_name ASC`,
-    params: { job_id: jobId },
-  };
+export function jobTaskBreakdown(job: string | Inputs): NamedQuery {
+  return jobGroups('job_task_breakdown', job, ['task_name'], 'task_name', 'task_name ASC');
 }
 
 /** One job's totals per (provider, model), most expensive first. */
-export function jobModelUsage(jobId: string): NamedQuery {
-  return {
-    name: 'job_model_usage',
-    sql: `SELECT
-  provider,
-  request_model AS model,
-  ${[...TOTALS, ...LATENCY].join(',\n  ')}
-FROM ${FROM_EVENTS}
-WHERE job_id = {job_id:String}
-GROUP BY provider, request_model
-ORDER BY sum(cost_usd) DESC NULLS LAST, provider ASC, model ASC`,
-    params: { job_id: jobId },
-  };
+export function jobModelUsage(job: string | Inputs): NamedQuery {
+  const keys = ['provider', 'request_model AS model'];
+  return jobGroups('job_model_usage', job, keys, 'provider, request_model', 'provider ASC, model ASC');
 }
 
 export interface JobEventsCursor {
@@ -209,30 +193,42 @@ export interface JobEventsCursor {
   eventId: string;
 }
 
-/** One job's events in time order (started_at, then event_id), keyset-paginated. */
-export function jobEvents(jobId: string, limit: number, after?: JobEventsCursor): NamedQuery {
-  const params: Record<string, unknown> = { job_id: jobId, limit: limitOf(limit, 1000) };
+/** Largest page of one job's events the API may ask for. */
+export const JOB_EVENTS_PAGE_MAX = 1000;
+
+/**
+ * One job's events in time order (started_at, then event_id), keyset-paginated. `max` caps
+ * `limit` (the API's page cap by default; a board's latency histogram reads more).
+ */
+export function jobEvents(
+  job: string | Inputs,
+  limit: number,
+  after?: JobEventsCursor,
+  max = JOB_EVENTS_PAGE_MAX,
+): NamedQuery {
+  const i = jobInputs(job);
+  const jobCond = jobCondition(i);
+  const lim = i.value('limit', 'UInt32', limitOf(limit, max));
   let cond = '';
   if (after) {
-    params.after_started = chTime(after.startedAt);
-    params.after_event = after.eventId;
-    cond = `AND (started_at, event_id) > ({after_started:DateTime64(3, 'UTC')}, {after_event:UUID})`;
+    const started = i.value('after_started', "DateTime64(3, 'UTC')", chTime(after.startedAt));
+    cond = `AND (started_at, event_id) > (${started}, ${i.value('after_event', 'UUID', after.eventId)})`;
   }
   return {
     name: 'job_events',
     sql: `SELECT
-  toString(event_id) AS event_id_s, toString(started_at) AS started_at_s, toString(ended_at) AS ended_at_s,
+  toString(event_id) AS event_id_s, ${i.time('started_at')} AS started_at_s, ${i.time('ended_at')} AS ended_at_s,
   task_id, parent_task_id, service, task_name, operation, provider, request_model, response_model,
   input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
   latency_ms, time_to_first_token_ms, status, error_type,
-  if(cost_usd IS NULL, NULL, toDecimalString(cost_usd, ${MONEY_SCALE})) AS cost_usd_s,
-  if(provided_cost_usd IS NULL, NULL, toDecimalString(provided_cost_usd, ${MONEY_SCALE})) AS provided_cost_usd_s,
+  ${i.moneyOrNull('cost_usd')} AS cost_usd_s,
+  ${i.moneyOrNull('provided_cost_usd')} AS provided_cost_usd_s,
   pricing_status, price_version, tenant, user, repository, attributes, trace_id, span_id, source
 FROM ${FROM_EVENTS}
-WHERE job_id = {job_id:String} ${cond}
+WHERE ${jobCond} ${cond}
 ORDER BY started_at ASC, event_id ASC
-LIMIT {limit:UInt32}`,
-    params,
+LIMIT ${lim}`,
+    params: i.params,
   };
 }
 
@@ -241,7 +237,7 @@ LIMIT {limit:UInt32}`,
 
 /** Sort keys → (aggregate expression, parameter type of its cursor value). */
 export const JOB_SORTS = {
-  cost: { expr: `ifNull(${COST_SUM}, toDecimal128(0, ${MONEY_SCALE}))`, type: `Decimal(38, ${MONEY_SCALE})` },
+  cost: { expr: `ifNull(${COST_SUM}, ${ZERO_MONEY})`, type: `Decimal(38, ${MONEY_SCALE})` },
   tokens: { expr: 'sum(total_tokens)', type: 'UInt64' },
   latency: { expr: 'avg(latency_ms)', type: 'Float64' },
   tasks: { expr: 'count()', type: 'UInt64' },
@@ -257,13 +253,18 @@ export interface JobsCursor {
 }
 
 export interface ListJobsOptions {
+  /** Range and filters as values (bound as parameters), and the job status filter. */
   filters: EventFilters & { status?: JobStatus | undefined };
+  /** Another rendering of the range and filters (a board's); `filters` then only gives status. */
+  inputs?: Inputs | undefined;
   sort: JobSort;
   order: 'asc' | 'desc';
   limit: number;
   after?: JobsCursor | undefined;
   /** false: never prune with the job_costs rollup (reference path for tests and benchmarks). */
   rollup?: boolean | undefined;
+  /** Also return each job's tenants, users and repositories. */
+  people?: boolean | undefined;
 }
 
 /**
@@ -273,62 +274,53 @@ export interface ListJobsOptions {
  * (sort value, job_id): stable under concurrent inserts, no OFFSET scans.
  */
 export function listJobs(o: ListJobsOptions): NamedQuery {
+  const i = o.inputs ?? boundInputs(o.filters);
   const sort = JOB_SORTS[o.sort];
-  const params: Record<string, unknown> = { limit: limitOf(o.limit, 1000) };
-  const conds = timeConditions(o.filters, params);
-  const having: string[] = [];
-  for (const [d, v] of dimensionFilters(o.filters)) {
-    params[`f_${d}`] = v;
-    having.push(`countIf(${DIMENSIONS[d]} = {f_${d}:String}) > 0`);
-  }
-  if (o.filters.status !== undefined) {
-    params.f_status = o.filters.status;
-    having.push('job_status = {f_status:String}');
-  }
+  const limit = i.value('limit', 'UInt32', limitOf(o.limit, 1000));
+  const conds = rangeConditions(i);
+  const pageConds = [...conds, ...filterConditions(i, ['job'])];
+  const having = DIMENSION_NAMES.map((d) => i.filter(d, DIMENSIONS[d], (c) => `countIf(${c}) > 0`)).filter(defined);
+  const status = o.filters.status;
+  if (status !== undefined) having.push(`job_status = ${i.value('f_status', 'String', status)}`);
   const dir = o.order === 'asc' ? 'ASC' : 'DESC';
   if (o.after) {
-    params.after_value = o.after.value;
-    params.after_job = o.after.jobId;
+    const value = i.value('after_value', sort.type, o.after.value);
+    const job = i.value('after_job', 'String', o.after.jobId);
     const cmp = o.order === 'asc' ? '>' : '<';
-    having.push(
-      `(sort_value ${cmp} {after_value:${sort.type}} OR (sort_value = {after_value:${sort.type}} AND job_id > {after_job:String}))`,
-    );
+    having.push(`(sort_value ${cmp} ${value} OR (sort_value = ${value} AND job_id > ${job}))`);
   }
   // Two phases (measured ~2× faster at 1M events than one pass): pick the page's job ids with the
   // sort value alone, then compute the full aggregates for those ids only (a primary-key read).
-  const pruned = o.sort === 'cost' && o.order === 'desc' && having.length === 0 && o.rollup !== false;
+  const pruned = o.sort === 'cost' && o.order === 'desc' && !i.filtered && having.length === 0 && o.rollup !== false;
   const page = pruned
-    ? rollupPrunedCostPage(o.filters, params)
-    : `SELECT job_id, ${sort.expr} AS sort_value${o.filters.status !== undefined ? `, ${JOB_STATUS_EXPR} AS job_status` : ''}
+    ? rollupPrunedCostPage(i, limit)
+    : `SELECT job_id, ${sort.expr} AS sort_value${status !== undefined ? `, ${JOB_STATUS_EXPR} AS job_status` : ''}
     FROM ${FROM_EVENTS}
-    ${where(conds)}
+    ${where(pageConds)}
     GROUP BY job_id
     ${having.length ? `HAVING ${having.join(' AND ')}` : ''}
     ORDER BY sort_value ${dir}, job_id ASC
-    LIMIT {limit:UInt32}`;
+    LIMIT ${limit}`;
   return {
     name: `list_jobs_by_${o.sort}`,
     sql: `SELECT
   job_id,
-  ${TOTALS.join(',\n  ')},
+  ${totals(i).join(',\n  ')},
   avg(latency_ms) AS latency_avg_ms,
-  toString(min(started_at)) AS first_seen,
-  toString(max(ended_at)) AS last_seen,
+  ${i.time('min(started_at)')} AS first_seen,
+  ${i.time('max(ended_at)')} AS last_seen,
   ${JOB_STATUS_EXPR} AS job_status,
-  arraySort(groupUniqArray(service)) AS services,
+  arraySort(groupUniqArray(service)) AS services,${o.people ? `\n  ${PEOPLE.join(',\n  ')},` : ''}
   ${sort.expr} AS sort_value,
   toString(sort_value) AS sort_value_s
 FROM ${FROM_EVENTS}
 WHERE job_id IN (SELECT job_id FROM (${page}))${conds.length ? ` AND ${conds.join(' AND ')}` : ''}
 GROUP BY job_id
 ORDER BY sort_value ${dir}, job_id ASC
-LIMIT {limit:UInt32}`,
-    params,
+LIMIT ${limit}`,
+    params: i.params,
   };
 }
-
-/** The job_costs rollup (0002): per (job_id, kafka_partition) sums, merged eventually. */
-export const JOB_COSTS_TABLE = 'job_costs';
 
 /**
  * Candidate job ids for the first page of "most expensive jobs first" without filters, found
@@ -349,20 +341,20 @@ export const JOB_COSTS_TABLE = 'job_costs';
  * Assumes the rollup holds every stored event: true except for at most one block per partition
  * between a consumer crash and its restart (the consumer replays it at start, docs/clickhouse.md).
  */
-function rollupPrunedCostPage(f: EventFilters, params: Record<string, unknown>): string {
-  const overlap: string[] = [];
-  if (f.from !== undefined) overlap.push("max(last_ended_at) >= {from:DateTime64(3, 'UTC')}");
-  if (f.to !== undefined) overlap.push("min(first_started_at) < {to:DateTime64(3, 'UTC')}");
-  const conds = timeConditions(f, params);
-  const zero = `toDecimal128(0, ${MONEY_SCALE})`;
+function rollupPrunedCostPage(i: Inputs, limit: string): string {
+  const r = i.range();
+  const overlap = [r.from && `max(last_ended_at) >= ${r.from}`, r.to && `min(first_started_at) < ${r.to}`].filter(
+    defined,
+  );
+  const conds = rangeConditions(i);
   const top = `SELECT job_id FROM ${JOB_COSTS_TABLE}
           GROUP BY job_id ${overlap.length ? `HAVING ${overlap.join(' AND ')}` : ''}
           ORDER BY sum(cost_usd) DESC, job_id ASC
-          LIMIT {limit:UInt32}`;
+          LIMIT ${limit}`;
   // argMax over (-c, job_id): the lowest cost, then the highest job id = the last in page order.
-  const theta = `SELECT if(count() < {limit:UInt32}, (toDecimal128(-1, ${MONEY_SCALE}), ''), (min(c), argMax(job_id, (-c, job_id))))
+  const theta = `SELECT if(count() < ${limit}, (toDecimal128(-1, ${MONEY_SCALE}), ''), (min(c), argMax(job_id, (-c, job_id))))
       FROM (
-        SELECT job_id, ifNull(${COST_SUM}, ${zero}) AS c
+        SELECT job_id, ifNull(${COST_SUM}, ${ZERO_MONEY}) AS c
         FROM ${FROM_EVENTS}
         WHERE job_id IN (${top})${conds.length ? ` AND ${conds.join(' AND ')}` : ''}
         GROUP BY job_id)`;
@@ -372,7 +364,7 @@ function rollupPrunedCostPage(f: EventFilters, params: Record<string, unknown>):
     HAVING ${[...overlap, '(sum(cost_usd) > theta.1 OR (sum(cost_usd) = theta.1 AND job_id <= theta.2))'].join(' AND ')}`;
 }
 
-/** Top jobs by cost over a time range: the dashboards' and the benchmark's top-N query. */
+/** Top jobs by cost over a time range: the benchmark's top-N query. */
 export function topJobsByCost(
   from: Date | string,
   to: Date | string,
@@ -390,9 +382,17 @@ export function topJobsByCost(
 
 export interface AttributionOptions {
   groupBy: readonly GroupByDimension[];
-  bucket?: Bucket | undefined;
-  filters: EventFilters & { from: Date | string; to: Date | string };
+  bucket?: TimeBucket | undefined;
+  /** Range and filters as values (bound as parameters). */
+  filters?: (EventFilters & { from: Date | string; to: Date | string }) | undefined;
+  /** Another rendering of the range and filters (a board's), instead of `filters`. */
+  inputs?: Inputs | undefined;
   limit: number;
+  /**
+   * Keep the `top` groups by cost in range (ties by value) and sum every other group as
+   * OTHER_GROUP — for one group-by dimension, so a chart's legend stays readable.
+   */
+  top?: number | undefined;
 }
 
 /** Cost, tokens and task counts per time bucket × the chosen dimensions, for charts and chargeback. */
@@ -400,24 +400,117 @@ export function attribution(o: AttributionOptions): NamedQuery {
   const groups = [...new Set(o.groupBy)];
   for (const g of groups)
     if (!(GROUP_BY_DIMENSIONS as readonly string[]).includes(g)) throw new RangeError(`cannot group by ${g}`);
-  if (o.bucket !== undefined && !(o.bucket in BUCKETS)) throw new RangeError(`unknown bucket ${String(o.bucket)}`);
-  const params: Record<string, unknown> = { limit: limitOf(o.limit, 10_000) };
-  const conds = eventConditions(o.filters, params);
-  const keys = [
-    ...(o.bucket ? [`toString(${BUCKETS[o.bucket]}) AS bucket`] : []),
-    ...groups.map((g) => `${DIMENSIONS[g]} AS \`${g}\``),
-  ];
+  if (o.top !== undefined && groups.length !== 1) throw new RangeError('top needs exactly one group-by dimension');
+  if (o.inputs === undefined && o.filters === undefined) throw new RangeError('attribution needs a range');
+  const i = o.inputs ?? boundInputs(o.filters);
+  const limit = i.value('limit', 'UInt32', limitOf(o.limit, 10_000));
+  const conds = [...rangeConditions(i), ...filterConditions(i)];
+  const group = (g: GroupByDimension) => {
+    const col = DIMENSIONS[g];
+    if (o.top === undefined) return `${col} AS \`${g}\``;
+    const topN = `SELECT ${col} FROM ${FROM_EVENTS} ${where(conds)}
+    GROUP BY ${col} ORDER BY ${COST_SUM} DESC NULLS LAST, ${col} ASC LIMIT ${limitOf(o.top, 100)}`;
+    return `if(${col} IN (${topN}), ${col}, '${OTHER_GROUP}') AS \`${g}\``;
+  };
+  const keys = [...(o.bucket ? [`${i.time(i.bucket(o.bucket, 'ended_at'))} AS bucket`] : []), ...groups.map(group)];
   const groupKeys = [...(o.bucket ? ['bucket'] : []), ...groups.map((g) => `\`${g}\``)];
   return {
-    name: `attribution_${o.bucket ?? 'total'}_by_${groups.join('_') || 'none'}`,
+    name: `attribution_${o.bucket ?? 'total'}_by_${groups.join('_') || 'none'}${o.top ? `_top${o.top}` : ''}`,
     sql: `SELECT
-  ${[...keys, ...TOTALS, 'avg(latency_ms) AS latency_avg_ms', 'uniqExact(job_id) AS jobs'].join(',\n  ')}
+  ${[...keys, ...totals(i), 'avg(latency_ms) AS latency_avg_ms', 'uniqExact(job_id) AS jobs'].join(',\n  ')}
 FROM ${FROM_EVENTS}
 ${where(conds)}
 ${groupKeys.length ? `GROUP BY ${groupKeys.join(', ')}` : ''}
-ORDER BY ${[...(o.bucket ? ['bucket ASC'] : []), 'sum(cost_usd) DESC NULLS LAST', ...groupKeys.filter((k) => k !== 'bucket').map((k) => `${k} ASC`)].join(', ')}
-LIMIT {limit:UInt32}`,
-    params,
+ORDER BY ${[...(o.bucket ? ['bucket ASC'] : []), `${COST_SUM} DESC NULLS LAST`, ...groupKeys.filter((k) => k !== 'bucket').map((k) => `${k} ASC`)].join(', ')}
+LIMIT ${limit}`,
+    params: i.params,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Daily trend (the daily_costs rollup)
+
+/** Dimensions the daily_costs rollup keeps (0002): its key without day and kafka_partition. */
+export const DAILY_DIMENSIONS = ['tenant', 'service', 'provider', 'model'] as const satisfies readonly Dimension[];
+export type DailyDimension = (typeof DAILY_DIMENSIONS)[number];
+
+export interface DailyCostTrendOptions {
+  groupBy: readonly DailyDimension[];
+  /** Range and filters; a filter on a dimension the rollup lacks is refused. */
+  inputs: Inputs;
+  limit: number;
+}
+
+/**
+ * Cost, tokens and task counts per UTC day × the chosen dimensions, from the daily_costs rollup
+ * (a few rows per day instead of every event). Days that overlap [from, to) count whole.
+ * The rollup is exact under consumer redelivery and crashes, but counts an event published twice
+ * at two offsets twice (docs/clickhouse.md, "Known limits"), where task_events FINAL — and so
+ * attribution(bucket: 'day') — counts it once. This builder is the rollup's only reader: a
+ * redefinition of the rollup changes this function alone.
+ */
+export function dailyCostTrend(o: DailyCostTrendOptions): NamedQuery {
+  const i = o.inputs;
+  const groups = [...new Set(o.groupBy)];
+  for (const g of groups)
+    if (!(DAILY_DIMENSIONS as readonly string[]).includes(g)) throw new RangeError(`daily costs have no ${g}`);
+  const lacking = (['task', 'operation', 'user', 'repository', 'job'] as const).filter(
+    (k) => i.filter(k, filterColumn(k)) !== undefined,
+  );
+  if (lacking.length) throw new RangeError(`daily costs cannot be filtered by ${lacking.join(', ')}`);
+  const limit = i.value('limit', 'UInt32', limitOf(o.limit, 10_000));
+  const r = i.range();
+  const conds = [
+    r.from && `day >= toDate(${r.from}, 'UTC')`,
+    r.to && `toDateTime(day, 'UTC') < ${r.to}`,
+    ...filterConditions(i, DAILY_DIMENSIONS),
+  ].filter(defined);
+  const groupKeys = ['bucket', ...groups.map((g) => `\`${g}\``)];
+  return {
+    name: `daily_cost_trend_by_${groups.join('_') || 'none'}`,
+    sql: `SELECT
+  ${i.time("toDateTime(day, 'UTC')")} AS bucket,
+  ${[
+    ...groups.map((g) => `${DIMENSIONS[g]} AS \`${g}\``),
+    'sum(events) AS tasks',
+    'sum(error_events) AS failed_tasks',
+    `${i.money('sum(cost_usd)')} AS cost_usd_sum`,
+    `${i.money('sum(provided_cost_usd)')} AS provided_cost_usd_sum`,
+    'sum(events) - sum(priced_events) AS unpriced_tasks',
+    'sum(input_tokens) AS input_tokens_sum',
+    'sum(output_tokens) AS output_tokens_sum',
+    'sum(cache_read_tokens) AS cache_read_tokens_sum',
+    'sum(cache_write_tokens) AS cache_write_tokens_sum',
+    'sum(reasoning_tokens) AS reasoning_tokens_sum',
+    'input_tokens_sum + output_tokens_sum + cache_read_tokens_sum + cache_write_tokens_sum + reasoning_tokens_sum AS total_tokens_sum',
+  ].join(',\n  ')}
+FROM ${TABLES.dailyCosts}
+${where(conds)}
+GROUP BY ${groupKeys.join(', ')}
+ORDER BY ${['bucket ASC', 'sum(cost_usd) DESC', ...groupKeys.slice(1).map((k) => `${k} ASC`)].join(', ')}
+LIMIT ${limit}`,
+    params: i.params,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter choices
+
+/** The values of a dimension among events in range that match the other filters, sorted. */
+export function dimensionValues(d: Dimension, i: Inputs): NamedQuery {
+  const col = DIMENSIONS[d];
+  const conds = [
+    ...rangeConditions(i),
+    ...filterConditions(
+      i,
+      DIMENSION_NAMES.filter((x) => x !== d),
+    ),
+  ];
+  return {
+    name: `${d}_values`,
+    // Distinct values need no FINAL: a duplicate row repeats a value, never adds one.
+    sql: `SELECT DISTINCT ${col} AS \`${d}\` FROM ${TABLES.events} ${where(conds)} ORDER BY \`${d}\``,
+    params: i.params,
   };
 }
 
@@ -441,34 +534,33 @@ export interface BudgetWindow {
  */
 export function budgetSpend(windows: readonly BudgetWindow[]): NamedQuery {
   if (windows.length === 0) throw new RangeError('budgetSpend needs at least one budget');
-  const params: Record<string, unknown> = {};
-  const cols = windows.map((w, i) => {
-    params[`from_${i}`] = chTime(w.from);
-    params[`to_${i}`] = chTime(w.to);
-    const conds = [`ended_at >= {from_${i}:DateTime64(3, 'UTC')}`, `ended_at < {to_${i}:DateTime64(3, 'UTC')}`];
+  const i = boundInputs();
+  const time = "DateTime64(3, 'UTC')";
+  const cols = windows.map((w, n) => {
+    const conds = [
+      `ended_at >= ${i.value(`from_${n}`, time, chTime(w.from))}`,
+      `ended_at < ${i.value(`to_${n}`, time, chTime(w.to))}`,
+    ];
     if (w.scope !== 'global') {
       if (!(BUDGET_SCOPES as readonly string[]).includes(w.scope))
         throw new RangeError(`unknown budget scope ${String(w.scope)}`);
-      params[`v_${i}`] = w.value ?? '';
-      conds.push(`${DIMENSIONS[w.scope]} = {v_${i}:String}`);
+      conds.push(`${DIMENSIONS[w.scope]} = ${i.value(`v_${n}`, 'String', w.value ?? '')}`);
     }
-    return `${money(`sumIf(cost_usd, ${conds.join(' AND ')})`)} AS spend_${i}`;
+    return `${i.money(`sumIf(cost_usd, ${conds.join(' AND ')})`)} AS spend_${n}`;
   });
   const minFrom = windows.reduce((m, w) => Math.min(m, new Date(w.from).getTime()), Infinity);
   const maxTo = windows.reduce((m, w) => Math.max(m, new Date(w.to).getTime()), -Infinity);
-  params.scan_from = chTime(minFrom);
-  params.scan_to = chTime(maxTo);
   return {
     name: 'budget_spend',
     sql: `SELECT
   ${cols.join(',\n  ')}
 FROM ${FROM_EVENTS}
-WHERE ended_at >= {scan_from:DateTime64(3, 'UTC')} AND ended_at < {scan_to:DateTime64(3, 'UTC')}`,
-    params,
+WHERE ended_at >= ${i.value('scan_from', time, chTime(minFrom))} AND ended_at < ${i.value('scan_to', time, chTime(maxTo))}`,
+    params: i.params,
   };
 }
 
-function limitOf(n: number, max: number): number {
+export function limitOf(n: number, max: number): number {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`limit must be a positive integer, got ${n}`);
   return Math.min(n, max);
 }
