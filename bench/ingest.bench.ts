@@ -13,7 +13,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { createClickHouse, migrate } from '@aurea/clickhouse';
 import { createLogger } from '@aurea/common';
 import { decodeTaskEvent } from '@aurea/events';
-import { startConsumer, toRow } from '@aurea/consumer';
+import { startConsumer } from '@aurea/consumer';
+import { ROW_COLUMNS, rowObject, toRow } from '@aurea/clickhouse/rows';
 import { benchEvents } from './events.js';
 import { medianOf, report, round } from './harness.js';
 
@@ -75,16 +76,8 @@ const ceilingRun = (format: CeilingFormat) => async () => {
       const d = decodeTaskEvent(messages[j]!.value);
       if (d.ok) rows.push(toRow(d.event, j % PARTITIONS, j));
     }
-    if (format === 'JSONEachRow') await ch.client.insert({ table: 'task_events', format, values: rows });
-    else {
-      const columns = Object.keys(rows[0]!) as [keyof (typeof rows)[number], ...(keyof (typeof rows)[number])[]];
-      await ch.client.insert({
-        table: 'task_events',
-        format,
-        columns,
-        values: rows.map((r) => columns.map((c) => r[c])),
-      });
-    }
+    if (format === 'JSONEachRow') await ch.client.insert({ table: 'task_events', format, values: rows.map(rowObject) });
+    else await ch.client.insert({ table: 'task_events', format, columns: [...ROW_COLUMNS] as [string], values: rows });
   }
   const rate = N / ((performance.now() - t0) / 1000);
   if ((await count()) !== N) throw new Error('ceiling run lost rows');

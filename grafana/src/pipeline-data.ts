@@ -5,7 +5,7 @@
 import type { AureaClickHouse } from '@aurea/clickhouse';
 import { uuidv7, validateTaskEvent, type NormalizedTaskEvent, type TaskEventV1 } from '@aurea/events';
 import { defaultPriceTable } from '@aurea/sdk/pricing';
-import { toRow as consumerRow, type TaskEventRow } from '@aurea/consumer';
+import { insertRows, toRow as storedRow, type RowValues } from '@aurea/clickhouse';
 
 /** Mulberry32: a small seeded PRNG. */
 export function rng(seed: number): () => number {
@@ -120,8 +120,8 @@ export function sampleTaskEvents(o: SampleEventsOptions): TaskEventV1[] {
 }
 
 /** One task_events row, exactly as the consumer writes it (its own mapping). */
-export function toRow(e: NormalizedTaskEvent, kafka: { partition: number; offset: number }): TaskEventRow {
-  return consumerRow(e, kafka.partition, kafka.offset);
+export function toRow(e: NormalizedTaskEvent, kafka: { partition: number; offset: number }): RowValues {
+  return storedRow(e, kafka.partition, kafka.offset);
 }
 
 /**
@@ -139,9 +139,8 @@ export async function loadTaskEvents(
     return d.event;
   });
   const rows = normalized.map((e, i) => toRow(e, { partition: i % 3, offset: Math.floor(i / 3) }));
-  await ch.client.insert({ table: 'task_events', values: rows, format: 'JSONEachRow' });
-  if (duplicate > 0)
-    await ch.client.insert({ table: 'task_events', values: rows.slice(0, duplicate), format: 'JSONEachRow' });
+  await insertRows(ch, rows);
+  if (duplicate > 0) await insertRows(ch, rows.slice(0, duplicate));
   return normalized;
 }
 

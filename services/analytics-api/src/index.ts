@@ -11,3 +11,4 @@ export {
   type BudgetStatus,
 } from './budgets.js';
 export { createKafkaPublisher, type EventPublisher, type KafkaPublisherOptions } from './publisher.js';
+export { jobEventSchema } from './schemas.js';

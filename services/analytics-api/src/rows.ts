@@ -1,19 +1,27 @@
 // Engine rows → API objects. The engine's names (…_sum, …_s) never leak into responses.
-import { isoTime } from '@aurea/clickhouse/queries';
+import { isoTime, type StoredEvent } from '@aurea/clickhouse/rows';
+import { TOKEN_TYPES, tokenField, type NormalizedTokenUsage, type TokenType } from '@aurea/events';
 import { money } from './money.js';
+import { JOB_EVENT_OMITS } from './schemas.js';
 
-export interface TotalsRow {
+type TokenSums = { [T in TokenType as `${T}_tokens_sum`]: number };
+export interface TotalsRow extends TokenSums {
   tasks: number;
   failed_tasks: number;
   unpriced_tasks: number;
   cost_usd_sum: string;
   provided_cost_usd_sum: string;
-  input_tokens_sum: number;
-  output_tokens_sum: number;
-  cache_read_tokens_sum: number;
-  cache_write_tokens_sum: number;
-  reasoning_tokens_sum: number;
   total_tokens_sum: number;
+}
+
+type Tokens = Record<TokenType | 'total', number>;
+/** Token counts by type (API names) plus their total. */
+function tokens(count: (t: TokenType) => number): Tokens {
+  const out = {} as Tokens;
+  let total = 0;
+  for (const t of TOKEN_TYPES) total += out[t] = count(t);
+  out.total = total;
+  return out;
 }
 
 export interface LatencyRow {
@@ -30,14 +38,7 @@ export function totals(r: TotalsRow) {
     unpriced_tasks: Number(r.unpriced_tasks),
     cost_usd: money(r.cost_usd_sum),
     provided_cost_usd: money(r.provided_cost_usd_sum),
-    tokens: {
-      input: Number(r.input_tokens_sum),
-      output: Number(r.output_tokens_sum),
-      cache_read: Number(r.cache_read_tokens_sum),
-      cache_write: Number(r.cache_write_tokens_sum),
-      reasoning: Number(r.reasoning_tokens_sum),
-      total: Number(r.total_tokens_sum),
-    },
+    tokens: { ...tokens((t) => Number(r[`${t}_tokens_sum`])), total: Number(r.total_tokens_sum) },
   };
 }
 
@@ -54,3 +55,17 @@ export function latency(r: LatencyRow) {
 export const time = isoTime;
 /** '' is how the table stores "none" for optional strings. */
 export const orNull = (s: string | null | undefined): string | null => (s === '' || s === undefined ? null : s);
+
+type Omitted = (typeof JOB_EVENT_OMITS)[number];
+export type ApiEvent = Omit<StoredEvent, Omitted | 'usage'> & { tokens: Tokens };
+
+/** A stored event as the API returns it: the job's id and the contract version left out, usage as tokens. */
+export function apiEvent(e: StoredEvent): ApiEvent {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if ((JOB_EVENT_OMITS as readonly string[]).includes(k)) continue;
+    if (k === 'usage') out.tokens = tokens((t) => (v as NormalizedTokenUsage)[tokenField(t)]);
+    else out[k] = v;
+  }
+  return out as ApiEvent;
+}

@@ -1,8 +1,8 @@
 // TypeBox schemas of requests and responses: fastify validates requests with them, serializes
 // responses with them, and @fastify/swagger publishes them as the OpenAPI document.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TInteger, type TSchema } from '@sinclair/typebox';
 import { BUCKETS, GROUP_BY_DIMENSIONS, JOB_SORT_NAMES, JOB_STATUSES } from '@aurea/clickhouse/queries';
-import { TASK_STATUSES } from '@aurea/events';
+import { FIELDS, TASK_STATUSES, TOKEN_TYPES, type FieldSpec, type TokenType } from '@aurea/events';
 
 /** A string enum as JSON Schema `enum` (one clear error naming the allowed values, not one per literal). */
 export const lit = <T extends string>(values: readonly T[], opts: Record<string, unknown> = {}) =>
@@ -99,11 +99,7 @@ export const JobIdParams = Type.Object({ job_id: Name('Job id') }, { additionalP
 
 export const Tokens = Type.Object(
   {
-    input: Type.Integer({ minimum: 0 }),
-    output: Type.Integer({ minimum: 0 }),
-    cache_read: Type.Integer({ minimum: 0 }),
-    cache_write: Type.Integer({ minimum: 0 }),
-    reasoning: Type.Integer({ minimum: 0 }),
+    ...(Object.fromEntries(TOKEN_TYPES.map((t) => [t, Type.Integer({ minimum: 0 })])) as Record<TokenType, TInteger>),
     total: Type.Integer({ minimum: 0 }),
   },
   { description: 'Tokens by type (types never overlap; total is their sum)' },
@@ -189,35 +185,33 @@ export const JobSummaryResponse = Type.Object({
 const NullableString = (description?: string) =>
   Type.Union([Type.String(), Type.Null()], description ? { description } : {});
 
-export const JobEvent = Type.Object({
-  event_id: Type.String(),
-  started_at: Time('Task start'),
-  ended_at: Time('Task end'),
-  task_id: Type.String(),
-  parent_task_id: NullableString(),
-  service: Type.String(),
-  task_name: Type.String(),
-  operation: Type.String(),
-  provider: Type.String(),
-  request_model: Type.String(),
-  response_model: NullableString(),
-  status: Type.String(),
-  error_type: NullableString(),
-  tokens: Tokens,
-  latency_ms: Type.Number(),
-  time_to_first_token_ms: Type.Union([Type.Number(), Type.Null()]),
-  cost_usd: Type.Union([Money('Computed cost'), Type.Null()]),
-  provided_cost_usd: Type.Union([Money('Provided cost'), Type.Null()]),
-  pricing_status: Type.String(),
-  price_version: NullableString(),
-  tenant: NullableString(),
-  user: NullableString(),
-  repository: NullableString(),
-  attributes: Type.Record(Type.String(), Type.String()),
-  trace_id: NullableString(),
-  span_id: NullableString(),
-  source: Type.String(),
-});
+/** Model fields a job's event does not repeat (the job id is the response's, the version is the contract's). */
+export const JOB_EVENT_OMITS = ['schema_version', 'job_id'] as const;
+
+/** One field of the model as the API returns it (StoredEvent → apiEvent in rows.ts). */
+function apiField(f: FieldSpec): TSchema {
+  switch (f.store) {
+    case 'tokens':
+      return Tokens;
+    case 'money':
+      return Type.Union([Money(f.event.description ?? 'Amount'), Type.Null()]);
+    case 'map':
+      return Type.Record(Type.String(), Type.String());
+    default:
+      return f.normalized;
+  }
+}
+
+/** A task event in responses: every model field but JOB_EVENT_OMITS, usage as `tokens`. */
+export const jobEventSchema = (fields: Record<string, FieldSpec>) =>
+  Type.Object(
+    Object.fromEntries(
+      Object.entries(fields)
+        .filter(([name]) => !(JOB_EVENT_OMITS as readonly string[]).includes(name))
+        .map(([name, f]) => [f.store === 'tokens' ? 'tokens' : name, apiField(f)]),
+    ),
+  );
+export const JobEvent = jobEventSchema(FIELDS);
 
 export const JobEventsResponse = Type.Object({
   job_id: Type.String(),

@@ -11,10 +11,10 @@ import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse, migrate, type AureaClickHouse } from '@aurea/clickhouse';
 import { createLogger } from '@aurea/common';
-import { DLQ_HEADERS } from '@aurea/events';
+import { DLQ_HEADERS, normalizeEvent, type TaskEventV1 } from '@aurea/events';
 import { startConsumer, type ConsumerHandle, type ConsumerOptions } from './consumer.js';
 import { insertToken } from './plan.js';
-import { toRow } from './rows.js';
+import { insertRows, toRow } from '@aurea/clickhouse';
 import { makeEvent } from './testing.js';
 import {
   actualTotals,
@@ -219,14 +219,8 @@ describe('consumer (in-process)', () => {
       await produce(topic, values);
       // What a crash between the parts of one insert leaves behind, built with the consumer's
       // own row mapping and token for offsets 0..299.
-      const block = values.slice(0, 300).map((v, i) => toRow(makeEventFrom(v), 0, i));
-      const insert = () =>
-        ch.client.insert({
-          table: 'task_events',
-          values: block,
-          format: 'JSONEachRow',
-          clickhouse_settings: { insert_deduplication_token: insertToken(topic, 0, 0, 299) },
-        });
+      const block = values.slice(0, 300).map((v, i) => toRow(normalizeEvent(JSON.parse(v) as TaskEventV1), 0, i));
+      const insert = () => insertRows(ch, block, { insert_deduplication_token: insertToken(topic, 0, 0, 299) });
       if (variant === 'events table has the block, rollups do not') {
         await ch.client.command({ query: 'DETACH TABLE job_costs_mv' });
         await ch.client.command({ query: 'DETACH TABLE daily_costs_mv' });
@@ -253,26 +247,3 @@ describe('consumer (in-process)', () => {
     });
   }
 });
-
-function makeEventFrom(json: string) {
-  return {
-    ...JSON.parse(json),
-    source: 'sdk',
-    parent_task_id: null,
-    response_model: null,
-    time_to_first_token_ms: null,
-    error_type: null,
-    provided_cost_usd: null,
-    user: null,
-    repository: null,
-    attributes: {},
-    trace_id: null,
-    span_id: null,
-    usage: {
-      cache_read_tokens: 0,
-      cache_write_tokens: 0,
-      reasoning_tokens: 0,
-      ...(JSON.parse(json) as { usage: object }).usage,
-    },
-  } as Parameters<typeof toRow>[0];
-}

@@ -13,7 +13,7 @@ import { DLQ_HEADERS, TOPICS } from '@aurea/events';
 import { backoffMs, classifyError } from './errors.js';
 import { ConsumerMetrics } from './metrics.js';
 import { PartitionPlanner, splitInsert, type DlqItem, type InsertPlan, type Watermarks } from './plan.js';
-import { ROW_COLUMNS, rowValues } from './rows.js';
+import { ROW_COLUMNS } from '@aurea/clickhouse/rows';
 
 export interface ConsumerOptions {
   /** The process's one ClickHouse client (shared with the analytics API in embedded mode). */
@@ -301,8 +301,8 @@ class TaskEventConsumer {
       try {
         await this.o.ch.client.insert({
           table: this.table,
-          columns: [...ROW_COLUMNS],
-          values: ins.rows.map((r) => rowValues(r.row)),
+          columns: [...ROW_COLUMNS] as [string, ...string[]],
+          values: ins.rows.map((r) => r.row),
           format: 'JSONCompactEachRow',
           clickhouse_settings: {
             insert_deduplicate: 1,

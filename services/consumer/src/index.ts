@@ -1,4 +1,3 @@
 export { startConsumer, type ConsumerHandle, type ConsumerOptions, type ConsumerStats } from './consumer.js';
 export { consumerEnv, consumerOptionsFromEnv, type ConsumerConfig } from './config.js';
 export { classifyError, type ClassifiedError } from './errors.js';
-export { toRow, type TaskEventRow } from './rows.js';

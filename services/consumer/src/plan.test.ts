@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { PartitionPlanner, insertToken, splitInsert, type KafkaMessageLike } from './plan.js';
 import { makeEvent } from './testing.js';
-import { decimal9, monthOf } from './rows.js';
+import { rowObject } from '@aurea/clickhouse/rows';
 
 function msgs(from: number, values: (string | object)[]): KafkaMessageLike[] {
   return values.map((v, i) => ({
@@ -32,7 +32,11 @@ describe('PartitionPlanner', () => {
       [11, 11, 1],
     ]);
     expect(plan.inserts[0]!.token).toBe(insertToken('t', 3, 5, 7));
-    expect(plan.inserts[0]!.rows[0]!.row).toMatchObject({ kafka_partition: 3, kafka_offset: 5, job_id: 'j1' });
+    expect(rowObject(plan.inserts[0]!.rows[0]!.row)).toMatchObject({
+      kafka_partition: 3,
+      kafka_offset: 5,
+      job_id: 'j1',
+    });
   });
 
   it('dead-letters invalid JSON, schema violations and unknown versions with reasons; good events still flow', () => {
@@ -46,7 +50,7 @@ describe('PartitionPlanner', () => {
     ]);
     expect(plan.dlq[1]!.errors[0]!.field).toBe('/usage/input_tokens');
     expect(plan.inserts).toHaveLength(1);
-    expect(plan.inserts[0]!.rows.map((r) => r.row.kafka_offset)).toEqual([0, 4]);
+    expect(plan.inserts[0]!.rows.map((r) => r.offset)).toEqual([0, 4]);
   });
 
   it('never lets one insert span two months (one part per table per insert)', () => {
@@ -99,17 +103,6 @@ describe('PartitionPlanner', () => {
     const [a, b] = splitInsert(ins!, 't', 0);
     expect([a.firstOffset, a.lastOffset, b.firstOffset, b.lastOffset]).toEqual([0, 1, 2, 2]);
     expect(a.token).toBe(insertToken('t', 0, 0, 1));
-  });
-});
-
-describe('rows', () => {
-  it('writes costs as fixed-point decimals and months in UTC', () => {
-    expect(decimal9(0.1)).toBe('0.1');
-    expect(decimal9(1.23e-7)).toBe('0.000000123');
-    expect(decimal9(0)).toBe('0');
-    expect(decimal9(12)).toBe('12');
-    expect(decimal9(null)).toBeNull();
-    expect(monthOf('2026-02-01T00:30:00+01:00')).toBe(202601);
   });
 });
 

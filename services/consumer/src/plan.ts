@@ -11,7 +11,7 @@
 //     the tables — so replaying them as one insert with the same token fills the tables that
 //     lack the block and is deduplicated by the ones that have it.
 import { decodeTaskEvent, type FieldError, type InvalidReason } from '@aurea/events';
-import { monthOf, toRow, type TaskEventRow } from './rows.js';
+import { monthOfRow, toRow, type RowValues } from '@aurea/clickhouse/rows';
 
 export interface KafkaMessageLike {
   offset: string;
@@ -21,7 +21,9 @@ export interface KafkaMessageLike {
 }
 
 export interface PlannedRow {
-  row: TaskEventRow;
+  row: RowValues;
+  /** The message's Kafka offset (also the row's kafka_offset). */
+  offset: number;
   message: KafkaMessageLike;
 }
 
@@ -111,7 +113,7 @@ export class PartitionPlanner {
         out.skipped++;
         continue;
       }
-      if (offset <= this.hi && this.repairRows.some((r) => r.row.kafka_offset === offset)) {
+      if (offset <= this.hi && this.repairRows.some((r) => r.offset === offset)) {
         out.skipped++; // a redelivery of a message already held for the replay block
         continue;
       }
@@ -119,13 +121,13 @@ export class PartitionPlanner {
       if (!decoded.ok) {
         out.dlq.push({ message, reason: decoded.reason, errors: decoded.errors });
       } else if (offset <= this.hi) {
-        this.repairRows.push({ row: toRow(decoded.event, this.partition, offset), message });
+        this.repairRows.push({ row: toRow(decoded.event, this.partition, offset), offset, message });
       } else {
         const row = toRow(decoded.event, this.partition, offset);
-        const month = monthOf(row.ended_at);
+        const month = monthOfRow(row);
         if (current.length >= this.maxInsertRows || (current.length > 0 && month !== currentMonth)) flush();
         currentMonth = month;
-        current.push({ row, message });
+        current.push({ row, offset, message });
       }
       if (this.repairPending && offset >= this.hi && this.repairRows.length > 0) {
         // The replay block is complete: it goes first, as one insert, whatever its size.
@@ -144,8 +146,8 @@ export class PartitionPlanner {
   }
 
   private makeInsert(rows: PlannedRow[], repair: boolean): InsertPlan {
-    const first = rows[0]!.row.kafka_offset;
-    const last = rows[rows.length - 1]!.row.kafka_offset;
+    const first = rows[0]!.offset;
+    const last = rows[rows.length - 1]!.offset;
     return {
       rows,
       firstOffset: first,
@@ -160,8 +162,8 @@ export class PartitionPlanner {
 export function splitInsert(plan: InsertPlan, topic: string, partition: number): [InsertPlan, InsertPlan] {
   const mid = Math.ceil(plan.rows.length / 2);
   const mk = (rows: PlannedRow[]): InsertPlan => {
-    const first = rows[0]!.row.kafka_offset;
-    const last = rows[rows.length - 1]!.row.kafka_offset;
+    const first = rows[0]!.offset;
+    const last = rows[rows.length - 1]!.offset;
     return {
       rows,
       firstOffset: first,

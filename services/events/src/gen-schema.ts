@@ -2,7 +2,7 @@
 // `npx tsx services/events/src/gen-schema.ts`). schema.test.ts keeps the two in step.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { TaskEventV1Schema } from './schema.js';
+import { TaskEventV1Schema } from './model.js';
 
 export const SCHEMA_FILE = fileURLToPath(new URL('../schema/task-event.v1.json', import.meta.url));
 

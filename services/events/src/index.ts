@@ -1,4 +1,4 @@
-export * from './schema.js';
+export * from './model.js';
 export * from './validate.js';
 export * from './ids.js';
 export * from './topics.js';

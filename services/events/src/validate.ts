@@ -9,7 +9,7 @@ import {
   normalizeEvent,
   type NormalizedTaskEvent,
   type TaskEventV1,
-} from './schema.js';
+} from './model.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable is on `.default`.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;

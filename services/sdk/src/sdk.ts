@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context as otelContext, trace, type Meter } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { SCHEMA_VERSION, uuidv7, type TaskEventV1 } from '@aurea/events';
+import { SCHEMA_VERSION, boundAttributes, clampDurationMs, fitText, uuidv7, type TaskEventV1 } from '@aurea/events';
 import { resolvePriceTable, type PriceTable, type PriceTableData, type ProviderConvention } from './pricing/index.js';
 import { addUsage, normalizeUsage, usageFromResult, type NormalizedUsage, type Usage } from './usage.js';
 import { Telemetry, type Status, type TaskSeries } from './metrics/telemetry.js';
@@ -32,6 +32,8 @@ export interface InitOptions {
         brokers: string[];
         topic?: string;
         clientId?: string;
+        /** Bound on buffered event bytes (default 32 MiB; docs/sdk.md, "Kafka delivery"). */
+        maxBufferedBytes?: number;
         maxBufferedEvents?: number;
         batchSize?: number;
         lingerMs?: number;
@@ -130,11 +132,6 @@ export interface HttpRequestRecord {
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
 
-function cap(s: string | null | undefined, n: number): string | null {
-  if (s === null || s === undefined || s === '') return null;
-  return s.length > n ? s.slice(0, n) : s;
-}
-
 function errorTypeOf(err: unknown): { status: Status; type: string } {
   if (err instanceof Error || (typeof err === 'object' && err !== null && 'name' in err)) {
     const e = err as Error;
@@ -148,74 +145,66 @@ function errorTypeOf(err: unknown): { status: Status; type: string } {
   return { status: 'error', type: '_OTHER' };
 }
 
-function boundedAttributes(
-  a: Record<string, string | number | boolean> | undefined,
-): Record<string, string | number | boolean> | undefined {
-  if (a === undefined) return undefined;
-  const out: Record<string, string | number | boolean> = {};
-  let n = 0;
-  for (const k of Object.keys(a)) {
-    if (n >= 32) break;
-    const v = a[k];
-    if (typeof v === 'number' && !Number.isFinite(v)) continue;
-    if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
-    out[k.slice(0, 64)] = typeof v === 'string' && v.length > 256 ? v.slice(0, 256) : v;
-    n++;
-  }
-  return out;
-}
-
 function iso(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+type AttributeValues = Record<string, string | number | boolean>;
+
+/** How a task ended, as monitorTask / recordLlmCall observed it. */
+interface TaskResult {
+  /** The task id if the caller set or read one (else generated at publish time). */
+  taskId: string | undefined;
+  startMs: number;
+  latencyMs: number;
+  usage: NormalizedUsage | null;
+  status: Status;
+  errorType: string | null;
+  responseModel: string | null;
+  ttftMs: number | null;
+  providedCostUsd: number | null;
+  /** Attributes set with ctx.setAttribute (over the task options' attributes). */
+  extraAttributes: AttributeValues | null;
+}
+
+/** A finished task, priced: everything its task event carries. */
+interface TaskOutcome extends TaskResult {
+  service: string;
+  options: TaskOptions | LlmCall;
+  costUsd: number | null;
+  pricingStatus: 'priced' | 'custom' | 'unknown_model';
+  priceVersion: string | null;
+  traceId: string | null;
+  spanId: string | null;
 }
 
 /** One finished task; the JSON event is built only when the publisher sends it. */
 class TaskRecord implements DeferredTaskEvent {
   readonly job_id: string;
-  constructor(
-    private readonly service: string,
-    private readonly o: TaskOptions | LlmCall,
-    private readonly givenTaskId: string | undefined,
-    private readonly startMs: number,
-    private readonly latencyMs: number,
-    private readonly usage: NormalizedUsage | null,
-    private readonly status: Status,
-    private readonly errorType: string | null,
-    private readonly responseModel: string | null,
-    private readonly ttftMs: number | null,
-    private readonly costUsd: number | null,
-    private readonly providedCostUsd: number | null,
-    private readonly pricingStatus: 'priced' | 'custom' | 'unknown_model',
-    private readonly priceVersion: string | null,
-    private readonly extraAttributes: Record<string, string | number | boolean> | null,
-    private readonly traceId: string | null,
-    private readonly spanId: string | null,
-  ) {
-    this.job_id = cap(o.jobId, 256) ?? 'unknown';
+  constructor(private readonly t: TaskOutcome) {
+    this.job_id = fitText('job_id', t.options.jobId) ?? 'unknown';
   }
 
   toEvent(): TaskEventV1 {
-    const o = this.o;
-    const u = this.usage;
-    const lat = Math.min(86_400_000, Math.max(0, this.latencyMs));
-    const attributes = boundedAttributes(
-      this.extraAttributes ? { ...o.attributes, ...this.extraAttributes } : o.attributes,
-    );
+    const { t } = this;
+    const o = t.options;
+    const u = t.usage;
+    const lat = clampDurationMs(t.latencyMs);
     const e: TaskEventV1 = {
       schema_version: SCHEMA_VERSION,
-      event_id: uuidv7(this.startMs + lat),
+      event_id: uuidv7(t.startMs + lat),
       source: 'sdk',
-      started_at: iso(this.startMs),
-      ended_at: iso(this.startMs + lat),
+      started_at: iso(t.startMs),
+      ended_at: iso(t.startMs + lat),
       job_id: this.job_id,
-      task_id: cap(this.givenTaskId, 256) ?? uuidv7(this.startMs),
-      parent_task_id: cap(o.parentTaskId, 256),
-      service: cap(this.service, 128)!,
-      task_name: cap(o.taskName, 128) ?? 'unknown',
-      operation: cap(o.operation, 64) ?? 'chat',
-      provider: cap(o.provider, 64) ?? 'unknown',
-      request_model: cap(o.model, 128) ?? 'unknown',
-      response_model: cap(this.responseModel, 128),
+      task_id: fitText('task_id', t.taskId ?? o.taskId) ?? uuidv7(t.startMs),
+      parent_task_id: fitText('parent_task_id', o.parentTaskId),
+      service: fitText('service', t.service)!,
+      task_name: fitText('task_name', o.taskName) ?? 'unknown',
+      operation: fitText('operation', o.operation) ?? 'chat',
+      provider: fitText('provider', o.provider) ?? 'unknown',
+      request_model: fitText('request_model', o.model) ?? 'unknown',
+      response_model: fitText('response_model', t.responseModel),
       usage: u
         ? {
             input_tokens: u.input,
@@ -226,20 +215,21 @@ class TaskRecord implements DeferredTaskEvent {
           }
         : {},
       latency_ms: lat,
-      time_to_first_token_ms: this.ttftMs === null ? null : Math.min(86_400_000, Math.max(0, this.ttftMs)),
-      status: this.status,
-      error_type: cap(this.errorType, 128),
-      cost_usd: this.costUsd,
-      provided_cost_usd: this.providedCostUsd,
-      pricing_status: this.pricingStatus,
-      price_version: this.priceVersion,
-      tenant: cap(o.tenant, 256),
-      user: cap(o.user, 256),
-      repository: cap(o.repository, 256),
-      trace_id: this.traceId,
-      span_id: this.spanId,
+      time_to_first_token_ms: t.ttftMs === null ? null : clampDurationMs(t.ttftMs),
+      status: t.status,
+      error_type: fitText('error_type', t.errorType),
+      cost_usd: t.costUsd,
+      provided_cost_usd: t.providedCostUsd,
+      pricing_status: t.pricingStatus,
+      price_version: t.priceVersion,
+      tenant: fitText('tenant', o.tenant),
+      user: fitText('user', o.user),
+      repository: fitText('repository', o.repository),
+      trace_id: t.traceId,
+      span_id: t.spanId,
     };
-    if (attributes !== undefined) e.attributes = attributes;
+    if (o.attributes !== undefined || t.extraAttributes !== null)
+      e.attributes = boundAttributes(t.extraAttributes ? { ...o.attributes, ...t.extraAttributes } : o.attributes);
     return e;
   }
 }
@@ -350,6 +340,7 @@ export class Aurea {
           brokers,
           topic: opts.kafka ? opts.kafka.topic : env.AUREA_TASK_EVENTS_TOPIC,
           clientId: opts.kafka?.clientId ?? opts.serviceName,
+          maxBufferedBytes: opts.kafka ? opts.kafka.maxBufferedBytes : undefined,
           maxBufferedEvents: opts.kafka ? opts.kafka.maxBufferedEvents : undefined,
           batchSize: opts.kafka ? opts.kafka.batchSize : undefined,
           lingerMs: opts.kafka ? opts.kafka.lingerMs : undefined,
@@ -432,44 +423,29 @@ export class Aurea {
       let errorType: string | null = null;
       if (err !== undefined) ({ status, type: errorType } = errorTypeOf(err));
       const usage = ctx.usage ?? (err === undefined ? usageFromResult(result, ctx.conv) : null);
-      this.complete(
-        o,
-        series,
-        ctx.taskIdIfSet,
-        timeOrigin + t0,
-        t1 - t0,
+      this.complete(o, series, {
+        taskId: ctx.taskIdIfSet,
+        startMs: timeOrigin + t0,
+        latencyMs: t1 - t0,
         usage,
         status,
         errorType,
-        ctx.responseModel,
-        ctx.ttft,
-        ctx.provided,
-        ctx.attrs,
-      );
+        responseModel: ctx.responseModel,
+        ttftMs: ctx.ttft,
+        providedCostUsd: ctx.provided,
+        extraAttributes: ctx.attrs,
+      });
     } catch (e) {
       // Instrumentation must never break the caller's task.
       this.log.log('error', 'finish', { err: (e as Error).message }, 'aurea: failed to record a task');
     }
   }
 
-  private complete(
-    o: TaskOptions | LlmCall,
-    series: TaskSeries,
-    taskId: string | undefined,
-    startMs: number,
-    latencyMs: number,
-    usage: NormalizedUsage | null,
-    status: Status,
-    errorType: string | null,
-    responseModel: string | null,
-    ttft: number | null,
-    provided: number | null,
-    extraAttrs: Record<string, string | number | boolean> | null,
-  ): void {
+  private complete(o: TaskOptions | LlmCall, series: TaskSeries, r: TaskResult): void {
     let cost: number | null = null;
     let pricingStatus: 'priced' | 'custom' | 'unknown_model' = 'priced';
     let priceVersion: string | null = null;
-    const u = usage ?? ZERO;
+    const u = r.usage ?? ZERO;
     let custom = false;
     if (o.estimateCost) {
       try {
@@ -478,7 +454,7 @@ export class Aurea {
           model: o.model,
           usage: { ...u },
           totalTokens: u.input + u.output + u.cacheRead + u.cacheWrite + u.reasoning,
-          at: new Date(startMs),
+          at: new Date(r.startMs),
         });
         if (typeof c === 'number' && Number.isFinite(c) && c >= 0) {
           cost = c;
@@ -498,34 +474,33 @@ export class Aurea {
       const cands = series.overflow
         ? this.priceTable.resolve(o.provider, o.model)
         : ((series.priceCandidates ??= this.priceTable.resolve(o.provider, o.model)) as readonly unknown[]);
-      const p = this.priceTable.priceWith(cands, u, startMs);
+      const p = this.priceTable.priceWith(cands, u, r.startMs);
       cost = p.costUsd;
       pricingStatus = p.status;
       priceVersion = p.priceVersion;
     }
-    series.finish(status, latencyMs / 1000, usage, cost, pricingStatus === 'unknown_model', responseModel, errorType);
+    series.finish(
+      r.status,
+      r.latencyMs / 1000,
+      r.usage,
+      cost,
+      pricingStatus === 'unknown_model',
+      r.responseModel,
+      r.errorType,
+    );
     if (this.publisher !== null) {
       const sc = trace.getSpanContext(otelContext.active());
       this.publisher.publish(
-        new TaskRecord(
-          this.serviceName,
-          o,
-          taskId ?? o.taskId,
-          startMs,
-          latencyMs,
-          usage,
-          status,
-          errorType,
-          responseModel,
-          ttft,
-          cost,
-          provided,
+        new TaskRecord({
+          ...r,
+          service: this.serviceName,
+          options: o,
+          costUsd: cost,
           pricingStatus,
           priceVersion,
-          extraAttrs,
-          sc?.traceId ?? null,
-          sc?.spanId ?? null,
-        ),
+          traceId: sc?.traceId ?? null,
+          spanId: sc?.spanId ?? null,
+        }),
       );
     }
   }
@@ -543,20 +518,18 @@ export class Aurea {
         c.providedCostUsd !== undefined && Number.isFinite(c.providedCostUsd) && c.providedCostUsd >= 0
           ? c.providedCostUsd
           : null;
-      this.complete(
-        c,
-        series,
-        c.taskId,
-        started,
-        Math.max(0, c.durationMs),
+      this.complete(c, series, {
+        taskId: c.taskId,
+        startMs: started,
+        latencyMs: Math.max(0, c.durationMs),
         usage,
         status,
         errorType,
-        c.responseModel ?? null,
-        ttft,
-        provided,
-        null,
-      );
+        responseModel: c.responseModel ?? null,
+        ttftMs: ttft,
+        providedCostUsd: provided,
+        extraAttributes: null,
+      });
     } catch (e) {
       this.log.log('error', 'recordLlmCall', { err: (e as Error).message }, 'aurea: failed to record an LLM call');
     }

@@ -13,6 +13,9 @@ import {
   SCHEMA_VERSION,
   deterministicEventId,
   validateTaskEvent,
+  boundAttributes,
+  fitText,
+  type AttributeMap,
   type FieldError,
   type InvalidReason,
   type TaskEventV1,
@@ -127,10 +130,6 @@ function count(attrs: Attributes, key: string): number | undefined {
   return n;
 }
 
-function cut(s: string, max: number): string {
-  return s.length <= max ? s : s.slice(0, max);
-}
-
 export interface NormalizedSpanUsage {
   input_tokens: number;
   output_tokens: number;
@@ -163,7 +162,7 @@ const CANCEL_RE = /cancel|abort/i;
 function statusOf(span: OtlpSpan, errorType: string | undefined): { status: TaskStatus; error_type: string | null } {
   if (span.status.code !== STATUS_CODE.error && errorType === undefined) return { status: 'ok', error_type: null };
   // error.type's fallback value in the conventions is "_OTHER".
-  const type = cut(errorType ?? '_OTHER', 128);
+  const type = fitText('error_type', errorType ?? '_OTHER')!;
   const status: TaskStatus = TIMEOUT_RE.test(type) ? 'timeout' : CANCEL_RE.test(type) ? 'cancelled' : 'error';
   return { status, error_type: type };
 }
@@ -171,23 +170,20 @@ function statusOf(span: OtlpSpan, errorType: string | undefined): { status: Task
 /** The mapped and unmapped attributes kept on the event (bounded, primitive). */
 const MAPPED = new Set<string>([...Object.values(AUREA_ATTRS)]);
 
-function extraAttributes(span: OtlpSpan, scopeName: string | undefined): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  const put = (k: string, v: AnyValue | undefined) => {
-    if (Object.keys(out).length >= 32 || k.length > 64) return;
-    if (typeof v === 'string' && v !== '') out[k] = cut(v, 256);
-    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') out[k] = v;
+function extraAttributes(span: OtlpSpan, scopeName: string | undefined): AttributeMap {
+  const a = span.attributes;
+  const fr = a[GENAI_ATTRS.finishReasons];
+  const picked: Record<string, unknown> = {
+    'otel.span.name': span.name,
+    ...(scopeName ? { 'otel.scope.name': scopeName } : {}),
+    [GENAI_ATTRS.responseId]: a[GENAI_ATTRS.responseId],
+    ...(Array.isArray(fr) ? { [GENAI_ATTRS.finishReasons]: fr.filter((x) => typeof x === 'string').join(',') } : {}),
+    'server.address': a['server.address'],
   };
-  put('otel.span.name', span.name);
-  if (scopeName) put('otel.scope.name', scopeName);
-  put(GENAI_ATTRS.responseId, span.attributes[GENAI_ATTRS.responseId]);
-  const fr = span.attributes[GENAI_ATTRS.finishReasons];
-  if (Array.isArray(fr)) put(GENAI_ATTRS.finishReasons, fr.filter((x) => typeof x === 'string').join(','));
-  put('server.address', span.attributes['server.address']);
-  for (const [k, v] of Object.entries(span.attributes)) {
-    if (k.startsWith('aurea.') && !MAPPED.has(k)) put(k, v);
-  }
-  return out;
+  for (const [k, v] of Object.entries(a)) if (k.startsWith('aurea.') && !MAPPED.has(k)) picked[k] = v;
+  // Empty strings say nothing about a span: left out.
+  for (const [k, v] of Object.entries(picked)) if (v === '') delete picked[k];
+  return boundAttributes(picked);
 }
 
 function price(
@@ -265,12 +261,12 @@ export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult 
       job_id: text(lookup(a, res, AUREA_ATTRS.jobId)) ?? span.traceId,
       task_id: span.spanId,
       parent_task_id: parentTask ?? null,
-      service: cut(text(res['service.name']) ?? 'unknown_service', 128),
-      task_name: cut(text(lookup(a, res, AUREA_ATTRS.taskName)) ?? (span.name || operation), 128),
-      operation: cut(operation, 64),
-      provider: cut(provider, 64),
-      request_model: cut(requestModel ?? responseModel ?? 'unknown', 128),
-      response_model: responseModel === undefined ? null : cut(responseModel, 128),
+      service: fitText('service', text(res['service.name']) ?? 'unknown_service')!,
+      task_name: fitText('task_name', text(lookup(a, res, AUREA_ATTRS.taskName)) ?? (span.name || operation))!,
+      operation: fitText('operation', operation)!,
+      provider: fitText('provider', provider)!,
+      request_model: fitText('request_model', requestModel ?? responseModel ?? 'unknown')!,
+      response_model: fitText('response_model', responseModel),
       usage,
       latency_ms: latencyMs,
       time_to_first_token_ms: typeof ttfc === 'number' && ttfc >= 0 && Number.isFinite(ttfc) ? ttfc * 1000 : null,
@@ -280,7 +276,7 @@ export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult 
       provided_cost_usd:
         typeof providedCost === 'number' && providedCost >= 0 && Number.isFinite(providedCost) ? providedCost : null,
       pricing_status: priced.status,
-      price_version: priced.priceVersion === null ? null : cut(priced.priceVersion, 64),
+      price_version: fitText('price_version', priced.priceVersion),
       tenant: text(lookup(a, res, AUREA_ATTRS.tenant)) ?? null,
       user: text(lookup(a, res, AUREA_ATTRS.user)) ?? text(a['enduser.id']) ?? null,
       repository: text(lookup(a, res, AUREA_ATTRS.repository)) ?? null,

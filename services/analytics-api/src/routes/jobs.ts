@@ -16,7 +16,8 @@ import { READ_SECURITY, type RouteContext } from '../context.js';
 import { decodeCursor, encodeCursor, invalidCursor } from '../cursor.js';
 import { BadRequestError, errorResponses, sendError } from '../errors.js';
 import { formatMoney, parseMoney } from '../money.js';
-import { latency, orNull, time, totals, type LatencyRow, type TotalsRow } from '../rows.js';
+import { apiEvent, latency, time, totals, type LatencyRow, type TotalsRow } from '../rows.js';
+import { fromStoredRow } from '@aurea/clickhouse/rows';
 import {
   JobEventsQuery,
   JobEventsResponse,
@@ -51,41 +52,6 @@ interface JobSummaryRow extends TotalsRow, LatencyRow {
   tenants: string[];
   users: string[];
   repositories: string[];
-}
-
-interface EventRow {
-  event_id_s: string;
-  started_at_s: string;
-  ended_at_s: string;
-  task_id: string;
-  parent_task_id: string;
-  service: string;
-  task_name: string;
-  operation: string;
-  provider: string;
-  request_model: string;
-  response_model: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  total_tokens: number;
-  latency_ms: number;
-  time_to_first_token_ms: number | null;
-  status: string;
-  error_type: string;
-  cost_usd_s: string | null;
-  provided_cost_usd_s: string | null;
-  pricing_status: string;
-  price_version: string;
-  tenant: string;
-  user: string;
-  repository: string;
-  attributes: Record<string, string>;
-  trace_id: string;
-  span_id: string;
-  source: string;
 }
 
 const SORT_VALUE_PATTERNS: Record<JobSort, RegExp> = {
@@ -282,7 +248,9 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
         after = { startedAt: c.t, eventId: c.e };
       }
       const limit = req.query.limit;
-      const rows = await runQuery<EventRow>(ch, jobEvents(id, limit + 1, after));
+      const rows = (await runQuery<Record<string, unknown>>(ch, jobEvents(id, limit + 1, after))).map((r) =>
+        fromStoredRow(r),
+      );
       if (rows.length === 0 && after === undefined)
         return sendError(reply, 404, 'not_found', `no events for job ${JSON.stringify(id)}`);
       const page = rows.slice(0, limit);
@@ -290,44 +258,8 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
       return {
         job_id: id,
         currency: CURRENCY,
-        events: page.map((r) => ({
-          event_id: r.event_id_s,
-          started_at: time(r.started_at_s),
-          ended_at: time(r.ended_at_s),
-          task_id: r.task_id,
-          parent_task_id: orNull(r.parent_task_id),
-          service: r.service,
-          task_name: r.task_name,
-          operation: r.operation,
-          provider: r.provider,
-          request_model: r.request_model,
-          response_model: orNull(r.response_model),
-          status: r.status,
-          error_type: orNull(r.error_type),
-          tokens: {
-            input: Number(r.input_tokens),
-            output: Number(r.output_tokens),
-            cache_read: Number(r.cache_read_tokens),
-            cache_write: Number(r.cache_write_tokens),
-            reasoning: Number(r.reasoning_tokens),
-            total: Number(r.total_tokens),
-          },
-          latency_ms: r.latency_ms,
-          time_to_first_token_ms: r.time_to_first_token_ms,
-          cost_usd: r.cost_usd_s,
-          provided_cost_usd: r.provided_cost_usd_s,
-          pricing_status: r.pricing_status,
-          price_version: orNull(r.price_version),
-          tenant: orNull(r.tenant),
-          user: orNull(r.user),
-          repository: orNull(r.repository),
-          attributes: r.attributes,
-          trace_id: orNull(r.trace_id),
-          span_id: orNull(r.span_id),
-          source: r.source,
-        })),
-        next_cursor:
-          rows.length > limit && last ? encodeCursor({ j: id, t: time(last.started_at_s), e: last.event_id_s }) : null,
+        events: page.map(apiEvent),
+        next_cursor: rows.length > limit && last ? encodeCursor({ j: id, t: last.started_at, e: last.event_id }) : null,
       };
     },
   );

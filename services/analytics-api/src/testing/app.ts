@@ -33,4 +33,5 @@ export function testConfig(overrides: Partial<ApiConfig> = {}, budgets: Budget[]
   };
 }
 
-export const silentLogger = () => createLogger('analytics-api-test', 'silent');
+export const silentLogger = () =>
+  createLogger('analytics-api-test', (process.env.AUREA_TEST_LOG_LEVEL) ?? 'silent');

@@ -1,11 +1,11 @@
-// Test support: an embedded ClickHouse in a temp data dir with the schema migrated, and the
-// mapping of a normalized task event to a task_events row (what the consumer writes).
+// Test support: an embedded ClickHouse in a temp data dir with the schema migrated; events are
+// inserted with @aurea/clickhouse's insertEvents (the consumer's own row mapping).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClickHouse, migrate, type AureaClickHouse } from '@aurea/clickhouse';
-import { toRow, type TaskEventRow } from '@aurea/consumer';
-import type { NormalizedTaskEvent } from '@aurea/events';
+
+export { insertEvents } from '@aurea/clickhouse';
 
 export interface TestClickHouse {
   ch: AureaClickHouse;
@@ -25,21 +25,4 @@ export async function openTestClickHouse(name = 'api'): Promise<TestClickHouse> 
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** A normalized event as the consumer writes it (its own row mapping, so tests store exactly that). */
-export function eventRow(
-  e: NormalizedTaskEvent,
-  kafka: { partition: number; offset: number } = { partition: -1, offset: -1 },
-): TaskEventRow {
-  return toRow(e, kafka.partition, kafka.offset);
-}
-
-export async function insertEvents(ch: AureaClickHouse, events: readonly NormalizedTaskEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await ch.client.insert({
-    table: 'task_events',
-    format: 'JSONEachRow',
-    values: events.map((e, i) => eventRow(e, { partition: 0, offset: i })),
-  });
 }
