@@ -7,7 +7,18 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { allBoards, renderJson, UID } from './src/boards/index.js';
-import { SCHEMA_VERSION, type Dashboard, type Panel, type QueryVariable } from './src/model.js';
+import { defaultDashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { TABLES } from '@aurea/clickhouse/queries';
+import {
+  DS,
+  isClickHouseQuery,
+  variableQuery,
+  type Dashboard,
+  type Panel,
+  type RowPanel,
+  type VariableModel,
+} from './src/builders.js';
+import { panelTargets } from './src/run-targets.js';
 import {
   applyConditionalAll,
   expandClickHouseMacros,
@@ -48,8 +59,9 @@ const providerYaml = parse(providerText) as {
 };
 
 function allPanels(d: Dashboard): Panel[] {
-  return d.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+  return (d.panels ?? []).flatMap((p) => [p as Panel, ...(p.type === 'row' ? (p as RowPanel).panels : [])]);
 }
+const variablesOf = (d: Dashboard): VariableModel[] => d.templating.list ?? [];
 
 /** Every string anywhere in a value (targets, links, titles, overrides). */
 function strings(v: unknown): string[] {
@@ -91,10 +103,10 @@ describe('dashboard JSON', () => {
   for (const [file, d] of dashboards) {
     describe(file, () => {
       it('has the schema version, a title, a description and a default time range', () => {
-        expect(d.schemaVersion).toBe(SCHEMA_VERSION);
+        expect(d.schemaVersion).toBe(defaultDashboard().schemaVersion);
         expect(d.title).toMatch(/^Aurea \/ /);
-        expect(d.description.length).toBeGreaterThan(40);
-        expect(d.time.to).toBe('now');
+        expect(d.description?.length).toBeGreaterThan(40);
+        expect(d.time?.to).toBe('now');
         expect(d.tags).toContain('aurea');
       });
 
@@ -104,7 +116,7 @@ describe('dashboard JSON', () => {
         expect(new Set(ids).size).toBe(ids.length);
         const cells = new Set<string>();
         for (const p of panels) {
-          const g = p.gridPos;
+          const g = p.gridPos!;
           expect(g.x + g.w, p.title).toBeLessThanOrEqual(24);
           for (let x = g.x; x < g.x + g.w; x++)
             for (let y = g.y; y < g.y + g.h; y++) {
@@ -126,15 +138,15 @@ describe('dashboard JSON', () => {
       });
 
       it('defines every variable it uses, and each variable query uses only variables defined before it', () => {
-        const defined = d.templating.list.map((v) => v.name);
+        const defined = variablesOf(d).map((v) => v.name);
         const used = new Set(strings({ panels: d.panels, links: d.links }).flatMap(variableRefs));
         for (const name of used) expect(defined, `$${name}`).toContain(name);
-        d.templating.list.forEach((v, i) => {
-          for (const name of variableRefs(v.definition))
+        variablesOf(d).forEach((v, i) => {
+          for (const name of variableRefs(variableQuery(v)))
             expect(defined.slice(0, i), `${v.name} uses $${name}`).toContain(name);
         });
         // The four common filters are on every board; ClickHouse boards add tenant and job.
-        const expected = d.tags.includes('clickhouse')
+        const expected = d.tags?.includes('clickhouse')
           ? ['service', 'provider', 'model', 'tenant', 'job']
           : ['environment', 'service', 'provider', 'model'];
         expect(defined).toEqual(expect.arrayContaining(expected));
@@ -148,18 +160,44 @@ describe('dashboard JSON', () => {
           const units = [
             p.fieldConfig?.defaults.unit,
             ...(p.fieldConfig?.overrides ?? []).flatMap((o) =>
-              o.properties.filter((x) => x.id === 'unit').map((x) => x.value),
+              o.properties.filter((x) => x.id === 'unit').map((x) => x.value as string),
             ),
           ];
           if (p.type !== 'table') expect(units.filter(Boolean).length, `${p.title} has no unit`).toBeGreaterThan(0);
         }
       });
 
-      it('time series have a legend and ClickHouse time series group by a time bucket', () => {
+      it('time series have a legend and ClickHouse time series return a time bucket first, in time order', () => {
         for (const p of allPanels(d).filter((x) => x.type === 'timeseries')) {
-          expect((p.options?.legend as { showLegend: boolean }).showLegend, p.title).toBe(true);
-          for (const t of p.targets ?? [])
-            if ('rawSql' in t) expect(t.rawSql).toMatch(/\$__timeInterval\(ended_at\) AS time[\s\S]*ORDER BY time/);
+          expect((p.options as { legend: { showLegend: boolean } }).legend.showLegend, p.title).toBe(true);
+          for (const t of panelTargets(p))
+            if (isClickHouseQuery(t)) {
+              expect(t.rawSql, p.title).toMatch(/^SELECT\s+bucket AS time,/);
+              expect(t.rawSql, p.title).toMatch(
+                /(\$__timeInterval\(ended_at\)|toDateTime\(day, 'UTC'\)) AS bucket[\s\S]*ORDER BY bucket ASC/,
+              );
+            }
+        }
+      });
+
+      it('ClickHouse queries read only Aurea tables, sum money as Decimal and take percentiles exactly', () => {
+        const sqls = [
+          ...variablesOf(d)
+            .filter((v) => v.datasource?.type === DS.clickhouse.type)
+            .map(variableQuery),
+          ...allPanels(d).flatMap((p) =>
+            panelTargets(p)
+              .filter(isClickHouseQuery)
+              .map((t) => t.rawSql),
+          ),
+        ];
+        if (!d.tags?.includes('clickhouse')) return expect(sqls).toEqual([]);
+        expect(sqls.length).toBeGreaterThan(5);
+        for (const sql of sqls) {
+          for (const m of sql.matchAll(/\bFROM\s+(\w+)/g)) expect(Object.values(TABLES), sql).toContain(m[1]);
+          expect(sql).not.toMatch(/toFloat|Float64|\bquantile\(|quantileTDigest|toDecimalString/);
+          for (const m of sql.matchAll(/quantile\w*\(/g)) expect(m[0]).toBe('quantilesExactInclusive(');
+          expect(sql).not.toMatch(/(?<!\$)\{\w+:/); // no query parameters: Grafana fills in variables and macros
         }
       });
     });
@@ -167,8 +205,8 @@ describe('dashboard JSON', () => {
 
   it('the cost board links to the per-job board (dashboard link and panel links), and the ClickHouse tables link job ids to it', () => {
     const cost = dashboards.find(([, d]) => d.uid === UID.llmCost)![1];
-    expect(cost.links.map((l) => l.url)).toContain(`/d/${UID.jobCost}`);
-    expect(cost.links.find((l) => l.url === `/d/${UID.jobCost}`)!.keepTime).toBe(true);
+    expect((cost.links ?? []).map((l) => l.url)).toContain(`/d/${UID.jobCost}`);
+    expect((cost.links ?? []).find((l) => l.url === `/d/${UID.jobCost}`)!.keepTime).toBe(true);
     const panelLinks = strings(allPanels(cost).map((p) => [p.links, p.fieldConfig?.defaults.links]));
     expect(panelLinks.some((u) => u.startsWith(`/d/${UID.jobCost}?`))).toBe(true);
     for (const uid of [UID.jobCost, UID.attribution]) {
@@ -180,7 +218,7 @@ describe('dashboard JSON', () => {
   it('thresholds are ordered and start at the base step', () => {
     for (const [, d] of dashboards)
       for (const p of allPanels(d)) {
-        const steps = p.fieldConfig?.defaults.thresholds.steps;
+        const steps = p.fieldConfig?.defaults.thresholds?.steps;
         if (!steps) continue;
         expect(steps[0]!.value, p.title).toBeNull();
         const values = steps.slice(1).map((s) => s.value!);
@@ -226,8 +264,8 @@ describe('provisioning', () => {
 });
 
 describe('interpolation (as Grafana and grafana-clickhouse-datasource do it)', () => {
-  const def = (name: string, multi: boolean, allValue?: string): QueryVariable =>
-    ({ name, multi, includeAll: multi, ...(allValue ? { allValue } : {}) }) as QueryVariable;
+  const def = (name: string, multi: boolean, allValue?: string): VariableModel =>
+    ({ name, multi, includeAll: multi, ...(allValue ? { allValue } : {}) }) as VariableModel;
   const vars: Vars = {
     service: { def: def('service', true), options: ['a', "o'b"], selected: '$__all' },
     tenant: { def: def('tenant', true), options: ['acme', ''], selected: ['acme', "o'b"] },
@@ -276,13 +314,13 @@ describe('interpolation (as Grafana and grafana-clickhouse-datasource do it)', (
 
   it('every ClickHouse query and variable of the boards expands completely (no macro or variable left)', () => {
     for (const [, d] of dashboards) {
-      if (!d.tags.includes('clickhouse')) continue;
+      if (!d.tags?.includes('clickhouse')) continue;
       const state: Vars = Object.fromEntries(
-        d.templating.list.map((v) => [v.name, { def: v, options: ['x', 'y'], selected: v.multi ? ['x', 'y'] : ['x'] }]),
+        variablesOf(d).map((v) => [v.name, { def: v, options: ['x', 'y'], selected: v.multi ? ['x', 'y'] : ['x'] }]),
       );
       const texts = [
-        ...d.templating.list.map((v) => v.definition),
-        ...allPanels(d).flatMap((p) => (p.targets ?? []).map((t) => ('rawSql' in t ? t.rawSql : ''))),
+        ...variablesOf(d).map(variableQuery),
+        ...allPanels(d).flatMap((p) => panelTargets(p).map((t) => (isClickHouseQuery(t) ? t.rawSql : ''))),
       ];
       for (const t of texts.filter(Boolean)) {
         const out = interpolateClickHouse(t, state, range, 60_000);

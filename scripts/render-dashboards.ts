@@ -16,7 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createClickHouse, migrate } from '@aurea/clickhouse';
 import { allBoards } from '../grafana/src/boards/index.js';
-import type { Dashboard, Panel } from '../grafana/src/model.js';
+import { FieldColorModeId, MappingType } from '@grafana/grafana-foundation-sdk/dashboard';
+import type { Dashboard, Panel } from '../grafana/src/builders.js';
+
+type PanelCustom = Record<string, unknown>;
 import { dataPanels, runBoard, type Backends, type Selection, type TargetResult } from '../grafana/src/run-targets.js';
 import { loadTaskEvents, pushGauge, sampleTaskEvents } from '../grafana/src/pipeline-data.js';
 import { runSdkWorkload } from '../grafana/src/sdk-workload.js';
@@ -91,8 +94,14 @@ function fieldUnit(p: Panel, field: string): { unit?: string; decimals?: number 
   return { ...(unit ? { unit } : {}), ...(decimals !== undefined ? { decimals } : {}) };
 }
 
+/** The panel's value → text/colour mapping, if it has one. */
+function valueMap(p: Panel): Record<string, { text?: string; color?: string }> | undefined {
+  const m = p.fieldConfig?.defaults.mappings?.[0];
+  return m?.type === MappingType.ValueToText ? m.options : undefined;
+}
+
 function thresholdColor(p: Panel, v: number): string {
-  const steps = p.fieldConfig?.defaults.thresholds.steps ?? [];
+  const steps = p.fieldConfig?.defaults.thresholds?.steps ?? [];
   let c = steps[0]?.color ?? 'green';
   for (const s of steps) if (s.value !== null && v >= s.value) c = s.color;
   return COLOR_NAMES[c] ?? c;
@@ -206,7 +215,9 @@ function drawTimeseries(
   range: { from: Date; to: Date },
 ): string {
   const series = toSeries(results).filter((s) => s.points.some(([, v]) => Number.isFinite(v)));
-  const stacked = (p.fieldConfig?.defaults.custom?.stacking as { mode: string } | undefined)?.mode === 'normal';
+  const stacked =
+    ((p.fieldConfig?.defaults.custom as PanelCustom | undefined)?.stacking as { mode: string } | undefined)?.mode ===
+    'normal';
   const t0 = range.from.getTime();
   const t1 = range.to.getTime();
   const legendRows = Math.min(series.length, 4);
@@ -233,9 +244,10 @@ function drawTimeseries(
   });
   const values = drawn.flat().flatMap(([, lo, hi]) => [lo, hi]);
   const thresholdsShown =
-    (p.fieldConfig?.defaults.custom?.thresholdsStyle as { mode: string } | undefined)?.mode === 'dashed';
+    ((p.fieldConfig?.defaults.custom as PanelCustom | undefined)?.thresholdsStyle as { mode: string } | undefined)
+      ?.mode === 'dashed';
   const tvals = thresholdsShown
-    ? (p.fieldConfig?.defaults.thresholds.steps ?? []).filter((x) => x.value !== null).map((x) => x.value!)
+    ? (p.fieldConfig?.defaults.thresholds?.steps ?? []).filter((x) => x.value !== null).map((x) => x.value!)
     : [];
   let max = Math.max(0, ...values);
   if (tvals.length && max > 0) max = Math.max(max, Math.min(...tvals) * 1.1);
@@ -275,11 +287,13 @@ function drawStat(p: Panel, results: TargetResult[], w: number, h: number): stri
   if (vals.length === 0) return noData(w, h);
   const n = vals.length;
   const cw = w / n;
-  const mapping = p.fieldConfig?.defaults.mappings[0]?.options;
+  const mapping = valueMap(p);
   return vals
     .map((v, i) => {
       const color =
-        p.fieldConfig?.defaults.color.mode === 'thresholds' ? thresholdColor(p, v.value) : PALETTE[i % PALETTE.length]!;
+        p.fieldConfig?.defaults.color?.mode === FieldColorModeId.Thresholds
+          ? thresholdColor(p, v.value)
+          : PALETTE[i % PALETTE.length]!;
       const text = mapping?.[String(v.value)]?.text ?? fmt(v.value, v.unit, v.decimals);
       const size = Math.min(30, h / 3, (cw / Math.max(text.length, 4)) * 1.6);
       return `<text x="${cw * i + cw / 2}" y="${24 + (h - 24) / 2 + size / 3}" fill="${color}" font-size="${size.toFixed(0)}" font-weight="600" text-anchor="middle">${esc(text)}</text>
@@ -298,7 +312,9 @@ function drawBars(p: Panel, results: TargetResult[], w: number, h: number): stri
     .map((v, i) => {
       const y = 30 + i * 22;
       const c =
-        p.fieldConfig?.defaults.color.mode === 'thresholds' ? thresholdColor(p, v.value) : PALETTE[i % PALETTE.length]!;
+        p.fieldConfig?.defaults.color?.mode === FieldColorModeId.Thresholds
+          ? thresholdColor(p, v.value)
+          : PALETTE[i % PALETTE.length]!;
       const len = Math.max(2, (Math.max(0, v.value) / max) * bw);
       return `<text x="10" y="${y + 12}" fill="#ccccdc" font-size="10">${esc(clip(v.name, Math.floor(lw / 6)))}</text>
 <rect x="${lw}" y="${y}" width="${bw}" height="16" fill="#22252b"/><rect x="${lw}" y="${y}" width="${len.toFixed(1)}" height="16" fill="${c}" opacity="0.85"/>
@@ -374,7 +390,7 @@ function drawStateTimeline(
 ): string {
   const series = toSeries(results);
   if (series.length === 0) return noData(w, h);
-  const mapping = p.fieldConfig?.defaults.mappings[0]?.options ?? {};
+  const mapping = valueMap(p) ?? {};
   const t0 = range.from.getTime();
   const t1 = range.to.getTime();
   const lw = 170;
@@ -394,7 +410,7 @@ function drawStateTimeline(
   const legend = Object.values(mapping)
     .map(
       (m, i) =>
-        `<rect x="${lw + i * 90}" y="${h - 16}" width="10" height="10" fill="${COLOR_NAMES[m.color] ?? m.color}"/><text x="${lw + 14 + i * 90}" y="${h - 7}" fill="#ccccdc" font-size="10">${esc(m.text)}</text>`,
+        `<rect x="${lw + i * 90}" y="${h - 16}" width="10" height="10" fill="${COLOR_NAMES[m.color ?? 'green'] ?? m.color}"/><text x="${lw + 14 + i * 90}" y="${h - 7}" fill="#ccccdc" font-size="10">${esc(m.text ?? '')}</text>`,
     )
     .join('');
   return s + legend;
@@ -436,11 +452,11 @@ function renderBoard(
   const COL = 56;
   const ROW = 30;
   const W = 24 * COL;
-  const panels = board.panels;
+  const panels = (board.panels ?? []).map((p) => ({ ...p, gridPos: p.gridPos ?? { x: 0, y: 0, w: 24, h: 1 } }));
   const H = Math.max(...panels.map((p) => (p.gridPos.y + p.gridPos.h) * ROW)) + 60;
   let s = `<svg xmlns="http://www.w3.org/2000/svg" width="${W + 20}" height="${H}" viewBox="0 0 ${W + 20} ${H}" font-family="Inter, Helvetica, Arial, sans-serif">
 <rect width="100%" height="100%" fill="#111217"/>
-<text x="14" y="26" fill="#ccccdc" font-size="18" font-weight="600">${esc(board.title)}</text>
+<text x="14" y="26" fill="#ccccdc" font-size="18" font-weight="600">${esc(board.title ?? '')}</text>
 <text x="14" y="46" fill="#9fa7b3" font-size="11">${esc(subtitle)}</text>`;
   for (const p of panels) {
     const x = 10 + p.gridPos.x * COL;
@@ -448,7 +464,7 @@ function renderBoard(
     const w = p.gridPos.w * COL - 6;
     const h = p.gridPos.h * ROW - 6;
     if (p.type === 'row') {
-      s += `<text x="${x + 4}" y="${y + 18}" fill="#ccccdc" font-size="13" font-weight="600">${esc(p.title.replace('$job', String(results.find((r) => r.query.includes('job_id = '))?.query.match(/job_id = '([^']+)'/)?.[1] ?? '')))}</text>`;
+      s += `<text x="${x + 4}" y="${y + 18}" fill="#ccccdc" font-size="13" font-weight="600">${esc((p.title ?? '').replace('$job', String(results.find((r) => r.query.includes('job_id = '))?.query.match(/job_id = '([^']+)'/)?.[1] ?? '')))}</text>`;
       continue;
     }
     const mine = results.filter((r) => r.panelId === p.id);
@@ -481,7 +497,7 @@ function renderBoard(
         body = noData(w, h);
     }
     s += `<g transform="translate(${x},${y})"><rect width="${w}" height="${h}" rx="3" fill="#181b1f" stroke="#2c3235"/>
-<text x="10" y="17" fill="#ccccdc" font-size="12" font-weight="500">${esc(clip(p.title, Math.floor(w / 7)))}</text>${body}</g>`;
+<text x="10" y="17" fill="#ccccdc" font-size="12" font-weight="500">${esc(clip(p.title ?? '', Math.floor(w / 7)))}</text>${body}</g>`;
   }
   return `${s}\n</svg>\n`;
 }
@@ -536,13 +552,16 @@ async function main(): Promise<void> {
     const chRange = { from: new Date(now - 24 * 3_600_000), to: new Date(now) };
     const jobs: string[] = [];
     for (const board of Object.values(boards)) {
-      const isCh = board.tags.includes('clickhouse');
+      const isCh = (board.tags ?? []).includes('clickhouse');
       // A picture is ~1400 px wide: ask for fewer buckets than a full-screen panel would.
       const b: Backends = isCh
         ? { clickhouse: ch, scrapeIntervalS: 15 }
         : { prometheusUrl: PROMETHEUS, scrapeIntervalS: 5 };
       const shaped: Dashboard = isCh
-        ? { ...board, panels: board.panels.map((p) => (p.type === 'timeseries' ? { ...p, maxDataPoints: 96 } : p)) }
+        ? {
+            ...board,
+            panels: (board.panels ?? []).map((p) => (p.type === 'timeseries' ? { ...p, maxDataPoints: 96 } : p)),
+          }
         : board;
       const selection: Selection = isCh ? {} : { service: [service] };
       const range = isCh ? chRange : promRange;

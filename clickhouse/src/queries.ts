@@ -393,6 +393,8 @@ export interface AttributionOptions {
    * OTHER_GROUP — for one group-by dimension, so a chart's legend stays readable.
    */
   top?: number | undefined;
+  /** Also return each row's share of the cost of every row (before the limit), as cost_share. */
+  share?: boolean | undefined;
 }
 
 /** Cost, tokens and task counts per time bucket × the chosen dimensions, for charts and chargeback. */
@@ -414,10 +416,12 @@ export function attribution(o: AttributionOptions): NamedQuery {
   };
   const keys = [...(o.bucket ? [`${i.time(i.bucket(o.bucket, 'ended_at'))} AS bucket`] : []), ...groups.map(group)];
   const groupKeys = [...(o.bucket ? ['bucket'] : []), ...groups.map((g) => `\`${g}\``)];
+  const cost = `ifNull(${COST_SUM}, ${ZERO_MONEY})`;
+  const share = o.share ? [`${cost} / nullIf(sum(${cost}) OVER (), 0) AS cost_share`] : [];
   return {
     name: `attribution_${o.bucket ?? 'total'}_by_${groups.join('_') || 'none'}${o.top ? `_top${o.top}` : ''}`,
     sql: `SELECT
-  ${[...keys, ...totals(i), 'avg(latency_ms) AS latency_avg_ms', 'uniqExact(job_id) AS jobs'].join(',\n  ')}
+  ${[...keys, ...totals(i), 'avg(latency_ms) AS latency_avg_ms', 'uniqExact(job_id) AS jobs', ...share].join(',\n  ')}
 FROM ${FROM_EVENTS}
 ${where(conds)}
 ${groupKeys.length ? `GROUP BY ${groupKeys.join(', ')}` : ''}

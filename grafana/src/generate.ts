@@ -14,7 +14,7 @@ function main(): void {
   for (const f of readdirSync(DASHBOARD_DIR)) if (f.endsWith('.json') && !(f in boards)) rmSync(join(DASHBOARD_DIR, f));
   for (const [file, board] of Object.entries(boards)) {
     writeFileSync(join(DASHBOARD_DIR, file), renderJson(board));
-    console.log(`wrote grafana/dashboards/${file} (${board.panels.length} panels)`);
+    console.log(`wrote grafana/dashboards/${file} (${board.panels?.length ?? 0} panels)`);
   }
 }
 

@@ -9,7 +9,7 @@
 //     $__interval_s, … as in pkg/macros/macros.go of grafana/clickhouse-datasource);
 //  3. Prometheus: $__interval, $__rate_interval, $__range (Grafana's query runner).
 // Anything not recognised throws, so a typo in a board fails its test instead of a panel.
-import type { QueryVariable } from './model.js';
+import type { VariableModel } from './builders.js';
 
 export interface TimeRange {
   from: Date;
@@ -18,7 +18,7 @@ export interface TimeRange {
 
 /** A variable's definition with the values currently selected ('$__all' = All). */
 export interface VariableState {
-  def: QueryVariable;
+  def: VariableModel;
   /** Every option the variable query returned (values). */
   options: string[];
   /** Selected values, or the string '$__all'. */

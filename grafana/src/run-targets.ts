@@ -3,7 +3,15 @@
 // panel target against Prometheus's HTTP API or a ClickHouse client. Used by the integration
 // test (every target must succeed and return data) and by the renderer (the pictures).
 import type { AureaClickHouse } from '@aurea/clickhouse';
-import type { ClickHouseTarget, Dashboard, Panel, PromTarget, QueryVariable } from './model.js';
+import {
+  isClickHouseQuery,
+  variableQuery,
+  type ClickHouseQuery,
+  type Dashboard,
+  type Panel,
+  type PromQuery,
+  type RowPanel,
+} from './builders.js';
 import {
   interpolateClickHouse,
   interpolatePrometheus,
@@ -90,10 +98,6 @@ async function chRows(
   return { columns: body.meta ?? [], rows: body.data };
 }
 
-function varQueryText(v: QueryVariable): string {
-  return 'rawSql' in v.query ? v.query.rawSql : v.query.query;
-}
-
 /** Resolve every variable of a board in order, like Grafana on load (refresh: on time range change). */
 export async function resolveVariables(
   board: Dashboard,
@@ -103,17 +107,17 @@ export async function resolveVariables(
 ): Promise<Vars> {
   const vars: Vars = {};
   // Later variables start as All/empty so earlier queries that reference them still expand.
-  for (const def of board.templating.list)
-    vars[def.name] = { def, options: [], selected: def.includeAll ? '$__all' : [] };
-  for (const def of board.templating.list) {
+  const defs = board.templating.list ?? [];
+  for (const def of defs) vars[def.name] = { def, options: [], selected: def.includeAll ? '$__all' : [] };
+  for (const def of defs) {
     let options: string[];
-    if (def.datasource.type === 'prometheus') {
+    if (def.datasource?.type === 'prometheus') {
       if (!b.prometheusUrl) throw new Error('no Prometheus backend');
-      const plan = interpolatePrometheus(varQueryText(def), vars, range, { scrapeIntervalS: b.scrapeIntervalS });
+      const plan = interpolatePrometheus(variableQuery(def), vars, range, { scrapeIntervalS: b.scrapeIntervalS });
       options = await promVariableValues(b.prometheusUrl, plan.expr, range);
     } else {
       if (!b.clickhouse) throw new Error('no ClickHouse backend');
-      const sql = interpolateClickHouse(varQueryText(def), vars, range, panelIntervalMs(range));
+      const sql = interpolateClickHouse(variableQuery(def), vars, range, panelIntervalMs(range));
       const { rows } = await chRows(b.clickhouse, sql);
       options = rows.map((r) => String(r[0]));
     }
@@ -134,29 +138,42 @@ export async function resolveVariables(
   return vars;
 }
 
+/** Every panel that shows data (rows are not; a collapsed row's panels are). */
 export function dataPanels(board: Dashboard): Panel[] {
-  return board.panels.flatMap((p) => (p.type === 'row' ? (p.panels ?? []) : [p]));
+  return (board.panels ?? []).flatMap((p) => (p.type === 'row' ? (p as RowPanel).panels : [p as Panel]));
+}
+
+/** A panel's targets: Prometheus or ClickHouse queries. */
+export function panelTargets(panel: Panel): (PromQuery | ClickHouseQuery)[] {
+  return (panel.targets ?? []) as unknown as (PromQuery | ClickHouseQuery)[];
 }
 
 export async function runTarget(
   board: Dashboard,
   panel: Panel,
-  target: PromTarget | ClickHouseTarget,
+  target: PromQuery | ClickHouseQuery,
   vars: Vars,
   b: Backends,
   range: TimeRange,
 ): Promise<TargetResult> {
-  const base = { board: board.uid, panelId: panel.id, panel: panel.title, panelType: panel.type, refId: target.refId };
-  if ('expr' in target) {
+  const base = {
+    board: board.uid ?? '',
+    panelId: panel.id ?? 0,
+    panel: panel.title ?? '',
+    panelType: panel.type,
+    refId: target.refId ?? '',
+  };
+  if (!isClickHouseQuery(target)) {
     if (!b.prometheusUrl) throw new Error('no Prometheus backend');
     const plan = interpolatePrometheus(target.expr, vars, range, {
       scrapeIntervalS: b.scrapeIntervalS,
       minInterval: panel.interval,
     });
+    const format = target.legendFormat ?? '__auto';
     const legend = (labels: Record<string, string>) =>
-      target.legendFormat === '__auto'
+      format === '__auto'
         ? JSON.stringify(labels)
-        : target.legendFormat.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, l: string) => labels[l] ?? '');
+        : format.replace(/\{\{\s*(\w+)\s*\}\}/g, (_m, l: string) => labels[l] ?? '');
     if (target.instant) {
       const data = (await promGet(b.prometheusUrl, '/api/v1/query', {
         query: plan.expr,
@@ -198,7 +215,7 @@ export async function runBoard(
   const vars = await resolveVariables(board, b, range, selection);
   const results: TargetResult[] = [];
   for (const panel of dataPanels(board)) {
-    for (const t of panel.targets ?? []) results.push(await runTarget(board, panel, t, vars, b, range));
+    for (const t of panelTargets(panel)) results.push(await runTarget(board, panel, t, vars, b, range));
   }
   return { vars, results };
 }

@@ -1,79 +1,80 @@
-// The two ClickHouse boards: per-job cost analytics and cost attribution. They read the
-// task_events table (clickhouse/migrations/0001_task_events.sql), one row per task event.
-//
-// Conventions in the SQL below:
-// - FINAL: task_events is a ReplacingMergeTree keyed by event_id; FINAL collapses a redelivered
-//   event that has not been merged yet, so costs are exact (the same rule as the analytics
-//   API's clickhouse/src/queries.ts, which measured FINAL as cheap at 1M events and the
-//   do_not_merge_across_partitions_select_final setting as slower). Per-job reads are a
-//   primary-key range.
-//   The rollups (0002_rollups.sql: job_costs, daily_costs) are day-grained and lack the
-//   service/provider/model filters these boards offer, so the boards read task_events.
-// - Filters use the plugin's $__conditionalAll(cond, $var): the whole condition becomes 1=1
-//   when "All" is selected, so no giant IN list is sent. ${var:singlequote} quotes and escapes.
-// - '' means "none" for tenant/user/repository; it is shown as "(none)".
-// - cost_usd is NULL when the model had no price: sums skip it, and the unpriced count is shown.
+// The two ClickHouse boards: per-job cost analytics and cost attribution. Every query is a named
+// query of @aurea/clickhouse (clickhouse/src/queries.ts) — the analytics API's own builders —
+// with its inputs rendered as Grafana variables and plugin macros (board-inputs.ts), and
+// projected to the columns a panel shows (renamed, never recomputed). docs/dashboards.md says
+// which builder each panel uses.
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import { PanelBuilder as HistogramPanel } from '@grafana/grafana-foundation-sdk/histogram';
 import {
-  Layout,
+  PanelBuilder as PiePanel,
+  PieChartLegendOptionsBuilder,
+  PieChartLegendValues,
+  PieChartType,
+} from '@grafana/grafana-foundation-sdk/piechart';
+import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
+import {
+  attribution,
+  dailyCostTrend,
+  dimensionValues,
+  jobEvents,
+  jobModelUsage,
+  jobSummary,
+  jobTaskBreakdown,
+  listJobs,
+  project,
+  type DailyDimension,
+  type GroupByDimension,
+  type NamedQuery,
+} from '@aurea/clickhouse/queries';
+import { boardInputs, type BoardFilters } from '../board-inputs.js';
+import {
   badAbove,
   boardLink,
+  byName,
   chSeries,
   chTable,
   chVariable,
-  dashboard,
-  dedent,
+  COLORS,
+  dashboardBuilder,
+  finish,
+  lastValue,
+  legendList,
+  legendTable,
+  stacked,
+  thresholdOverride,
+  tooltipAll,
+  unitOverride,
   type Dashboard,
   type Override,
-  type QueryVariable,
-} from '../model.js';
+} from '../builders.js';
 import { UID } from './uids.js';
 
-const COST = 'toFloat64(sum(ifNull(cost_usd, 0)))';
-const table = (sql: string) => chTable(dedent(sql));
-const series = (sql: string) => chSeries(dedent(sql));
+const FILTERS = { service: 'multi', provider: 'multi', model: 'multi', tenant: 'multi' } as const;
+const JOB = boardInputs({ job: 'single' });
+/** '' stores "none recorded" for tenant, user and repository. */
 const none = (col: string) => `if(${col} = '', '(none)', ${col})`;
+const COST_MS = 'ms';
 
-const F = {
-  service: '$__conditionalAll(service IN (${service:singlequote}), $service)',
-  provider: '$__conditionalAll(provider IN (${provider:singlequote}), $provider)',
-  model: '$__conditionalAll(request_model IN (${model:singlequote}), $model)',
-  tenant: '$__conditionalAll(tenant IN (${tenant:singlequote}), $tenant)',
-};
-const ALL_FILTERS = `${F.service}\n  AND ${F.provider}\n  AND ${F.model}\n  AND ${F.tenant}`;
-const JOB = 'job_id = ${job:singlequote}';
+// ---------------------------------------------------------------------------------------------
+// Variables
 
-function commonVariables(): QueryVariable[] {
+function commonVariables() {
+  const values = (d: 'service' | 'provider' | 'model' | 'tenant', f: BoardFilters) =>
+    dimensionValues(d, boardInputs(f));
   return [
-    chVariable(
-      'service',
-      'Service',
-      'SELECT DISTINCT service FROM task_events WHERE $__timeFilter(ended_at) ORDER BY service',
-      {
-        description: 'service.name of the producer',
-      },
-    ),
-    chVariable(
-      'provider',
-      'Provider',
-      `SELECT DISTINCT provider FROM task_events WHERE $__timeFilter(ended_at) AND ${F.service} ORDER BY provider`,
-      {
-        description: 'gen_ai.provider.name',
-      },
-    ),
-    chVariable(
-      'model',
-      'Model',
-      `SELECT DISTINCT request_model FROM task_events WHERE $__timeFilter(ended_at) AND ${F.service} AND ${F.provider} ORDER BY request_model`,
-      { description: 'gen_ai.request.model' },
-    ),
-    chVariable(
-      'tenant',
-      'Tenant',
-      `SELECT DISTINCT tenant, ${none('tenant')} FROM task_events WHERE $__timeFilter(ended_at) AND ${F.service} ORDER BY tenant`,
-      {
-        description: 'Tenant / team; (none) for events without one',
-      },
-    ),
+    chVariable('service', 'Service', values('service', {}), { description: 'service.name of the producer' }),
+    chVariable('provider', 'Provider', values('provider', { service: 'multi' }), {
+      description: 'gen_ai.provider.name',
+    }),
+    chVariable('model', 'Model', values('model', { service: 'multi', provider: 'multi' }), {
+      description: 'gen_ai.request.model',
+    }),
+    chVariable('tenant', 'Tenant', project(values('tenant', { service: 'multi' }), ['tenant', `${none('tenant')}`]), {
+      description: 'Tenant / team; (none) for events without one',
+    }),
   ];
 }
 
@@ -81,522 +82,443 @@ const jobVariable = (multi: boolean) =>
   chVariable(
     'job',
     'Job',
-    `
-    SELECT job_id, concat(job_id, ' (', toString(round(${COST}, 4)), ' USD)')
-    FROM task_events FINAL
-    WHERE $__timeFilter(ended_at)
-      AND ${ALL_FILTERS.replaceAll('\n  ', '\n      ')}
-    GROUP BY job_id
-    ORDER BY ${COST} DESC, job_id
-    LIMIT 500`,
+    project(jobs(boardInputs(FILTERS), 500), [
+      'job_id',
+      "concat(job_id, ' (', toString(round(cost_usd_sum, 4)), ' USD)')",
+    ]),
     { multi, description: 'Jobs that ran in the time range, most expensive first (cost in USD shown)' },
   );
 
+/** The API's job list (GET /v1/jobs, most expensive first) over the board's range and filters. */
+const jobs = (inputs: ReturnType<typeof boardInputs>, limit: number): NamedQuery =>
+  listJobs({ inputs, filters: {}, sort: 'cost', order: 'desc', limit, people: true });
+
+// ---------------------------------------------------------------------------------------------
+// Field overrides
+
 const jobLinkUrl = `/d/${UID.jobCost}?var-job=\${__value.raw}&\${__url_time_range}`;
-
-function unitOverride(field: string, unit: string, decimals?: number): Override {
-  const properties: Override['properties'] = [{ id: 'unit', value: unit }];
-  if (decimals !== undefined) properties.push({ id: 'decimals', value: decimals });
-  return { matcher: { id: 'byName', options: field }, properties };
-}
-
-function jobLinkOverride(field = 'job_id'): Override {
-  return {
-    matcher: { id: 'byName', options: field },
-    properties: [{ id: 'links', value: [{ title: 'Open this job', url: jobLinkUrl }] }],
-  };
-}
-
-const COST_CELL: Override = {
-  matcher: { id: 'byName', options: 'cost' },
-  properties: [
-    { id: 'unit', value: 'currencyUSD' },
-    { id: 'decimals', value: 4 },
-    { id: 'custom.cellOptions', value: { type: 'gradient-gauge' } },
-  ],
-};
-
+const jobLink = (field = 'job_id'): Override =>
+  byName(field, { id: 'links', value: [{ title: 'Open this job', url: jobLinkUrl }] });
+const COST_CELL = byName(
+  'cost',
+  { id: 'unit', value: 'currencyUSD' },
+  { id: 'decimals', value: 4 },
+  { id: 'custom.cellOptions', value: { type: 'gradient-gauge' } },
+);
 const TOKENS_CELL = unitOverride('tokens', 'suffix: tokens', 0);
+const SHARE_CELL = unitOverride('share', 'percentunit', 1);
+const STATUS_COLORS = {
+  type: 'value' as const,
+  options: {
+    ok: { text: 'ok', color: COLORS.green, index: 0 },
+    error: { text: 'error', color: COLORS.red, index: 1 },
+    timeout: { text: 'timeout', color: COLORS.orange, index: 2 },
+    cancelled: { text: 'cancelled', color: COLORS.blue, index: 3 },
+  },
+};
+const statusCell = (field: string) =>
+  byName(
+    field,
+    { id: 'mappings', value: [STATUS_COLORS] },
+    { id: 'custom.cellOptions', value: { type: 'color-text' } },
+  );
+
+function table(title: string, description: string, w: number, h: number, q: NamedQuery, overrides: Override[]) {
+  return new TablePanel()
+    .title(title)
+    .description(description)
+    .span(w)
+    .height(h)
+    .datasource(chTable(q).build().datasource)
+    .withTarget(chTable(q))
+    .showHeader(true)
+    .cellHeight(common.TableCellHeight.Sm)
+    .overrides(overrides);
+}
+
+function summaryStat(title: string, description: string, q: NamedQuery, overrides: Override[]) {
+  return new StatPanel()
+    .title(title)
+    .description(description)
+    .span(24)
+    .height(5)
+    .datasource(chTable(q).build().datasource)
+    .withTarget(chTable(q))
+    .reduceOptions(lastValue({ fields: '/.*/' }))
+    .textMode(common.BigValueTextMode.ValueAndName)
+    .graphMode(common.BigValueGraphMode.None)
+    .colorMode(common.BigValueColorMode.Value)
+    .overrides(overrides);
+}
+
+function costSeries(title: string, description: string, q: NamedQuery, label: string, o: { maxDataPoints?: number }) {
+  const p = new TimeseriesPanel()
+    .title(title)
+    .description(description)
+    .span(12)
+    .height(8)
+    .datasource(chSeries(q).build().datasource)
+    .withTarget(chSeries(q))
+    .unit('currencyUSD')
+    .decimals(4)
+    .interval('1m')
+    .displayName(`\${__field.labels.${label}}`)
+    .fillOpacity(40)
+    .lineWidth(1)
+    .showPoints(common.VisibilityMode.Never)
+    .stacking(stacked())
+    .legend(legendTable(['sum']))
+    .tooltip(tooltipAll());
+  return o.maxDataPoints ? p.maxDataPoints(o.maxDataPoints) : p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-job cost analytics
 
 export function jobCostBoard(): Dashboard {
-  const l = new Layout();
-  l.row('Jobs in range').add({
-    type: 'table',
-    title: 'Top jobs by cost',
-    description:
-      'The 20 most expensive jobs that finished tasks in the time range (filters apply). Click a job id to inspect it.',
-    w: 24,
-    h: 9,
-    targets: [
-      table(`
-          SELECT
-            job_id,
-            ${none('any(tenant)')} AS Tenant,
-            arrayStringConcat(groupUniqArray(service), ', ') AS services,
-            count() AS tasks,
-            countIf(status != 'ok') AS failed,
-            sum(total_tokens) AS tokens,
-            ${COST} AS cost,
-            countIf(cost_usd IS NULL) AS unpriced,
-            min(started_at) AS started,
-            dateDiff('millisecond', min(started_at), max(ended_at)) / 1000 AS duration_s
-          FROM task_events FINAL
-          WHERE $__timeFilter(ended_at)
-            AND ${ALL_FILTERS.replaceAll('\n  ', '\n            ')}
-          GROUP BY job_id
-          ORDER BY cost DESC, job_id
-          LIMIT 20`),
-    ],
-    overrides: [
-      jobLinkOverride(),
-      COST_CELL,
-      TOKENS_CELL,
-      unitOverride('duration_s', 's', 1),
-      unitOverride('started', 'dateTimeAsLocal'),
-    ],
-  });
-
-  l.row('Selected job: $job')
-    .add({
-      type: 'stat',
-      title: 'Job summary',
-      description:
-        'The selected job as a whole (all its tasks, whatever the time range): cost, tasks, tokens, wall-clock span, p95 task latency, failed and unpriced tasks.',
-      w: 24,
-      h: 5,
-      targets: [
-        table(`
-          SELECT
-            ${COST} AS cost,
-            count() AS tasks,
-            sum(total_tokens) AS tokens,
-            dateDiff('millisecond', min(started_at), max(ended_at)) / 1000 AS span_s,
-            quantile(0.95)(latency_ms) / 1000 AS p95_latency_s,
-            countIf(status != 'ok') AS failed_tasks,
-            countIf(cost_usd IS NULL) AS unpriced_tasks
-          FROM task_events FINAL
-          WHERE ${JOB}`),
-      ],
-      options: {
-        reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
-        textMode: 'value_and_name',
-        graphMode: 'none',
-        colorMode: 'value',
-        justifyMode: 'auto',
-        orientation: 'auto',
-      },
-      overrides: [
-        unitOverride('cost', 'currencyUSD', 4),
-        unitOverride('tokens', 'suffix: tokens', 0),
-        unitOverride('span_s', 's', 1),
-        unitOverride('p95_latency_s', 's', 2),
-        {
-          matcher: { id: 'byName', options: 'failed_tasks' },
-          properties: [
-            { id: 'thresholds', value: badAbove(1, 5) },
-            { id: 'color', value: { mode: 'thresholds' } },
-          ],
-        },
-        {
-          matcher: { id: 'byName', options: 'unpriced_tasks' },
-          properties: [
-            { id: 'thresholds', value: badAbove(1, 1) },
-            { id: 'color', value: { mode: 'thresholds' } },
-          ],
-        },
-      ],
-    })
-    .add({
-      type: 'table',
-      title: 'Task breakdown',
-      description:
-        'The selected job by task name: count, failures, latency (mean and p95), tokens, cost and share of the job\u2019s cost.',
-      w: 14,
-      h: 9,
-      targets: [
-        table(`
-          SELECT
-            task_name,
-            count() AS tasks,
-            countIf(status != 'ok') AS failed,
-            avg(latency_ms) / 1000 AS mean_latency_s,
-            quantile(0.95)(latency_ms) / 1000 AS p95_latency_s,
-            sum(total_tokens) AS tokens,
-            ${COST} AS cost,
-            cost / nullIf(sum(cost) OVER (), 0) AS share
-          FROM task_events FINAL
-          WHERE ${JOB}
-          GROUP BY task_name
-          ORDER BY cost DESC, task_name`),
-      ],
-      overrides: [
-        COST_CELL,
-        TOKENS_CELL,
-        unitOverride('mean_latency_s', 's', 2),
-        unitOverride('p95_latency_s', 's', 2),
-        unitOverride('share', 'percentunit', 1),
-      ],
-    })
-    .add({
-      type: 'piechart',
-      title: 'Cost by model',
-      description: 'Share of the selected job\u2019s cost per provider/model.',
-      w: 10,
-      h: 9,
-      unit: 'currencyUSD',
-      decimals: 4,
-      targets: [
-        table(`
-          SELECT concat(provider, ' / ', request_model) AS model, ${COST} AS cost
-          FROM task_events FINAL
-          WHERE ${JOB}
-          GROUP BY model
-          ORDER BY cost DESC`),
-      ],
-      options: {
-        reduceOptions: { calcs: ['lastNotNull'], fields: '/^cost$/', values: true },
-        pieType: 'donut',
-        legend: { showLegend: true, displayMode: 'table', placement: 'right', values: ['value', 'percent'] },
-        tooltip: { mode: 'single' },
-      },
-    })
-    .add({
-      type: 'table',
-      title: 'Model usage',
-      description: 'The selected job per provider/model: calls, tokens by type, cost, and how many calls had no price.',
-      w: 24,
-      h: 7,
-      targets: [
-        table(`
-          SELECT
-            provider,
-            request_model AS model,
-            count() AS calls,
-            sum(input_tokens) AS input,
-            sum(output_tokens) AS output,
-            sum(cache_read_tokens) AS cache_read,
-            sum(cache_write_tokens) AS cache_write,
-            sum(reasoning_tokens) AS reasoning,
-            sum(total_tokens) AS tokens,
-            ${COST} AS cost,
-            countIf(cost_usd IS NULL) AS unpriced
-          FROM task_events FINAL
-          WHERE ${JOB}
-          GROUP BY provider, model
-          ORDER BY cost DESC, provider, model`),
-      ],
-      overrides: [COST_CELL, TOKENS_CELL],
-    })
-    .add({
-      type: 'timeseries',
-      title: 'Job cost over time by task',
-      description: 'Cost of the selected job\u2019s tasks per time bucket (by end time), stacked by task name.',
-      w: 12,
-      h: 8,
-      unit: 'currencyUSD',
-      decimals: 4,
-      stack: true,
-      interval: '1m',
-      displayName: '${__field.labels.task_name}',
-      legendCalcs: ['sum'],
-      options: {
-        legend: { showLegend: true, displayMode: 'table', placement: 'bottom', calcs: ['sum'] },
-        tooltip: { mode: 'multi', sort: 'desc' },
-      },
-      targets: [
-        series(`
-          SELECT $__timeInterval(ended_at) AS time, task_name, ${COST} AS cost
-          FROM task_events FINAL
-          WHERE ${JOB} AND $__timeFilter(ended_at)
-          GROUP BY time, task_name
-          ORDER BY time`),
-      ],
-    })
-    .add({
-      type: 'histogram',
-      title: 'Task latency distribution',
-      description: 'Distribution of the selected job\u2019s task latencies (seconds).',
-      w: 12,
-      h: 8,
-      unit: 's',
-      targets: [
-        table(`
-          SELECT latency_ms / 1000 AS latency_s
-          FROM task_events FINAL
-          WHERE ${JOB}
-          ORDER BY started_at
-          LIMIT 10000`),
-      ],
-    })
-    .add({
-      type: 'table',
-      title: 'Task timeline',
-      description:
-        'Every task of the selected job in start order (first 1000): when, what, which model, outcome, latency, tokens and cost.',
-      w: 24,
-      h: 10,
-      targets: [
-        table(`
-          SELECT
-            started_at,
-            ended_at,
-            task_name,
-            task_id,
-            parent_task_id AS parent,
-            concat(provider, ' / ', request_model) AS model,
-            status,
-            error_type,
-            latency_ms / 1000 AS latency_s,
-            total_tokens AS tokens,
-            toFloat64(cost_usd) AS cost,
-            pricing_status
-          FROM task_events FINAL
-          WHERE ${JOB}
-          ORDER BY started_at, event_id
-          LIMIT 1000`),
-      ],
-      overrides: [
-        unitOverride('latency_s', 's', 2),
-        unitOverride('tokens', 'suffix: tokens', 0),
-        unitOverride('cost', 'currencyUSD', 6),
-        unitOverride('started_at', 'dateTimeAsIso'),
-        unitOverride('ended_at', 'dateTimeAsIso'),
-        {
-          matcher: { id: 'byName', options: 'status' },
-          properties: [
-            {
-              id: 'mappings',
-              value: [
-                {
-                  type: 'value',
-                  options: {
-                    ok: { text: 'ok', color: 'green', index: 0 },
-                    error: { text: 'error', color: 'red', index: 1 },
-                    timeout: { text: 'timeout', color: 'orange', index: 2 },
-                    cancelled: { text: 'cancelled', color: 'blue', index: 3 },
-                  },
-                },
-              ],
-            },
-            { id: 'custom.cellOptions', value: { type: 'color-text' } },
-          ],
-        },
-      ],
-    });
-
-  return dashboard({
+  const b = dashboardBuilder({
     uid: UID.jobCost,
     title: 'Aurea / Per-job cost analytics',
     description:
-      'Per-job cost from task events in ClickHouse: the most expensive jobs in the time range, and for the selected job its cost summary, task breakdown, model usage, cost over time, latency distribution and the timeline of its tasks. Costs are exact (FINAL over the deduplicated events table); unpriced calls are counted, never guessed.',
+      'Per-job cost from task events in ClickHouse, computed by the analytics API\u2019s own queries: the most expensive jobs in the time range, and for the selected job its summary (status, cost, tasks, tokens, exact p50/p95 latency), task breakdown, model usage, cost over time, latency distribution and the timeline of its tasks. Costs are exact Decimal sums over the deduplicated events (FINAL); unpriced calls are counted, never guessed.',
     tags: ['cost', 'jobs', 'clickhouse'],
     refresh: '1m',
     from: 'now-24h',
-    variables: [...commonVariables(), jobVariable(false)],
-    links: [
+  })
+    .variables([...commonVariables(), jobVariable(false)])
+    .links([
       boardLink('Cost attribution', UID.attribution, 'Cost by tenant, user, repository and service'),
       boardLink('LLM cost & tokens', UID.llmCost, 'Real-time cost (Prometheus)'),
-    ],
-    panels: l.panels,
-  });
+    ]);
+
+  b.withRow(new RowBuilder('Jobs in range')).withPanel(
+    table(
+      'Top jobs by cost',
+      'The 20 most expensive jobs with tasks that ended in the time range, and their totals over the range (GET /v1/jobs). The filters select jobs that involve the chosen services, providers, models or tenants. Click a job id to inspect it.',
+      24,
+      9,
+      project(jobs(boardInputs(FILTERS), 20), [
+        'job_id',
+        `if(empty(tenants), '(none)', arrayStringConcat(tenants, ', ')) AS Tenants`,
+        "arrayStringConcat(services, ', ') AS Services",
+        'job_status AS status',
+        'tasks',
+        'failed_tasks AS failed',
+        'total_tokens_sum AS tokens',
+        'cost_usd_sum AS cost',
+        'unpriced_tasks AS unpriced',
+        'first_seen AS started',
+        "dateDiff('millisecond', first_seen, last_seen) AS duration",
+      ]),
+      [
+        jobLink(),
+        COST_CELL,
+        TOKENS_CELL,
+        statusCell('status'),
+        unitOverride('duration', COST_MS),
+        unitOverride('started', 'dateTimeAsLocal'),
+      ],
+    ),
+  );
+
+  b.withRow(new RowBuilder('Selected job: $job'))
+    .withPanel(
+      summaryStat(
+        'Job summary',
+        'The selected job as a whole (all its tasks, whatever the time range), as GET /v1/jobs/{job_id} reports it: status (error if any task errored or timed out, else cancelled if any was cancelled, else ok), cost, tasks, tokens, wall-clock span, exact p50/p95 task latency, failed and unpriced tasks.',
+        project(jobSummary(JOB), [
+          'job_status AS status',
+          'cost_usd_sum AS cost',
+          'tasks',
+          'total_tokens_sum AS tokens',
+          "dateDiff('millisecond', first_seen, last_seen) AS span",
+          'latency_quantiles_ms[1] AS p50_latency',
+          'latency_quantiles_ms[2] AS p95_latency',
+          'failed_tasks',
+          'unpriced_tasks',
+        ]),
+        [
+          byName('status', { id: 'mappings', value: [STATUS_COLORS] }),
+          unitOverride('cost', 'currencyUSD', 4),
+          unitOverride('tokens', 'suffix: tokens', 0),
+          unitOverride('span', COST_MS),
+          unitOverride('p50_latency', COST_MS),
+          unitOverride('p95_latency', COST_MS),
+          thresholdOverride('failed_tasks', badAbove(1, 5)),
+          thresholdOverride('unpriced_tasks', badAbove(1, 1)),
+        ],
+      ),
+    )
+    .withPanel(
+      table(
+        'Task breakdown',
+        'The selected job by task name: tasks, failures, mean and exact p95 latency, tokens, cost and share of the job\u2019s cost, unpriced tasks.',
+        14,
+        9,
+        project(jobTaskBreakdown(JOB), [
+          'task_name',
+          'tasks',
+          'failed_tasks AS failed',
+          'latency_avg_ms AS mean_latency',
+          'latency_quantiles_ms[2] AS p95_latency',
+          'total_tokens_sum AS tokens',
+          'cost_usd_sum AS cost',
+          'cost / nullIf(sum(cost) OVER (), 0) AS share',
+          'unpriced_tasks AS unpriced',
+        ]),
+        [
+          COST_CELL,
+          TOKENS_CELL,
+          unitOverride('mean_latency', COST_MS, 0),
+          unitOverride('p95_latency', COST_MS, 0),
+          SHARE_CELL,
+        ],
+      ),
+    )
+    .withPanel(
+      new PiePanel()
+        .title('Cost by model')
+        .description('Share of the selected job\u2019s cost per provider/model.')
+        .span(10)
+        .height(9)
+        .datasource(chTable(jobModelUsage(JOB)).build().datasource)
+        .withTarget(
+          chTable(project(jobModelUsage(JOB), ["concat(provider, ' / ', model) AS label", 'cost_usd_sum AS cost'])),
+        )
+        .unit('currencyUSD')
+        .decimals(4)
+        .reduceOptions(lastValue({ values: true, fields: '/^cost$/' }))
+        .pieType(PieChartType.Donut)
+        .legend(
+          new PieChartLegendOptionsBuilder()
+            .showLegend(true)
+            .displayMode(common.LegendDisplayMode.Table)
+            .placement(common.LegendPlacement.Right)
+            .values([PieChartLegendValues.Value, PieChartLegendValues.Percent]),
+        )
+        .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Single)),
+    )
+    .withPanel(
+      table(
+        'Model usage',
+        'The selected job per provider/model: calls, tokens by type, cost, exact p95 latency, and how many calls had no price.',
+        24,
+        7,
+        project(jobModelUsage(JOB), [
+          'provider',
+          'model',
+          'tasks AS calls',
+          'input_tokens_sum AS input',
+          'output_tokens_sum AS output',
+          'cache_read_tokens_sum AS cache_read',
+          'cache_write_tokens_sum AS cache_write',
+          'reasoning_tokens_sum AS reasoning',
+          'total_tokens_sum AS tokens',
+          'cost_usd_sum AS cost',
+          'latency_quantiles_ms[2] AS p95_latency',
+          'unpriced_tasks AS unpriced',
+        ]),
+        [COST_CELL, TOKENS_CELL, unitOverride('p95_latency', COST_MS, 0)],
+      ),
+    )
+    .withPanel(
+      costSeries(
+        'Job cost over time by task',
+        'Cost of the selected job\u2019s tasks per time bucket (by end time) in the time range, stacked by task name.',
+        project(attribution({ inputs: JOB, bucket: 'interval', groupBy: ['task'], limit: 10_000 }), [
+          'bucket AS time',
+          'task',
+          'cost_usd_sum AS cost',
+        ]),
+        'task',
+        { maxDataPoints: 500 },
+      ),
+    )
+    .withPanel(
+      new HistogramPanel()
+        .title('Task latency distribution')
+        .description('Distribution of the selected job\u2019s task latencies (first 10,000 tasks in start order).')
+        .span(12)
+        .height(8)
+        .datasource(chTable(jobEvents(JOB, 1)).build().datasource)
+        .withTarget(chTable(project(jobEvents(JOB, 10_000, undefined, 10_000), ['latency_ms AS latency'])))
+        .unit(COST_MS)
+        .bucketCount(20)
+        .combine(false)
+        .legend(legendList()),
+    )
+    .withPanel(
+      table(
+        'Task timeline',
+        'Every task of the selected job in start order (first 1000, as GET /v1/jobs/{job_id}/events pages them): when, what, which model, outcome, latency, tokens and cost (empty when unpriced).',
+        24,
+        10,
+        project(jobEvents(JOB, 1000), [
+          'started_at_s AS started_at',
+          'ended_at_s AS ended_at',
+          'task_name',
+          'task_id',
+          'parent_task_id AS parent',
+          "concat(provider, ' / ', request_model) AS model",
+          'status',
+          'error_type',
+          'latency_ms AS latency',
+          'total_tokens AS tokens',
+          'cost_usd_s AS cost',
+          'pricing_status',
+        ]),
+        [
+          unitOverride('latency', COST_MS, 0),
+          unitOverride('tokens', 'suffix: tokens', 0),
+          unitOverride('cost', 'currencyUSD', 6),
+          unitOverride('started_at', 'dateTimeAsIso'),
+          unitOverride('ended_at', 'dateTimeAsIso'),
+          statusCell('status'),
+        ],
+      ),
+    );
+  return finish(b);
 }
 
-function costOverTime(title: string, dim: string, label: string, description: string, topN?: number) {
-  // Top-N dimensions by cost in range keep the legend readable; the rest are summed as "other".
-  const key = topN
-    ? `if(${dim} IN (SELECT ${dim} FROM task_events FINAL WHERE $__timeFilter(ended_at) AND ${ALL_FILTERS.replaceAll('\n  ', ' ')} AND $__conditionalAll(job_id IN (\${job:singlequote}), $job) GROUP BY ${dim} ORDER BY ${COST} DESC LIMIT ${topN}), ${none(dim)}, 'other')`
-    : none(dim);
-  return {
-    type: 'timeseries' as const,
-    title,
-    description,
-    w: 12,
-    h: 8,
-    unit: 'currencyUSD',
-    decimals: 4,
-    stack: true,
-    interval: '1m',
-    displayName: `\${__field.labels.${label}}`,
-    legendCalcs: ['sum'],
-    targets: [
-      series(`
-        SELECT $__timeInterval(ended_at) AS time, ${key} AS ${label}, ${COST} AS cost
-        FROM task_events FINAL
-        WHERE $__timeFilter(ended_at)
-          AND ${ALL_FILTERS.replaceAll('\n  ', '\n          ')}
-          AND $__conditionalAll(job_id IN (\${job:singlequote}), $job)
-        GROUP BY time, ${label}
-        ORDER BY time`),
-    ],
-  };
+// ---------------------------------------------------------------------------------------------
+// Cost attribution
+
+const ATTRIBUTION = boardInputs({ ...FILTERS, job: 'multi' });
+/** Series per bucket: at most 500 buckets × 11 groups stays inside the attribution limit. */
+const SERIES_POINTS = 500;
+
+const LABELS: Record<GroupByDimension, string> = {
+  tenant: 'Tenant',
+  service: 'Service',
+  user: 'User',
+  repository: 'Repository',
+  model: 'Model',
+  provider: 'Provider',
+  task: 'Task',
+};
+
+function costOverTime(dim: GroupByDimension, what: string) {
+  const q = attribution({ inputs: ATTRIBUTION, bucket: 'interval', groupBy: [dim], top: 10, limit: 10_000 });
+  return costSeries(
+    `Cost by ${dim}`,
+    `USD per time bucket by ${what} (the 10 most expensive in the range; the rest as (other)), stacked.`,
+    project(q, ['bucket AS time', `${none(`\`${dim}\``)} AS ${LABELS[dim]}`, 'cost_usd_sum AS cost']),
+    LABELS[dim],
+    { maxDataPoints: SERIES_POINTS },
+  );
 }
 
-function costTable(title: string, description: string, dims: [string, string][], limit: number) {
-  const select = dims.map(([expr, alias]) => `${none(expr)} AS ${alias}`).join(',\n            ');
-  return {
-    type: 'table' as const,
+function dailyTrend(dim: DailyDimension) {
+  const q = dailyCostTrend({ inputs: boardInputs(FILTERS), groupBy: [dim], limit: 10_000 });
+  return costSeries(
+    `Daily cost by ${dim}`,
+    `USD per UTC day by ${dim}, from the daily_costs rollup: whole days that overlap the time range (the job filter does not apply). Days are exact, except that an event published twice at two Kafka offsets counts twice here (docs/clickhouse.md).`,
+    project(q, ['bucket AS time', `${none(`\`${dim}\``)} AS ${LABELS[dim]}`, 'cost_usd_sum AS cost']),
+    LABELS[dim],
+    {},
+  ).interval('1d');
+}
+
+function costTable(title: string, description: string, dims: GroupByDimension[], limit: number) {
+  const q = attribution({ inputs: ATTRIBUTION, groupBy: dims, limit, share: true });
+  return table(
     title,
     description,
-    w: 12,
-    h: 9,
-    targets: [
-      table(`
-          SELECT
-            ${select},
-            count() AS tasks,
-            uniqExact(job_id) AS jobs,
-            sum(total_tokens) AS tokens,
-            ${COST} AS cost,
-            cost / nullIf(sum(cost) OVER (), 0) AS share
-          FROM task_events FINAL
-          WHERE $__timeFilter(ended_at)
-            AND ${ALL_FILTERS.replaceAll('\n  ', '\n            ')}
-            AND $__conditionalAll(job_id IN (\${job:singlequote}), $job)
-          GROUP BY ${dims.map(([, a]) => a).join(', ')}
-          ORDER BY cost DESC, ${dims.map(([, a]) => a).join(', ')}
-          LIMIT ${limit}`),
-    ],
-    overrides: [COST_CELL, TOKENS_CELL, unitOverride('share', 'percentunit', 1)],
-  };
+    12,
+    9,
+    project(q, [
+      ...dims.map((d) => `${none(`\`${d}\``)} AS ${LABELS[d]}`),
+      'tasks',
+      'jobs',
+      'total_tokens_sum AS tokens',
+      'cost_usd_sum AS cost',
+      'cost_share AS share',
+    ]),
+    [COST_CELL, TOKENS_CELL, SHARE_CELL],
+  );
 }
 
 export function attributionBoard(): Dashboard {
-  const JOBS = '$__conditionalAll(job_id IN (${job:singlequote}), $job)';
-  const l = new Layout();
-  l.row('Totals').add({
-    type: 'stat',
-    title: 'Totals in range',
-    description: 'Cost, tasks, jobs, tokens and unpriced tasks in the time range for the current filters.',
-    w: 24,
-    h: 5,
-    targets: [
-      table(`
-          SELECT
-            ${COST} AS cost,
-            count() AS tasks,
-            uniqExact(job_id) AS jobs,
-            sum(total_tokens) AS tokens,
-            countIf(cost_usd IS NULL) / count() AS unpriced_share
-          FROM task_events FINAL
-          WHERE $__timeFilter(ended_at)
-            AND ${ALL_FILTERS.replaceAll('\n  ', '\n            ')}
-            AND ${JOBS}`),
-    ],
-    options: {
-      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
-      textMode: 'value_and_name',
-      graphMode: 'none',
-      colorMode: 'value',
-      justifyMode: 'auto',
-      orientation: 'auto',
-    },
-    overrides: [
-      unitOverride('cost', 'currencyUSD', 2),
-      unitOverride('tokens', 'suffix: tokens', 0),
-      {
-        matcher: { id: 'byName', options: 'unpriced_share' },
-        properties: [
-          { id: 'unit', value: 'percentunit' },
-          { id: 'decimals', value: 1 },
-          { id: 'thresholds', value: badAbove(0.001, 0.05) },
-          { id: 'color', value: { mode: 'thresholds' } },
-        ],
-      },
-    ],
-  });
-  l.row('Cost over time')
-    .add(
-      costOverTime(
-        'Cost by tenant',
-        'tenant',
-        'Tenant',
-        'USD per time bucket by tenant (top 10, rest as other), stacked.',
-        10,
-      ),
-    )
-    .add(costOverTime('Cost by service', 'service', 'Service', 'USD per time bucket by producing service, stacked.'))
-    .add(
-      costOverTime('Cost by user', 'user', 'User', 'USD per time bucket by user (top 10, rest as other), stacked.', 10),
-    )
-    .add(
-      costOverTime(
-        'Cost by repository',
-        'repository',
-        'Repository',
-        'USD per time bucket by repository (top 10, rest as other), stacked.',
-        10,
-      ),
-    );
-  l.row('Breakdown')
-    .add(
-      costTable(
-        'By tenant',
-        'Cost per tenant in the time range, with its share of the total.',
-        [['tenant', 'Tenant']],
-        50,
-      ),
-    )
-    .add(costTable('By service', 'Cost per producing service in the time range.', [['service', 'Service']], 50))
-    .add(
-      costTable(
-        'By user',
-        'The 25 users with the highest cost in the time range (with their tenant).',
-        [
-          ['user', 'User'],
-          ['tenant', 'Tenant'],
-        ],
-        25,
-      ),
-    )
-    .add(
-      costTable(
-        'By repository',
-        'The 25 repositories with the highest cost in the time range.',
-        [['repository', 'Repository']],
-        25,
-      ),
-    )
-    .add({
-      type: 'table',
-      title: 'Top jobs',
-      description:
-        'The 15 most expensive jobs in the time range for the current filters. Click a job id to open it on the per-job board.',
-      w: 24,
-      h: 8,
-      targets: [
-        table(`
-          SELECT
-            job_id,
-            ${none('any(tenant)')} AS Tenant,
-            ${none('any(user)')} AS User,
-            ${none('any(repository)')} AS Repository,
-            count() AS tasks,
-            sum(total_tokens) AS tokens,
-            ${COST} AS cost
-          FROM task_events FINAL
-          WHERE $__timeFilter(ended_at)
-            AND ${ALL_FILTERS.replaceAll('\n  ', '\n            ')}
-            AND ${JOBS}
-          GROUP BY job_id
-          ORDER BY cost DESC, job_id
-          LIMIT 15`),
-      ],
-      overrides: [jobLinkOverride(), COST_CELL, TOKENS_CELL],
-    });
-
-  return dashboard({
+  const b = dashboardBuilder({
     uid: UID.attribution,
     title: 'Aurea / Cost attribution',
     description:
-      'Who spends what: LLM cost from task events in ClickHouse attributed to tenant, user, repository and service, over time and as totals for the range, with the top jobs (linked to the per-job board). Events without a tenant/user/repository are shown as (none).',
+      'Who spends what: LLM cost from task events in ClickHouse attributed to tenant, user, repository and service, over time and as totals for the range, with daily trends by model and service and the top jobs (linked to the per-job board). Computed by the analytics API\u2019s own queries (exact Decimal sums). Events without a tenant/user/repository are shown as (none).',
     tags: ['cost', 'attribution', 'clickhouse'],
     refresh: '5m',
     from: 'now-7d',
-    variables: [...commonVariables(), jobVariable(true)],
-    links: [
+  })
+    .variables([...commonVariables(), jobVariable(true)])
+    .links([
       boardLink('Per-job cost', UID.jobCost, 'Top jobs and one job\u2019s breakdown'),
       boardLink('LLM cost & tokens', UID.llmCost, 'Real-time cost (Prometheus)'),
-    ],
-    panels: l.panels,
-  });
+    ]);
+
+  b.withRow(new RowBuilder('Totals')).withPanel(
+    summaryStat(
+      'Totals in range',
+      'Cost, tasks, jobs, tokens and the share of unpriced tasks in the time range for the current filters (GET /v1/attribution?bucket=none).',
+      project(attribution({ inputs: ATTRIBUTION, groupBy: [], limit: 1 }), [
+        'cost_usd_sum AS cost',
+        'tasks',
+        'jobs',
+        'total_tokens_sum AS tokens',
+        'unpriced_tasks / tasks AS unpriced_share',
+      ]),
+      [
+        unitOverride('cost', 'currencyUSD', 2),
+        unitOverride('tokens', 'suffix: tokens', 0),
+        byName(
+          'unpriced_share',
+          { id: 'unit', value: 'percentunit' },
+          { id: 'decimals', value: 1 },
+          { id: 'thresholds', value: badAbove(0.001, 0.05).build() },
+          { id: 'color', value: { mode: 'thresholds' } },
+        ),
+      ],
+    ),
+  );
+  b.withRow(new RowBuilder('Cost over time'))
+    .withPanel(costOverTime('tenant', 'tenant'))
+    .withPanel(costOverTime('service', 'producing service'))
+    .withPanel(costOverTime('user', 'user'))
+    .withPanel(costOverTime('repository', 'repository'))
+    .withPanel(dailyTrend('model'))
+    .withPanel(dailyTrend('service'));
+  b.withRow(new RowBuilder('Breakdown'))
+    .withPanel(
+      costTable('By tenant', 'Cost per tenant in the time range, with its share of the total.', ['tenant'], 50),
+    )
+    .withPanel(costTable('By service', 'Cost per producing service in the time range.', ['service'], 50))
+    .withPanel(
+      costTable(
+        'By user',
+        'The 25 users with the highest cost in the time range (per tenant), with their share of the total.',
+        ['user', 'tenant'],
+        25,
+      ),
+    )
+    .withPanel(
+      costTable('By repository', 'The 25 repositories with the highest cost in the time range.', ['repository'], 25),
+    )
+    .withPanel(
+      table(
+        'Top jobs',
+        'The 15 most expensive jobs in the time range for the current filters (GET /v1/jobs). Click a job id to open it on the per-job board.',
+        24,
+        8,
+        project(jobs(ATTRIBUTION, 15), [
+          'job_id',
+          `if(empty(tenants), '(none)', arrayStringConcat(tenants, ', ')) AS Tenants`,
+          `if(empty(users), '(none)', arrayStringConcat(users, ', ')) AS Users`,
+          `if(empty(repositories), '(none)', arrayStringConcat(repositories, ', ')) AS Repositories`,
+          'job_status AS status',
+          'tasks',
+          'total_tokens_sum AS tokens',
+          'cost_usd_sum AS cost',
+        ]),
+        [jobLink(), COST_CELL, TOKENS_CELL, statusCell('status')],
+      ),
+    );
+  return finish(b);
 }

@@ -1,5 +1,5 @@
 // Every Aurea dashboard, keyed by the file name it is provisioned from (grafana/dashboards/).
-import type { Dashboard } from '../model.js';
+import type { Dashboard } from '../builders.js';
 import { attributionBoard, jobCostBoard } from './clickhouse.js';
 import { llmCostBoard, operationsBoard } from './prometheus.js';
 
