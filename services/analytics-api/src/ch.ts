@@ -1,45 +1,12 @@
 // Running named queries: parameters always travel as query_params; a ClickHouse that cannot be
 // reached (connection refused, timeout, closed client) becomes UnavailableError → 503, while a
 // query the engine rejects stays a 500 (a bug of ours, logged with the query name).
-import { ClickHouseError } from '@clickhouse/client';
-import type { AureaClickHouse } from '@aurea/clickhouse';
+import { classifyError, type AureaClickHouse } from '@aurea/clickhouse';
 import type { NamedQuery } from '@aurea/clickhouse/queries';
 import { UnavailableError } from './errors.js';
 
-/**
- * Engine error codes that mean "overloaded, going away, or not set up yet" rather than "bad
- * query": timeouts, too many queries, network, memory, keeper — and unknown table/database (60,
- * 81: migrations not applied yet).
- */
-const TRANSIENT_CODES = new Set([
-  '60',
-  '81',
-  '159',
-  '160',
-  '202',
-  '203',
-  '209',
-  '210',
-  '241',
-  '242',
-  '394',
-  '425',
-  '999',
-]);
-
-/** The engine's numeric error code, when the error came from the engine (duck-typed: the embedded
- * engine's errors are ClickHouseErrors of another copy of the client library). */
-function engineCode(err: unknown): string | undefined {
-  if (err instanceof ClickHouseError) return err.code;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^\d+$/.test(code) ? code : undefined;
-}
-
-export function isUnavailable(err: unknown): boolean {
-  const code = engineCode(err);
-  if (code !== undefined) return TRANSIENT_CODES.has(code);
-  return true; // no engine error code: the request never got an answer from the engine
-}
+/** A failure of ClickHouse itself (down, overloaded, not migrated yet): 503; anything else is a 500. */
+export const isUnavailable = (err: unknown): boolean => classifyError(err).kind === 'unavailable';
 
 export async function runQuery<T>(ch: AureaClickHouse, q: NamedQuery, signal?: AbortSignal): Promise<T[]> {
   try {

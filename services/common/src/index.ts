@@ -3,3 +3,4 @@ export * from './logger.js';
 export * from './shutdown.js';
 export * from './kafka-log.js';
 export * from './probes.js';
+export * from './rng.js';

@@ -8,9 +8,9 @@ import { Kafka, type Consumer, type EachBatchPayload, type KafkaConfig, type Pro
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { kafkaLogCreator } from '@aurea/common';
-import type { AureaClickHouse } from '@aurea/clickhouse';
+import { classifyError, type AureaClickHouse } from '@aurea/clickhouse';
 import { DLQ_HEADERS, TOPICS } from '@aurea/events';
-import { backoffMs, classifyError } from './errors.js';
+import { backoffMs } from './errors.js';
 import { ConsumerMetrics } from './metrics.js';
 import { PartitionPlanner, splitInsert, type DlqItem, type InsertPlan, type Watermarks } from './plan.js';
 import { ROW_COLUMNS } from '@aurea/clickhouse/rows';
@@ -316,7 +316,7 @@ class TaskEventConsumer {
         return [];
       } catch (err) {
         const cls = classifyError(err);
-        this.metrics.insertFailed(cls.type, cls.kind === 'retryable');
+        this.metrics.insertFailed(cls.type, cls.kind !== 'data');
         if (cls.kind === 'data') {
           if (ins.rows.length === 1) {
             this.log.error(

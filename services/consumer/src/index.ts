@@ -1,3 +1,2 @@
 export { startConsumer, type ConsumerHandle, type ConsumerOptions, type ConsumerStats } from './consumer.js';
 export { consumerEnv, consumerOptionsFromEnv, type ConsumerConfig } from './config.js';
-export { classifyError, type ClassifiedError } from './errors.js';

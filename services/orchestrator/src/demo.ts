@@ -2,7 +2,7 @@
 // several tenants, repositories, users and models; multi-step jobs with dependencies; some
 // failures (the simulated provider's failure/timeout rates). Deterministic under a seed.
 // Used by the main job (scripts/main.sh) and usable against any orchestrator URL.
-import { createRng, type Rng } from './rng.js';
+import { createRng, type Rng } from '@aurea/common';
 import type { TaskSpec } from './jobs.js';
 
 export interface DemoJob {

@@ -2,7 +2,6 @@ export * from './app.js';
 export * from './config.js';
 export * from './jobs.js';
 export * from './models.js';
-export * from './rng.js';
 export * from './circuit-breaker.js';
 export * from './queue.js';
 export * from './router.js';

@@ -1,18 +1,8 @@
 // A deterministic, seeded dataset of task events: several jobs across tenants, users,
 // repositories, services, providers and models, with unpriced tasks, failures and nulls.
 // Tests compute their expected totals from these events with plain TypeScript (BigInt for money).
+import { createRng } from '@aurea/common';
 import { normalizeEvent, uuidv7, validateTaskEvent, type NormalizedTaskEvent, type TaskEventV1 } from '@aurea/events';
-
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const MODELS = [
   { provider: 'openai', model: 'gpt-4o' },
@@ -46,7 +36,8 @@ export interface DatasetOptions {
 
 /** Build events through the real contract (validateTaskEvent), so they are valid v1 events. */
 export function makeDataset(o: DatasetOptions = {}): SeededEvent[] {
-  const r = rng(o.seed ?? 42);
+  const rand = createRng(o.seed ?? 42);
+  const r = () => rand.next();
   const start = o.start ?? Date.parse('2026-10-03T00:00:00.000Z');
   const span = o.spanMs ?? 20 * 86_400_000;
   const out: SeededEvent[] = [];

@@ -2,7 +2,7 @@
 // time-to-first-chunk, configurable failure and timeout rates. Deterministic under a seed:
 // every draw for a task comes from a generator keyed by (seed, job id, task name, attempt).
 import { findSimulatedModel, type SimulatedModel } from '../models.js';
-import { createRng } from '../rng.js';
+import { createRng } from '@aurea/common';
 import {
   ProviderError,
   sleep,

@@ -1,8 +1,11 @@
-// Deterministic pseudo-random numbers for the simulated provider. A task's draws depend only
-// on (seed, key) — the key is built from the job id, task name and attempt — so a run is
-// reproducible under a seed whatever order the concurrent tasks happen to execute in.
+// Deterministic pseudo-random numbers for simulations, demo workloads and seeded test datasets:
+// one generator for the whole repository (pure-rand's xoroshiro128+; not for cryptography).
+// A stream depends only on (seed, key), so e.g. a simulated task's draws do not depend on the
+// order in which concurrent tasks run.
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 
-/** 32-bit FNV-1a of a string: turns (seed, key) into a generator state. */
+/** 32-bit FNV-1a of a string: turns (seed, key) into a generator seed. */
 export function hash32(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
@@ -19,20 +22,14 @@ export interface Rng {
   normal(mean: number, sd: number): number;
   /** Log-normal whose median is `median` and whose spread is `sigma` (in log space). */
   logNormal(median: number, sigma: number): number;
+  /** Uniform integer in [min, max]. */
   int(min: number, max: number): number;
   pick<T>(items: readonly T[]): T;
 }
 
-/** mulberry32: small, fast, good enough for workload simulation (not for cryptography). */
 export function createRng(seed: number | string, key = ''): Rng {
-  let a = hash32(`${String(seed)}\u0000${key}`);
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = xoroshiro128plus(hash32(`${String(seed)}\u0000${key}`) | 0);
+  const next = (): number => uniformFloat64(g);
   const normal = (mean: number, sd: number): number => {
     const u = Math.max(next(), Number.EPSILON);
     const v = next();

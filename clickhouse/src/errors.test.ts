@@ -1,12 +1,12 @@
 // Classification of real errors: a refused connection from @clickhouse/client, and errors the
-// embedded engine raises for bad data and for a missing table.
+// embedded engine raises for bad data, a missing table and a bad query.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from '@clickhouse/client';
-import { createClickHouse } from '@aurea/clickhouse';
+import { ClickHouseError, createClient } from '@clickhouse/client';
 import { describe, expect, it } from 'vitest';
-import { backoffMs, classifyError } from './errors.js';
+import { createClickHouse } from './client.js';
+import { classifyError } from './errors.js';
 
 async function errorOf(p: Promise<unknown>): Promise<unknown> {
   return p.then(
@@ -18,14 +18,14 @@ async function errorOf(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('classifyError', () => {
-  it('a server that refuses connections is retryable', async () => {
+  it('a server that refuses connections is unavailable', async () => {
     const client = createClient({ url: 'http://127.0.0.1:1', request_timeout: 2000 });
     const err = await errorOf(client.insert({ table: 't', values: [{ a: 1 }], format: 'JSONEachRow' }));
     await client.close();
-    expect(classifyError(err)).toMatchObject({ kind: 'retryable', type: 'ECONNREFUSED' });
+    expect(classifyError(err)).toMatchObject({ kind: 'unavailable', type: 'ECONNREFUSED' });
   });
 
-  it('engine errors: bad values are data errors, a missing table is retryable', async () => {
+  it('engine errors: bad values are data, a missing table is unavailable, a bad query is a query error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'aurea-errors-'));
     const ch = await createClickHouse({ database: 'errs', dataDir: dir });
     try {
@@ -35,24 +35,21 @@ describe('classifyError', () => {
       );
       expect(classifyError(bad).kind).toBe('data');
       const missing = await errorOf(ch.client.insert({ table: 'nope', values: [{ id: 'x' }], format: 'JSONEachRow' }));
-      expect(classifyError(missing)).toMatchObject({ kind: 'retryable', code: 60 });
+      expect(classifyError(missing)).toMatchObject({ kind: 'unavailable', code: 60 });
+      const query = await errorOf(ch.client.query({ query: 'SELECT no_such_column FROM t' }));
+      expect(classifyError(query)).toMatchObject({ kind: 'query', code: 47 });
     } finally {
       await ch.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
 
-  it('unknown errors are retryable (stall visibly rather than drop events)', () => {
-    expect(classifyError(new Error('weird')).kind).toBe('retryable');
-    expect(classifyError('string').kind).toBe('retryable');
-  });
-});
-
-describe('backoffMs', () => {
-  it('grows exponentially with jitter and is capped', () => {
-    expect(backoffMs(0, 100, 5000, () => 0)).toBe(50);
-    expect(backoffMs(0, 100, 5000, () => 1)).toBe(100);
-    expect(backoffMs(3, 100, 5000, () => 1)).toBe(800);
-    expect(backoffMs(50, 100, 5000, () => 1)).toBe(5000);
+  it('server errors by code; no answer at all is unavailable', () => {
+    const server = (code: string, type: string) => new ClickHouseError({ message: type, code, type });
+    expect(classifyError(server('202', 'TOO_MANY_SIMULTANEOUS_QUERIES')).kind).toBe('unavailable');
+    expect(classifyError(server('62', 'SYNTAX_ERROR'))).toMatchObject({ kind: 'query', type: 'SYNTAX_ERROR' });
+    expect(classifyError(server('407', 'DECIMAL_OVERFLOW')).kind).toBe('data');
+    expect(classifyError(new Error('Timeout error.')).kind).toBe('unavailable');
+    expect(classifyError('string').kind).toBe('unavailable');
   });
 });
