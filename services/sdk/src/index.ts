@@ -18,8 +18,8 @@ export {
 } from './sdk.js';
 export {
   BufferedPublisher,
+  DEFAULT_MAX_BUFFERED_BYTES,
   createKafkaPublisher,
-  createKafkaTransport,
   type EventPublisher,
   type PublishableEvent,
   type DeferredTaskEvent,
@@ -31,6 +31,8 @@ export {
   type KafkaPublisherOptions,
   type BufferedPublisherOptions,
 } from './publisher.js';
+export { createKafkaTransport, type KafkaTransportOptions } from './kafka/transport.js';
+export { partitionForKey } from './kafka/partitioner.js';
 export { normalizeUsage, usageFromResult, type Usage, type NormalizedUsage } from './usage.js';
 export {
   METRICS,

@@ -1,19 +1,20 @@
-// Task events to Kafka without ever blocking or throwing at the caller.
+// Task events to Kafka without ever blocking or throwing at the caller (docs/sdk.md, "Kafka delivery").
 //
-// publish() appends to a bounded in-memory buffer and returns. A single background pump takes
-// batches from the head, serialises them once, and sends them through a Transport (kafkajs:
-// keyed by job_id, gzip, idempotent, acks=all). A failed batch stays at the head and is retried
-// with backoff, so events wait while Kafka is slow or down. Events arriving while the buffer
-// holds `maxBufferedEvents` (in flight included) are dropped and counted by reason, with one
-// rate-limited log line. close() delivers what is buffered within a deadline; what is left is
-// counted as dropped (reason `shutdown`). Duplicates after an ambiguous failure are possible
-// (at-least-once); event_id is the consumer's idempotency key.
-import kafkajs from 'kafkajs';
+// publish() appends to a bounded in-memory buffer and returns. On a short timer (lingerMs) the
+// events are serialised once, off the caller's path, and queued per Kafka partition (the key's
+// partition, as Kafka's default partitioner picks it). Each partition has its own sender: at most
+// one batch in flight, sent through a Transport that resolves only when Kafka acknowledged every
+// message of it with acks=all. A failed batch stays at the head of its partition and is resent
+// with backoff, so one dead partition leader stalls only the partitions it leads. An event counts
+// as published only after that acknowledgement. The buffer is bounded in bytes (and optionally in
+// events), in flight included; events arriving past the bound are dropped and counted by reason,
+// with one rate-limited log line. close() delivers what is buffered within a deadline; what is
+// left is counted as dropped (reason `shutdown`). Duplicates after an ambiguous failure are
+// possible (at-least-once); event_id is the consumer's idempotency key.
 import type { TaskEventV1 } from '@aurea/events';
 import { TOPICS } from '@aurea/events';
 import { RateLimitedLogger, stderrLogger, type SdkLogger } from './log.js';
-
-const { Kafka, CompressionTypes, logLevel: KafkaLogLevel } = kafkajs;
+import { createKafkaTransport } from './kafka/transport.js';
 
 /** An event whose JSON is built only when it is sent (keeps the caller's path cheap). */
 export interface DeferredTaskEvent {
@@ -25,10 +26,12 @@ export type PublishableEvent = TaskEventV1 | DeferredTaskEvent;
 export type DropReason = 'buffer_full' | 'shutdown' | 'too_large' | 'serialize_error';
 
 export interface PublisherStats {
-  /** Events acknowledged by the broker. */
+  /** Events acknowledged by the broker (acks=all). */
   published: number;
   /** Events waiting (in flight included). */
   buffered: number;
+  /** Bytes of serialised events waiting (in flight included; the last few ms of events estimated). */
+  bufferedBytes?: number;
   dropped: Map<DropReason, number>;
 }
 
@@ -37,7 +40,7 @@ export interface FlushResult {
   pending: number;
 }
 
-/** What the SDK needs from an event sink. The kafkajs publisher implements it; tests may too. */
+/** What the SDK needs from an event sink. The Kafka publisher implements it; tests may too. */
 export interface EventPublisher {
   /** Enqueue; never throws, never blocks. Returns false when the event was dropped. */
   publish(event: PublishableEvent): boolean;
@@ -53,16 +56,36 @@ export interface OutgoingMessage {
   value: string;
 }
 
-/** The wire: swap kafkajs for another client by implementing this. */
+/**
+ * The wire: swap the Kafka client by implementing this. `send` carries messages of ONE partition
+ * and must resolve only when Kafka acknowledged all of them with acks=all (reject otherwise: the
+ * publisher resends the whole batch).
+ */
 export interface Transport {
+  /** Reach the cluster and learn the topic's partitions; rejects when that is not possible now. */
   connect(): Promise<void>;
-  send(messages: OutgoingMessage[]): Promise<void>;
+  /** The partition a key goes to (valid after connect()). */
+  partitionFor(key: string): number;
+  send(partition: number, messages: OutgoingMessage[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
+/**
+ * The default bound: 32 MiB of serialised events. At the documented rate of 2,000 events/s of
+ * ~1 KiB each that holds 16 s of every partition stalled — a broker failover with Kafka's default
+ * failure detection takes 8–12 s (docs/kafka.md), and only the partitions the dead broker led wait.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
 export interface BufferedPublisherOptions {
+  /** Bound on buffered serialised bytes, in flight included (default DEFAULT_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes?: number;
+  /** Optional bound on buffered events, in flight included (default: none). */
   maxBufferedEvents?: number;
+  /** Events per batch (one partition per batch; default 500). */
   batchSize?: number;
+  /** Serialised bytes per batch, before compression (default 1 MiB; a larger single event goes alone). */
+  maxBatchBytes?: number;
   lingerMs?: number;
   maxMessageBytes?: number;
   retryMinMs?: number;
@@ -74,22 +97,77 @@ function isDeferred(e: PublishableEvent): e is DeferredTaskEvent {
   return typeof (e as DeferredTaskEvent).toEvent === 'function';
 }
 
-export class BufferedPublisher implements EventPublisher {
-  private items: PublishableEvent[] = [];
+interface Queued {
+  key: string;
+  value: string;
+  bytes: number;
+}
+
+/** A FIFO with an index head (no O(n) shift per batch). */
+class Fifo<T> {
+  private items: T[] = [];
   private head = 0;
-  private inflight: { messages: OutgoingMessage[]; count: number } | null = null;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(v: T): void {
+    this.items.push(v);
+  }
+  peek(n: number): T[] {
+    return this.items.slice(this.head, this.head + n);
+  }
+  at(i: number): T {
+    return this.items[this.head + i]!;
+  }
+  drop(n: number): void {
+    for (let i = this.head; i < this.head + n; i++) this.items[i] = undefined as unknown as T;
+    this.head += n;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+  drain(): T[] {
+    const out = this.items.slice(this.head);
+    this.clear();
+    return out;
+  }
+}
+
+export class BufferedPublisher implements EventPublisher {
+  /** Published since the last tick, not serialised yet (bytes estimated). */
+  private fresh: PublishableEvent[] = [];
+  /** Serialised, waiting for the transport to connect (partition unknown). */
+  private readonly unplaced = new Fifo<Queued>();
+  private readonly queues: Fifo<Queued>[] = [];
+  private readonly sending: boolean[] = [];
+  private count = 0;
+  private bytes = 0;
+  private freshBytes = 0;
+  /** Running mean of serialised sizes, used for events not serialised yet. */
+  private meanBytes = 1024;
   private published = 0;
   private readonly dropped = new Map<DropReason, number>();
   private nextDropLog = 0;
-  private pumping = false;
   private timer: NodeJS.Timeout | null = null;
   private connected = false;
+  private connecting = false;
   private closing = false;
   private closed: Promise<FlushResult> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly wakers = new Set<() => void>();
   private waiters: (() => void)[] = [];
-  private readonly max: number;
+  private deadlineAt = Infinity;
+  private readonly maxBytes: number;
+  private readonly maxEvents: number;
   private readonly batchSize: number;
+  private readonly maxBatchBytes: number;
   private readonly lingerMs: number;
   private readonly maxMessageBytes: number;
   private readonly retryMinMs: number;
@@ -100,8 +178,10 @@ export class BufferedPublisher implements EventPublisher {
     private readonly transport: Transport,
     opts: BufferedPublisherOptions = {},
   ) {
-    this.max = opts.maxBufferedEvents ?? 10_000;
+    this.maxBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.maxEvents = opts.maxBufferedEvents ?? Infinity;
     this.batchSize = opts.batchSize ?? 500;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 1024 * 1024;
     this.lingerMs = opts.lingerMs ?? 5;
     this.maxMessageBytes = opts.maxMessageBytes ?? 900_000;
     this.retryMinMs = opts.retryMinMs ?? 200;
@@ -110,11 +190,16 @@ export class BufferedPublisher implements EventPublisher {
   }
 
   get buffered(): number {
-    return this.items.length - this.head;
+    return this.count;
   }
 
   stats(): PublisherStats {
-    return { published: this.published, buffered: this.buffered, dropped: this.dropped };
+    return {
+      published: this.published,
+      buffered: this.count,
+      bufferedBytes: this.bytes + this.freshBytes,
+      dropped: this.dropped,
+    };
   }
 
   private drop(reason: DropReason, n = 1): void {
@@ -126,18 +211,34 @@ export class BufferedPublisher implements EventPublisher {
     this.log.log(
       'warn',
       `drop:${reason}`,
-      { reason, dropped_total: total, buffered: this.buffered, max: this.max },
+      { reason, dropped_total: total, buffered: this.count, buffered_bytes: this.bytes + this.freshBytes },
       'aurea: task events dropped',
     );
   }
 
   publish(event: PublishableEvent): boolean {
-    if (this.closing || this.buffered >= this.max) {
+    if (this.closing || this.count >= this.maxEvents) {
       this.drop(this.closing ? 'shutdown' : 'buffer_full');
       return false;
     }
-    this.items.push(event);
-    if (!this.pumping && this.timer === null) {
+    if (this.bytes + 2 * (this.freshBytes + this.meanBytes) <= this.maxBytes) {
+      // Far from the bound: serialised later, off the caller's path (counted at the mean size).
+      this.fresh.push(event);
+      this.freshBytes += this.meanBytes;
+    } else {
+      // Near the bound: exact sizes decide, so the bound holds.
+      this.serializeFresh();
+      const m = this.serialize(event);
+      if (m === undefined) return false;
+      if (this.bytes + m.bytes > this.maxBytes) {
+        this.drop('buffer_full');
+        return false;
+      }
+      this.bytes += m.bytes;
+      this.unplaced.push(m);
+    }
+    this.count++;
+    if (this.timer === null) {
       this.timer = setTimeout(this.onTimer, this.lingerMs);
       this.timer.unref();
     }
@@ -146,108 +247,158 @@ export class BufferedPublisher implements EventPublisher {
 
   private readonly onTimer = (): void => {
     this.timer = null;
-    void this.pump();
+    this.tick();
   };
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      t.unref();
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
-  }
-
-  private takeBatch(): { messages: OutgoingMessage[]; count: number } {
-    const end = Math.min(this.items.length, this.head + this.batchSize);
-    const messages: OutgoingMessage[] = [];
-    for (let i = this.head; i < end; i++) {
-      const e = this.items[i]!;
-      let value: string;
-      let key: string;
-      try {
-        const ev = isDeferred(e) ? e.toEvent() : e;
-        key = ev.job_id;
-        value = JSON.stringify(ev);
-      } catch (err) {
-        this.drop('serialize_error');
-        this.log.log(
-          'error',
-          'serialize',
-          { err: (err as Error).message },
-          'aurea: task event could not be serialised',
-        );
-        continue;
-      }
-      if (Buffer.byteLength(value) > this.maxMessageBytes) {
-        this.drop('too_large');
-        continue;
-      }
-      messages.push({ key, value });
+  /** One event to its wire form; undefined when it cannot go (counted as a drop). */
+  private serialize(e: PublishableEvent): Queued | undefined {
+    let key: string;
+    let value: string;
+    try {
+      const ev = isDeferred(e) ? e.toEvent() : e;
+      key = ev.job_id;
+      value = JSON.stringify(ev);
+    } catch (err) {
+      this.drop('serialize_error');
+      this.log.log('error', 'serialize', { err: (err as Error).message }, 'aurea: task event could not be serialised');
+      return undefined;
     }
-    return { messages, count: end - this.head };
+    const bytes = Buffer.byteLength(value) + Buffer.byteLength(key);
+    if (bytes > this.maxMessageBytes) {
+      this.drop('too_large');
+      return undefined;
+    }
+    this.meanBytes += (bytes - this.meanBytes) / 64;
+    return { key, value, bytes };
   }
 
-  private advance(count: number): void {
-    for (let i = this.head; i < this.head + count; i++) this.items[i] = undefined as unknown as PublishableEvent;
-    this.head += count;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+  /** Serialise what was published since the last tick (sizes become exact). */
+  private serializeFresh(): void {
+    const fresh = this.fresh;
+    this.fresh = [];
+    this.freshBytes = 0;
+    for (const e of fresh) {
+      const m = this.serialize(e);
+      if (m === undefined) {
+        this.count--;
+        continue;
+      }
+      this.bytes += m.bytes;
+      this.unplaced.push(m);
     }
   }
 
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
+  /** Serialise, place by partition, start the idle senders (or connect first). */
+  private tick(): void {
+    this.serializeFresh();
+    if (!this.connected) {
+      void this.connect();
+      return;
+    }
+    this.place();
+  }
+
+  private place(): void {
+    if (this.unplaced.length > 0) {
+      for (const m of this.unplaced.drain()) {
+        const p = this.transport.partitionFor(m.key);
+        while (this.queues.length <= p) {
+          this.queues.push(new Fifo<Queued>());
+          this.sending.push(false);
+        }
+        this.queues[p]!.push(m);
+      }
+    }
+    for (let p = 0; p < this.queues.length; p++) if (!this.sending[p] && this.queues[p]!.length > 0) void this.drain(p);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.connecting || this.connected) return;
+    this.connecting = true;
     let backoff = this.retryMinMs;
     try {
-      while (this.buffered > 0 || this.inflight !== null) {
+      while (!this.connected && this.count > 0 && !this.closing) {
         try {
-          if (!this.connected) {
-            await this.transport.connect();
-            this.connected = true;
-          }
-          this.inflight ??= this.takeBatch();
-          const { messages, count } = this.inflight;
-          if (messages.length > 0) await this.transport.send(messages);
-          this.inflight = null;
-          this.published += messages.length;
-          this.advance(count);
-          backoff = this.retryMinMs;
-          this.notify();
+          await this.transport.connect();
+          this.connected = true;
         } catch (err) {
           this.log.log(
             'warn',
-            'send',
-            { err: (err as Error).message, buffered: this.buffered },
+            'connect',
+            { err: (err as Error).message, buffered: this.count },
             'aurea: Kafka unavailable, task events buffered and retried',
           );
-          if (this.connected) {
-            this.connected = false;
-            await this.transport.disconnect().catch(() => undefined);
-          }
-          if (this.closing && this.closed !== null && this.deadlinePassed()) break;
           await this.sleep(backoff);
           backoff = Math.min(this.retryMaxMs, backoff * 2);
         }
       }
     } finally {
-      this.pumping = false;
+      this.connecting = false;
+    }
+    if (this.connected) this.place();
+    this.notify();
+  }
+
+  /** One partition's sender: one batch in flight, the head resent with backoff until acknowledged. */
+  private async drain(p: number): Promise<void> {
+    this.sending[p] = true;
+    const queue = this.queues[p]!;
+    let backoff = this.retryMinMs;
+    try {
+      while (queue.length > 0 && !(this.closing && this.closed !== null && this.deadlinePassed())) {
+        let n = 0;
+        let size = 0;
+        while (n < queue.length && n < this.batchSize && (n === 0 || size + queue.at(n).bytes <= this.maxBatchBytes))
+          size += queue.at(n++).bytes;
+        const batch = queue.peek(n);
+        try {
+          await this.transport.send(
+            p,
+            batch.map((m) => ({ key: m.key, value: m.value })),
+          );
+        } catch (err) {
+          if (queue.length === 0) break; // close() gave up on it meanwhile (counted as shutdown drops)
+          this.log.log(
+            'warn',
+            `send:${p}`,
+            { err: (err as Error).message, partition: p, buffered: this.count },
+            'aurea: Kafka unavailable, task events buffered and retried',
+          );
+          await this.sleep(backoff);
+          backoff = Math.min(this.retryMaxMs, backoff * 2);
+          continue;
+        }
+        if (queue.length === 0) break; // cleared by close() while in flight: already counted
+        queue.drop(n);
+        this.count -= n;
+        this.bytes -= size;
+        this.published += n;
+        backoff = this.retryMinMs;
+        this.notify();
+      }
+    } finally {
+      this.sending[p] = false;
       this.notify();
     }
   }
 
-  private deadlineAt = Infinity;
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(t);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      t.unref();
+      this.wakers.add(wake);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const w of [...this.wakers]) w();
+  }
+
   private deadlinePassed(): boolean {
     return Date.now() >= this.deadlineAt;
   }
@@ -264,9 +415,9 @@ export class BufferedPublisher implements EventPublisher {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    this.wake?.();
-    void this.pump();
-    while (this.buffered > 0 && Date.now() < until) {
+    this.tick();
+    this.wakeAll();
+    while (this.count > 0 && Date.now() < until) {
       await new Promise<void>((resolve) => {
         // Not unref'd: whoever awaits flush()/close() (a script's final shutdown, say) must keep the
         // process alive until the deadline, or Node exits with the await unsettled.
@@ -276,9 +427,11 @@ export class BufferedPublisher implements EventPublisher {
           resolve();
         });
       });
-      if (!this.pumping && this.buffered > 0) void this.pump();
+      if (this.fresh.length > 0) this.tick();
+      else if (!this.connected) void this.connect();
+      else this.place();
     }
-    return { pending: this.buffered };
+    return { pending: this.count };
   }
 
   close(deadlineMs = 5_000): Promise<FlushResult> {
@@ -286,13 +439,15 @@ export class BufferedPublisher implements EventPublisher {
       this.deadlineAt = Date.now() + deadlineMs;
       const res = await this.flush(deadlineMs);
       this.closing = true;
-      this.wake?.();
-      const left = this.buffered;
-      if (left > 0) {
-        this.drop('shutdown', left);
-        this.items = [];
-        this.head = 0;
-        this.inflight = null;
+      this.wakeAll();
+      if (this.count > 0) {
+        this.drop('shutdown', this.count);
+        this.fresh = [];
+        this.freshBytes = 0;
+        this.unplaced.clear();
+        for (const q of this.queues) q.clear();
+        this.count = 0;
+        this.bytes = 0;
       }
       const remaining = Math.max(100, this.deadlineAt - Date.now());
       let timer: NodeJS.Timeout | undefined;
@@ -317,57 +472,13 @@ export interface KafkaPublisherOptions extends BufferedPublisherOptions {
   requestTimeoutMs?: number;
 }
 
-/** The kafkajs Transport: idempotent producer, acks=all, gzip, keyed by job_id. */
-export function createKafkaTransport(opts: {
-  brokers: string[];
-  topic: string;
-  clientId: string;
-  requestTimeoutMs?: number;
-  logger: RateLimitedLogger;
-}): Transport {
-  const kafka = new Kafka({
-    clientId: opts.clientId,
-    brokers: opts.brokers,
-    connectionTimeout: 3_000,
-    requestTimeout: opts.requestTimeoutMs ?? 10_000,
-    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
-    logLevel: KafkaLogLevel.WARN,
-    logCreator:
-      () =>
-      ({ namespace, level, log }) => {
-        // Route kafkajs' own lines through the rate limiter: one line per namespace per interval.
-        const lvl = level === KafkaLogLevel.ERROR ? 'error' : 'warn';
-        const { message, ...rest } = log;
-        if (/Limiting retries for the idempotent producer/.test(message)) return; // deliberate, see below
-        opts.logger.log(lvl, `kafkajs:${namespace}`, { namespace, ...rest }, `kafkajs: ${message}`);
-      },
-  });
-  // Finite retries inside kafkajs (the buffer above retries forever, with backoff), so a send
-  // against a dead broker fails in seconds instead of hanging and close() stays bounded.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
-  });
-  return {
-    connect: () => producer.connect(),
-    disconnect: () => producer.disconnect(),
-    send: async (messages) => {
-      await producer.send({ topic: opts.topic, messages, acks: -1, compression: CompressionTypes.GZIP });
-    },
-  };
-}
-
-/** A buffered, never-blocking kafkajs publisher of task events (default topic aurea.task-events.v1). */
+/** A buffered, never-blocking Kafka publisher of task events (default topic aurea.task-events.v1). */
 export function createKafkaPublisher(opts: KafkaPublisherOptions): BufferedPublisher {
-  const logger = new RateLimitedLogger(opts.logger ?? stderrLogger);
   const transport = createKafkaTransport({
     brokers: opts.brokers,
     topic: opts.topic ?? TOPICS.taskEvents,
     clientId: opts.clientId ?? 'aurea-sdk',
     requestTimeoutMs: opts.requestTimeoutMs,
-    logger,
   });
   return new BufferedPublisher(transport, opts);
 }
