@@ -73,6 +73,19 @@ describe('task event schema v1', () => {
       reason: 'schema_violation',
     });
   });
+
+  it('rejects times RFC 3339 allows but JavaScript cannot read or the store cannot hold', () => {
+    // A leap second passes the date-time format, but Date.parse gives NaN; year 0 and 2300 lie outside DateTime64.
+    const leap = validateTaskEvent(
+      sampleEvent({ started_at: '2016-12-31T23:59:60Z', ended_at: '2016-12-31T23:59:60Z' }),
+    );
+    expect(leap).toMatchObject({ ok: false, reason: 'schema_violation' });
+    expect(leap.ok ? [] : leap.errors.map((e) => e.field)).toEqual(['/started_at', '/ended_at']);
+    for (const t of ['0000-01-01T00:00:00Z', '1899-12-31T23:59:59.999Z', '2300-01-01T00:00:00Z'])
+      expect(validateTaskEvent(sampleEvent({ started_at: t, ended_at: t })).ok, t).toBe(false);
+    for (const t of ['1900-01-01T00:00:00Z', '2299-12-31T23:59:59.999Z'])
+      expect(validateTaskEvent(sampleEvent({ started_at: t, ended_at: t })).ok, t).toBe(true);
+  });
 });
 
 describe('event ids', () => {

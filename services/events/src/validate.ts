@@ -42,6 +42,23 @@ function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
   });
 }
 
+/**
+ * The times an event may carry: RFC 3339 (the schema's format) that JavaScript can read — so no
+ * leap second (`…T23:59:60Z`) — and inside what the store's DateTime64(3, 'UTC') holds
+ * (ClickHouse: 1900-01-01 to 2299-12-31).
+ */
+export const TIME_RANGE = { from: '1900-01-01T00:00:00.000Z', toExclusive: '2300-01-01T00:00:00.000Z' } as const;
+const MIN_MS = Date.parse(TIME_RANGE.from);
+const MAX_MS = Date.parse(TIME_RANGE.toExclusive);
+
+/** Milliseconds of a time inside TIME_RANGE; null when JavaScript cannot read it or it lies outside. */
+export function timeMs(text: string): number | null {
+  const t = Date.parse(text);
+  return Number.isFinite(t) && t >= MIN_MS && t < MAX_MS ? t : null;
+}
+
+export const TIME_RANGE_MESSAGE = `must be a readable time (no leap second) from ${TIME_RANGE.from} to before ${TIME_RANGE.toExclusive}`;
+
 /** Validate a parsed value as a task event v1 and normalize its optional fields. */
 export function validateTaskEvent(value: unknown): DecodeResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -61,8 +78,18 @@ export function validateTaskEvent(value: unknown): DecodeResult {
     };
   }
   if (!check(value)) return { ok: false, reason: 'schema_violation', errors: toFieldErrors(check.errors) };
-  const started = Date.parse(value.started_at);
-  const ended = Date.parse(value.ended_at);
+  const started = timeMs(value.started_at);
+  const ended = timeMs(value.ended_at);
+  if (started === null || ended === null) {
+    return {
+      ok: false,
+      reason: 'schema_violation',
+      errors: [
+        ...(started === null ? [{ field: '/started_at', message: TIME_RANGE_MESSAGE }] : []),
+        ...(ended === null ? [{ field: '/ended_at', message: TIME_RANGE_MESSAGE }] : []),
+      ],
+    };
+  }
   if (ended < started) {
     return {
       ok: false,
