@@ -8,7 +8,9 @@
 // Either way the rest of the SQL text is the same builder's, so a board and the API compute a
 // figure with one query.
 
-export const MONEY_SCALE = 9;
+import { MONEY_SCALE } from './rows.js';
+
+export { MONEY_SCALE, isoTime } from './rows.js';
 export const CURRENCY = 'USD' as const;
 /** Decimal zero at the money scale: the sum of no priced task. */
 export const ZERO_MONEY = `toDecimal128(0, ${MONEY_SCALE})`;
@@ -66,11 +68,6 @@ export function chTime(t: Date | string | number): string {
   const d = t instanceof Date ? t : new Date(t);
   if (Number.isNaN(d.getTime())) throw new RangeError(`invalid time: ${String(t)}`);
   return d.toISOString().replace('T', ' ').replace('Z', '');
-}
-
-/** A DateTime64 value as the engine prints it ('2026-11-23 10:00:00.000') → RFC 3339 UTC. */
-export function isoTime(v: string): string {
-  return `${v.replace(' ', 'T')}${v.includes('.') ? '' : '.000'}Z`;
 }
 
 export interface EventFilters {

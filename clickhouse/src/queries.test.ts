@@ -1,16 +1,29 @@
 // Named queries: values never reach the SQL text (only typed parameters do), identifiers come
 // from allow-lists, and builders refuse anything outside them.
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   attribution,
+  boundInputs,
   budgetSpend,
   chTime,
+  dailyCostTrend,
+  dimensionValues,
+  EVENTS_TABLE,
   isoTime,
+  JOB_COSTS_TABLE,
   jobEvents,
   jobSummary,
   listJobs,
+  OTHER_GROUP,
+  project,
+  TABLES,
   topJobsByCost,
+  type FilterKey,
   type GroupByDimension,
+  type Inputs,
 } from './queries.js';
 
 const EVIL = "x' OR 1=1; DROP TABLE task_events --";
@@ -86,5 +99,92 @@ describe('named queries', () => {
     expect(chTime('2026-11-23T10:00:01.5Z')).toBe('2026-11-23 10:00:01.500');
     expect(isoTime('2026-11-23 10:00:01.500')).toBe('2026-11-23T10:00:01.500Z');
     expect(isoTime('2026-11-01 00:00:00')).toBe('2026-11-01T00:00:00.000Z');
+  });
+});
+
+describe('table names', () => {
+  it('are the tables the migrations create (and every table they create, views and cluster-only aside)', () => {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+    const sql = readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .filter((text) => !text.includes('-- aurea:cluster-only'))
+      .join('\n');
+    const created = [...sql.matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map((m) => m[1]).sort();
+    expect(created).toEqual(Object.values(TABLES).sort());
+    expect(EVENTS_TABLE).toBe(TABLES.events);
+    expect(JOB_COSTS_TABLE).toBe(TABLES.jobCosts);
+  });
+});
+
+describe('builders for other renderings (a board\u2019s inputs)', () => {
+  // A stand-in rendering that marks where each input lands, to check what a builder asks for.
+  const marked = (filters: FilterKey[]): Inputs => ({
+    ...boundInputs(),
+    params: {},
+    filtered: filters.length > 0,
+    range: () => ({ from: 'FROM_T', to: 'TO_T' }),
+    filter: (k, col, wrap = (c) => c) => (filters.includes(k) ? wrap(`${col} IN SEL_${k}`) : undefined),
+    value: (_n, _t, v) => String(v),
+    bucket: (b, col) => `BUCKET_${b}(${col})`,
+    money: (e) => `MONEY(${e})`,
+    moneyOrNull: (e) => e,
+    time: (e) => e,
+  });
+
+  it('job-scoped queries need a job and put every money figure through the rendering', () => {
+    expect(() => jobSummary(marked([]))).toThrow(/needs a job/);
+    const q = jobSummary(marked(['job']));
+    expect(q.sql).toContain('WHERE job_id IN SEL_job');
+    expect(q.sql).toContain('MONEY(sum(cost_usd)) AS cost_usd_sum');
+    expect(q.sql).toContain('quantilesExactInclusive(0.5, 0.95)(latency_ms)');
+    expect(q.sql).not.toContain('toDecimalString');
+    expect(jobEvents(marked(['job']), 5000, undefined, 10_000).sql).toMatch(/LIMIT 5000$/);
+    expect(jobEvents(marked(['job']), 5000).sql).toMatch(/LIMIT 1000$/);
+  });
+
+  it('the jobs list filters with "involves" (HAVING), never prunes with the rollup when filters may apply', () => {
+    const q = listJobs({ inputs: marked(['service', 'job']), filters: {}, sort: 'cost', order: 'desc', limit: 5 });
+    expect(q.sql).toContain('HAVING countIf(service IN SEL_service) > 0');
+    expect(q.sql).toContain('job_id IN SEL_job');
+    expect(q.sql).not.toContain(JOB_COSTS_TABLE);
+    expect(q.sql).toContain('ended_at >= FROM_T AND ended_at < TO_T');
+  });
+
+  it('attribution: a reader-chosen bucket, the top groups with the rest as one group, shares', () => {
+    const q = attribution({
+      inputs: marked(['tenant']),
+      bucket: 'interval',
+      groupBy: ['user'],
+      top: 3,
+      limit: 9,
+      share: true,
+    });
+    expect(q.sql).toContain('BUCKET_interval(ended_at) AS bucket');
+    expect(q.sql).toContain(`'${OTHER_GROUP}') AS \`user\``);
+    expect(q.sql).toMatch(/ORDER BY sum\(cost_usd\) DESC NULLS LAST, user ASC LIMIT 3/);
+    expect(q.sql).toContain('AS cost_share');
+    expect(() => attribution({ inputs: marked([]), groupBy: ['user', 'tenant'], top: 3, limit: 9 })).toThrow(/top/);
+    expect(() => attribution({ groupBy: [], limit: 9 })).toThrow(/range/);
+    expect(() => attribution({ groupBy: [], bucket: 'interval', filters: { from: 'x', to: 'y' }, limit: 1 })).toThrow();
+  });
+
+  it('the daily trend reads the rollup by whole UTC days and refuses filters the rollup cannot apply', () => {
+    const q = dailyCostTrend({ inputs: marked(['model', 'tenant']), groupBy: ['service'], limit: 10 });
+    expect(q.sql).toContain(`FROM ${TABLES.dailyCosts}`);
+    expect(q.sql).toContain("day >= toDate(FROM_T, 'UTC') AND toDateTime(day, 'UTC') < TO_T");
+    expect(q.sql).toContain('request_model IN SEL_model');
+    for (const k of ['user', 'job', 'task'] as const)
+      expect(() => dailyCostTrend({ inputs: marked([k]), groupBy: [], limit: 1 })).toThrow(/cannot be filtered/);
+    expect(() => dailyCostTrend({ inputs: marked([]), groupBy: ['user' as 'tenant'], limit: 1 })).toThrow(/no user/);
+  });
+
+  it('dimension values ignore their own filter; a projection keeps the query and its parameters', () => {
+    const q = dimensionValues('provider', marked(['service', 'provider']));
+    expect(q.sql).toContain('service IN SEL_service');
+    expect(q.sql).not.toContain('SEL_provider');
+    const p = project(jobSummary('j'), ['cost_usd_sum AS cost']);
+    expect(p.sql).toMatch(/^SELECT\n {2}cost_usd_sum AS cost\nFROM \(\nSELECT/);
+    expect(p.params).toEqual({ job_id: 'j' });
   });
 });
