@@ -1,0 +1,96 @@
+// Broker failure: the scenario of test/stack/kafka-failover.integration.test.ts (one definition,
+// test/stack/kafka-failover.ts) run for each Kafka client candidate behind the SDK's Transport, on
+// one private 3-node cluster, one after the other: the SDK's own publisher (@platformatic/kafka)
+// and the same buffer over kafkajs with its internal retries off (bench/kafka-candidates.ts).
+// secondsToCatchUp is measured with a plain consumer group (not yet the project's consumer).
+import { BufferedPublisher } from '@aurea/sdk';
+import { startCluster } from '../test/stack/kafka-cluster.js';
+import { runFailover, type FailoverResult } from '../test/stack/kafka-failover.js';
+import { kafkajsTransport } from './kafka-candidates.js';
+import { report, round } from './harness.js';
+
+const RATE = Number(process.env.BENCH_FAILOVER_RATE ?? 2_000);
+const KILLS = Number(process.env.BENCH_FAILOVER_KILLS ?? 3);
+const DOWN_MS = Number(process.env.BENCH_FAILOVER_DOWN_MS ?? 20_000);
+const log = (m: string) => console.log(m);
+
+const cluster = await startCluster(3);
+const results: Record<string, FailoverResult> = {};
+try {
+  results.platformatic = await runFailover({ cluster, rate: RATE, kills: KILLS, downMs: DOWN_MS, log });
+  console.log(`@platformatic/kafka (shipped): ${JSON.stringify(results.platformatic)}`);
+  results.kafkajs = await runFailover({
+    cluster,
+    rate: RATE,
+    kills: KILLS,
+    downMs: DOWN_MS,
+    log,
+    publisher: (brokers, topic) =>
+      new BufferedPublisher(kafkajsTransport({ brokers, topic, clientId: 'aurea-failover-kafkajs' })),
+  });
+  console.log(`kafkajs, retries off: ${JSON.stringify(results.kafkajs)}`);
+} finally {
+  await cluster.stop();
+}
+
+const dropped = (r: FailoverResult) => Object.values(r.dropped).reduce((a, b) => a + b, 0);
+const p = results.platformatic;
+const k = results.kafkajs;
+report({
+  results: {
+    failover: {
+      secondsToCatchUp: round(p.secondsToCatchUp, 1),
+      droppedEvents: dropped(p),
+      acknowledgedLost: p.acknowledgedLost,
+      events: p.tasks,
+      monitorTaskMaxMs: round(p.monitorTask.maxMs, 2),
+      monitorTaskP99Ms: round(p.monitorTask.p99Ms, 3),
+      kafkajsSecondsToCatchUp: round(k.secondsToCatchUp, 1),
+      kafkajsDroppedEvents: dropped(k),
+      kafkajsAcknowledgedLost: k.acknowledgedLost,
+      kafkajsEvents: k.tasks,
+    },
+  },
+  rows: [
+    {
+      benchmark: 'failover',
+      figure: 'acknowledged events lost (@platformatic/kafka)',
+      value: p.acknowledgedLost,
+      unit: 'events',
+      target: '0',
+      met: p.acknowledgedLost === 0,
+    },
+    {
+      benchmark: 'failover',
+      figure: 'dropped events (@platformatic/kafka)',
+      value: dropped(p),
+      unit: 'events',
+      target: '0',
+      met: dropped(p) === 0,
+    },
+    {
+      benchmark: 'failover',
+      figure: 'seconds to catch up after a kill (@platformatic/kafka)',
+      value: p.secondsToCatchUp,
+      unit: 's',
+      target: '< 30 s',
+      met: p.secondsToCatchUp < 30,
+    },
+    {
+      benchmark: 'failover',
+      figure: 'acknowledged events lost (kafkajs, retries off)',
+      value: k.acknowledgedLost,
+      unit: 'events',
+    },
+    { benchmark: 'failover', figure: 'dropped events (kafkajs, retries off)', value: dropped(k), unit: 'events' },
+    {
+      benchmark: 'failover',
+      figure: 'seconds to catch up after a kill (kafkajs, retries off)',
+      value: k.secondsToCatchUp,
+      unit: 's',
+    },
+  ],
+  notes: [
+    `${RATE} events/s through monitorTask, ${KILLS} SIGKILLs of the broker leading most partitions, ${DOWN_MS / 1000} s down each; 3 KRaft nodes, 6 partitions, replication 3, min.insync.replicas 2; catch-up = from the kill until a plain consumer group has read every event published ≥ 1 s earlier (the project's consumer is not measured yet).`,
+  ],
+});
