@@ -61,4 +61,41 @@ describe('embedded ClickHouse round trip', () => {
     const db = await ch.client.query({ query: 'SELECT currentDatabase() AS d', format: 'JSONEachRow' });
     expect(await db.json()).toEqual([{ d: 'aurea_roundtrip' }]);
   });
+
+  it('per-request settings last one statement: an insert without a token after one with a token is written', async () => {
+    if (!ch) throw new Error('no client');
+    await ch.client.command({
+      query: `CREATE TABLE tok (id UInt32) ENGINE = MergeTree ORDER BY id
+              SETTINGS non_replicated_deduplication_window = 100`,
+    });
+    const insert = (id: number, token?: string) =>
+      ch!.client.insert({
+        table: 'tok',
+        format: 'JSONCompactEachRow',
+        columns: ['id'],
+        values: [[id]],
+        ...(token === undefined ? {} : { clickhouse_settings: { insert_deduplication_token: token } }),
+      });
+    await insert(1, 'block-a');
+    await insert(2); // with session-wide SETs this insert inherited block-a's token and was dropped
+    await insert(3);
+    await insert(1, 'block-a'); // a retry of the first block: deduplicated
+    const rs = await ch.client.query({
+      query: 'SELECT groupArray(id) AS ids FROM (SELECT id FROM tok ORDER BY id)',
+      format: 'JSONEachRow',
+    });
+    expect(await rs.json()).toEqual([{ ids: [1, 2, 3] }]);
+    // A per-query setting does not leak into the session; the client-wide defaults hold for every query.
+    const q = await ch.client.query({
+      query: "SELECT getSetting('output_format_json_quote_64bit_integers') AS q, toUInt64(5) AS u",
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    expect(await q.json()).toEqual([{ q: false, u: 5 }]);
+    const after = await ch.client.query({
+      query: "SELECT getSetting('insert_deduplication_token') AS tok, toUInt64(5) AS u",
+      format: 'JSONEachRow',
+    });
+    expect(await after.json()).toEqual([{ tok: '', u: '5' }]);
+  });
 });

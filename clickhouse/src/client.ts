@@ -74,17 +74,76 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<AureaCl
   }
   // chdb is a large native addon: load it only in embedded mode.
   const { createChdbConnection } = await import('chdb/connection');
-  const client = createClient({
-    // chdb types its connection against @clickhouse/client-common, which @clickhouse/client
-    // 1.23 bundles as its own copy: structurally the same interface, nominally two types.
-    connection: createChdbConnection({ path: opts.dataDir }) as unknown as NonNullable<ClientOptions['connection']>,
-    clickhouse_settings: COMMON_SETTINGS,
-  });
+  // chdb types its connection against @clickhouse/client-common, which @clickhouse/client 1.23
+  // bundles as its own copy: structurally the same interface, nominally two types.
+  const raw = createChdbConnection({ path: opts.dataDir }) as unknown as EmbeddedConnection;
+  // No client-wide clickhouse_settings here: the embedded connection would prepend every one of
+  // them as a `SET …;` statement to every request, and SETs persist in the session (see
+  // statementSettings). The defaults are SET once for the session instead.
+  const client = createClient({ connection: statementSettings(raw) });
   // The embedded connection ignores the client's `database` option but keeps session state:
   // create the database and make it current, so unqualified table names work in both modes.
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(opts.database)}` });
   await client.command({ query: `USE ${quoteIdent(opts.database)}` });
+  await client.command({ query: `SET ${settingsList(COMMON_SETTINGS)}` });
   return { client, database: opts.database, mode: 'embedded', close: () => client.close() };
+}
+
+type EmbeddedConnection = NonNullable<ClientOptions['connection']>;
+type Settings = Record<string, unknown>;
+
+/** `a = 1, b = 'x'` (names checked, strings quoted as ClickHouse literals). */
+export function settingsList(settings: Settings): string {
+  return Object.entries(settings)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid setting name: ${JSON.stringify(k)}`);
+      const value =
+        typeof v === 'number' ? String(v) : typeof v === 'boolean' ? (v ? '1' : '0') : quoteString(String(v));
+      return `${k} = ${value}`;
+    })
+    .join(', ');
+}
+
+const quoteString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** Settings the HTTP interface takes but an in-process engine has no use for (the client sends some itself). */
+const HTTP_ONLY = new Set(['wait_end_of_query', 'send_progress_in_http_headers', 'http_headers_progress_interval_ms']);
+
+/**
+ * The query with its settings as a SETTINGS clause (before a trailing FORMAT clause): one
+ * statement whose settings last for that statement only.
+ */
+export function withSettingsClause(query: string, settings: Settings | undefined): string {
+  const own = Object.fromEntries(Object.entries(settings ?? {}).filter(([k]) => !HTTP_ONLY.has(k)));
+  if (Object.keys(own).length === 0) return query;
+  const clause = `SETTINGS ${settingsList(own)}`;
+  const m = /\s+FORMAT\s+\w+\s*$/i.exec(query);
+  return m ? `${query.slice(0, m.index)} ${clause}${m[0]}` : `${query} ${clause}`;
+}
+
+/**
+ * The embedded connection, with every request's clickhouse_settings sent as the statement's own
+ * SETTINGS clause. The chdb adapter would send them as `SET …;` statements ahead of the query:
+ * those cost as much per row of an insert as parsing the JSON, and they persist for the whole
+ * session — after one insert with an insert_deduplication_token, later inserts without one were
+ * silently dropped, and two concurrent requests could change each other's settings
+ * (docs/clickhouse.md, "Embedded engine").
+ */
+function statementSettings(c: EmbeddedConnection): EmbeddedConnection {
+  const move = <P extends { query: string; clickhouse_settings?: Settings }>(p: P): P => ({
+    ...p,
+    query: withSettingsClause(p.query, p.clickhouse_settings),
+    clickhouse_settings: {},
+  });
+  return {
+    ping: (p) => c.ping(p),
+    query: (p) => c.query(move(p)),
+    insert: (p) => c.insert(move(p)),
+    command: (p) => c.command(move(p)),
+    exec: (p) => c.exec(move(p)),
+    close: () => c.close(),
+  };
 }
 
 export function clickhouseOptionsFromEnv(cfg: {

@@ -77,15 +77,18 @@ describe('task_events ⇔ the model', () => {
   });
 
   it('the migrations create exactly the columns the model derives, with its types', async () => {
-    const d = await drift(ch, eventColumns());
-    expect(d.written).toEqual(d.expected);
-    expect(d.computed).toEqual([...COMPUTED_COLUMNS].sort());
-    // A field in the model without its migration fails the check, naming the column.
-    const before = await drift(ch, eventColumns(EXTENDED));
-    expect(before.expected.filter((c) => !before.written.includes(c))).toEqual([
-      'deployment_zone LowCardinality(String)',
-    ]);
-    await ch.close(); // the embedded engine opens one data directory per process
+    try {
+      const d = await drift(ch, eventColumns());
+      expect(d.written).toEqual(d.expected);
+      expect(d.computed).toEqual([...COMPUTED_COLUMNS].sort());
+      // A field in the model without its migration fails the check, naming the column.
+      const before = await drift(ch, eventColumns(EXTENDED));
+      expect(before.expected.filter((c) => !before.written.includes(c))).toEqual([
+        'deployment_zone LowCardinality(String)',
+      ]);
+    } finally {
+      await ch.close(); // the embedded engine opens one data directory per process
+    }
   });
 
   it('a new optional field is one model entry plus one migration; everything else follows', async () => {
