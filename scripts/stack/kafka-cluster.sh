@@ -18,9 +18,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 NODES="${KAFKA_NODES:-3}"
 [[ "$NODES" =~ ^[1-9][0-9]*$ ]] || die "KAFKA_NODES must be a positive integer (got '$NODES')"
 CONTROLLER_BASE="${controller_from_env:-$((KAFKA_PORT + 100))}"
-if [ "$CONTROLLER_BASE" -lt $((KAFKA_PORT + NODES)) ] && [ $((CONTROLLER_BASE + NODES)) -gt "$KAFKA_PORT" ]; then
-  die "client ports $KAFKA_PORT.. and controller ports $CONTROLLER_BASE.. overlap for $NODES nodes; set KAFKA_CONTROLLER_PORT"
-fi
+check_ports() {
+  if [ "$CONTROLLER_BASE" -lt $((KAFKA_PORT + NODES)) ] && [ $((CONTROLLER_BASE + NODES)) -gt "$KAFKA_PORT" ]; then
+    die "client ports $KAFKA_PORT.. and controller ports $CONTROLLER_BASE.. overlap for $NODES nodes; set KAFKA_CONTROLLER_PORT"
+  fi
+}
 REPLICATION=$((NODES < 3 ? NODES : 3))
 MIN_ISR=$((REPLICATION > 1 ? REPLICATION - 1 : 1))
 RUN="$AUREA_RUN_DIR"; DIR="$RUN/kafka-cluster"; LOGS="$RUN/logs"; PIDS="$RUN/pids"
@@ -79,6 +81,7 @@ cluster_ready() {
 cmd="${1:-}"
 case "$cmd" in
   start)
+    check_ports
     exec 9>"$DIR/.lock"; flock 9
     KAFKA_HOME="$(bash "$AUREA_ROOT/scripts/stack/install-kafka.sh")"
     for ((i = 1; i <= NODES; i++)); do start_node "$i"; done
@@ -86,7 +89,7 @@ case "$cmd" in
     echo "$(brokers)"
     ;;
   start-node)
-    check_node "${2:-}"
+    check_node "${2:-}"; check_ports
     exec 9>"$DIR/.lock"; flock 9
     KAFKA_HOME="$(bash "$AUREA_ROOT/scripts/stack/install-kafka.sh")"
     start_node "$2"
@@ -95,12 +98,13 @@ case "$cmd" in
     check_node "${2:-}"
     pf="$(pidfile_of "$2")"
     pid_alive "$pf" || die "kafka node $2 is not running"
-    kill -KILL "$(cat "$pf")"; rm -f "$pf"; log "kafka node $2 killed (SIGKILL)"
+    kill -KILL "$(cat "$pf")"; log "kafka node $2 killed (SIGKILL)"
     ;;
   stop)
     exec 9>"$DIR/.lock"; flock 9
-    # In parallel: a node that outlives the quorum would wait for it until its deadline.
-    for ((i = NODES; i >= 1; i--)); do stop_pidfile "$(pidfile_of "$i")" "kafka node $i" 20 & done
+    # Every node that has a pid file, whatever KAFKA_NODES says now; in parallel: a node that
+    # outlives the quorum would wait for it until its deadline.
+    for pf in "$PIDS"/kafka-*.pid; do [ -e "$pf" ] && stop_pidfile "$pf" "kafka node $(basename "$pf" .pid)" 20 & done
     wait
     ;;
   status)

@@ -14,6 +14,8 @@ RUN="$AUREA_RUN_DIR"; LOGS="$RUN/logs"; mkdir -p "$LOGS" "$RUN/pids"
 
 # ---- Kafka ------------------------------------------------------------------------
 start_kafka() {
+  # KAFKA_NODES > 1: a multi-node KRaft cluster instead (scripts/stack/kafka-cluster.sh, docs/stack.md).
+  if [ "${KAFKA_NODES:-1}" -gt 1 ]; then bash "$AUREA_ROOT/scripts/stack/kafka-cluster.sh" start >/dev/null; return; fi
   local pidfile="$RUN/pids/kafka.pid"
   if pid_alive "$pidfile"; then log "kafka already running (pid $(cat "$pidfile"))"; return; fi
   require_port "$KAFKA_PORT" kafka KAFKA_PORT
@@ -71,7 +73,10 @@ start_prometheus() {
 }
 
 alive_or_die() { pid_alive "$RUN/pids/$1.pid" || { tail -n 30 "$LOGS/$1.log" >&2; die "$1 exited during start; see $LOGS/$1.log"; }; }
-kafka_ready() { alive_or_die kafka; "$AUREA_ROOT/node_modules/.bin/tsx" "$AUREA_ROOT/scripts/stack/kafka-ready.ts" "127.0.0.1:$KAFKA_PORT"; }
+kafka_ready() {
+  if [ "${KAFKA_NODES:-1}" -gt 1 ]; then bash "$AUREA_ROOT/scripts/stack/kafka-cluster.sh" status; return; fi
+  alive_or_die kafka; "$AUREA_ROOT/node_modules/.bin/tsx" "$AUREA_ROOT/scripts/stack/kafka-ready.ts" "127.0.0.1:$KAFKA_PORT"
+}
 collector_ready() { alive_or_die otelcol; curl -fsS "http://127.0.0.1:$OTELCOL_HEALTH_PORT/" >/dev/null; }
 prometheus_ready() { alive_or_die prometheus; curl -fsS "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null; }
 

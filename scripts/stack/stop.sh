@@ -8,4 +8,6 @@ mkdir -p "$AUREA_RUN_DIR"; exec 9>"$AUREA_RUN_DIR/.stack.lock"; flock 9
 stop_pidfile "$AUREA_RUN_DIR/pids/otelcol.pid" collector 15
 stop_pidfile "$AUREA_RUN_DIR/pids/prometheus.pid" prometheus 15
 stop_pidfile "$AUREA_RUN_DIR/pids/kafka.pid" kafka 30
+# The multi-node Kafka of KAFKA_NODES > 1 (scripts/stack/kafka-cluster.sh), if it runs here.
+if compgen -G "$AUREA_RUN_DIR/pids/kafka-*.pid" >/dev/null; then bash "$AUREA_ROOT/scripts/stack/kafka-cluster.sh" stop; fi
 log "stack stopped"
