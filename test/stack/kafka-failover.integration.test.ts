@@ -32,8 +32,9 @@ describe('a broker of three SIGKILLed mid-stream, three times', () => {
     expect(r.published).toBe(r.tasks);
     expect(r.distinctInKafka).toBe(r.tasks);
     expect(r.acknowledgedLost).toBe(0);
-    // Blocking would show as a call lasting as long as a failover (seconds); the bound leaves room
-    // for a loaded 2-core machine. The speed figure itself is measured by bench/sdk.bench.ts.
-    expect(r.monitorTask.maxMs).toBeLessThan(250);
+    // Blocking on Kafka would show as a call lasting as long as the failover (8 s and more); the
+    // bound leaves room for GC pauses on a loaded 2-core machine (a few hundred ms seen at worst).
+    // The speed figure itself is measured by bench/sdk.bench.ts.
+    expect(r.monitorTask.maxMs).toBeLessThan(1_000);
   }, 600_000);
 });
