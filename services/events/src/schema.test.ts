@@ -106,3 +106,43 @@ describe('event ids', () => {
     expect(validateTaskEvent(sampleEvent({ event_id: a })).ok).toBe(true);
   });
 });
+
+describe('text the store can hold', () => {
+  it('refuses bytes that are not UTF-8, naming where they stop being UTF-8 (never replaced by U+FFFD)', () => {
+    const json = Buffer.from(JSON.stringify(sampleEvent({ task_name: 'XX' })));
+    const at = json.indexOf('XX');
+    json[at] = 0xc3; // a 2-byte lead …
+    json[at + 1] = 0x28; // … followed by "(" : invalid
+    expect(decodeTaskEvent(json)).toMatchObject({ ok: false, reason: 'invalid_utf8' });
+    const r = decodeTaskEvent(json);
+    if (!r.ok) expect(r.errors[0]!.message).toBe(`not UTF-8 at byte ${at}`);
+    const latin1 = Buffer.from(JSON.stringify(sampleEvent({ task_name: 'café' })), 'latin1');
+    expect(decodeTaskEvent(latin1)).toMatchObject({ ok: false, reason: 'invalid_utf8' });
+    const surrogateBytes = Buffer.from(JSON.stringify(sampleEvent({ task_name: 'ab' })));
+    surrogateBytes.set([0xed, 0xa0], surrogateBytes.indexOf('ab')); // CESU-8 style surrogate: not UTF-8
+    expect(decodeTaskEvent(surrogateBytes)).toMatchObject({ ok: false, reason: 'invalid_utf8' });
+    expect(decodeTaskEvent(Buffer.from(JSON.stringify(sampleEvent({ task_name: 'café 😀' }))))).toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('refuses unpaired UTF-16 surrogates in any string or key, naming the field', () => {
+    const text = JSON.stringify(sampleEvent({ task_name: 'TASK', attributes: { KEY: 'ok', b: 'VAL' } }))
+      .replace('TASK', 'x\\ud800y')
+      .replace('KEY', 'k\\udc00')
+      .replace('VAL', '\\udfff');
+    const r = decodeTaskEvent(text);
+    expect(r).toMatchObject({ ok: false, reason: 'schema_violation' });
+    if (!r.ok)
+      expect(r.errors.map((e) => e.field).sort()).toEqual(['/attributes/b', '/attributes/k\udc00', '/task_name']);
+    // A pair (an emoji as escapes) is fine.
+    expect(decodeTaskEvent(JSON.stringify(sampleEvent()).replace('summarize', '\\ud83d\\ude00'))).toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('refuses costs the Decimal(18, 9) column cannot hold', () => {
+    expect(validateTaskEvent(sampleEvent({ cost_usd: 1_000_000_000 }))).toMatchObject({ ok: false });
+    expect(validateTaskEvent(sampleEvent({ cost_usd: 999_999_999.999999 }))).toMatchObject({ ok: true });
+  });
+});
