@@ -15,6 +15,7 @@ import { createLogger } from '@aurea/common';
 import { decodeTaskEvent } from '@aurea/events';
 import { startConsumer } from '@aurea/consumer';
 import { ROW_COLUMNS, rowObject, toRow } from '@aurea/clickhouse/rows';
+import { countRows, kafkaEngineIngest, TABLES, truncateAll } from '@aurea/clickhouse/queries';
 import { benchEvents } from './events.js';
 import { medianOf, report, round } from './harness.js';
 
@@ -47,12 +48,11 @@ console.log(`produced ${N} events of ~${avgBytes.toFixed(0)} B to ${topic}`);
 const dir = mkdtempSync(join(tmpdir(), 'aurea-bench-ingest-'));
 const ch = await createClickHouse({ database: 'bench_ingest', dataDir: dir });
 await migrate(ch, {});
-const TABLES = ['task_events', 'job_costs', 'daily_costs'];
 const truncate = async () => {
-  for (const t of TABLES) await ch.client.command({ query: `TRUNCATE TABLE IF EXISTS ${t}` });
+  for (const q of truncateAll()) await ch.client.command({ query: q.sql });
 };
 const count = async () => {
-  const rs = await ch.client.query({ query: 'SELECT count() AS n FROM task_events', format: 'JSONEachRow' });
+  const rs = await ch.client.query({ query: countRows().sql, format: 'JSONEachRow' });
   return Number((await rs.json<{ n: string }>())[0]!.n);
 };
 const waitCount = async (deadlineMs: number) => {
@@ -76,8 +76,8 @@ const ceilingRun = (format: CeilingFormat) => async () => {
       const d = decodeTaskEvent(messages[j]!.value);
       if (d.ok) rows.push(toRow(d.event, j % PARTITIONS, j));
     }
-    if (format === 'JSONEachRow') await ch.client.insert({ table: 'task_events', format, values: rows.map(rowObject) });
-    else await ch.client.insert({ table: 'task_events', format, columns: [...ROW_COLUMNS] as [string], values: rows });
+    if (format === 'JSONEachRow') await ch.client.insert({ table: TABLES.events, format, values: rows.map(rowObject) });
+    else await ch.client.insert({ table: TABLES.events, format, columns: [...ROW_COLUMNS] as [string], values: rows });
   }
   const rate = N / ((performance.now() - t0) / 1000);
   if ((await count()) !== N) throw new Error('ceiling run lost rows');
@@ -93,35 +93,18 @@ const ceiling = ceilingCompact.median >= ceilingObjects.median ? ceilingCompact 
 const kafkaEngine = await medianOf(RUNS, async (i) => {
   await truncate();
   const t0 = performance.now();
-  await ch.client.command({
-    query: `CREATE TABLE kafka_in (raw String) ENGINE = Kafka SETTINGS kafka_broker_list = '${brokers[0]}', kafka_topic_list = '${topic}',
-            kafka_group_name = 'bench-kengine-${run}-${i}', kafka_format = 'JSONAsString', kafka_num_consumers = 2,
-            kafka_flush_interval_ms = 500, kafka_max_block_size = ${BATCH}, kafka_thread_per_consumer = 1`,
+  const kafkaIn = kafkaEngineIngest({
+    broker: brokers[0]!,
+    topic,
+    group: `bench-kengine-${run}-${i}`,
+    consumers: 2,
+    flushIntervalMs: 500,
+    maxBlockSize: BATCH,
   });
-  await ch.client.command({
-    query: `CREATE MATERIALIZED VIEW kafka_in_mv TO task_events AS SELECT
-      toUUID(JSONExtractString(raw, 'event_id')) AS event_id, JSONExtractUInt(raw, 'schema_version') AS schema_version,
-      JSONExtractString(raw, 'source') AS source,
-      parseDateTime64BestEffort(JSONExtractString(raw, 'started_at'), 3, 'UTC') AS started_at,
-      parseDateTime64BestEffort(JSONExtractString(raw, 'ended_at'), 3, 'UTC') AS ended_at,
-      JSONExtractString(raw, 'job_id') AS job_id, JSONExtractString(raw, 'task_id') AS task_id,
-      JSONExtractString(raw, 'service') AS service, JSONExtractString(raw, 'task_name') AS task_name,
-      JSONExtractString(raw, 'operation') AS operation, JSONExtractString(raw, 'provider') AS provider,
-      JSONExtractString(raw, 'request_model') AS request_model, JSONExtractString(raw, 'response_model') AS response_model,
-      JSONExtractUInt(raw, 'usage', 'input_tokens') AS input_tokens, JSONExtractUInt(raw, 'usage', 'output_tokens') AS output_tokens,
-      JSONExtractUInt(raw, 'usage', 'cache_read_tokens') AS cache_read_tokens, JSONExtractUInt(raw, 'usage', 'cache_write_tokens') AS cache_write_tokens,
-      JSONExtractUInt(raw, 'usage', 'reasoning_tokens') AS reasoning_tokens, JSONExtractFloat(raw, 'latency_ms') AS latency_ms,
-      JSONExtractString(raw, 'status') AS status, JSONExtractString(raw, 'error_type') AS error_type,
-      toDecimal64OrNull(JSONExtractRaw(raw, 'cost_usd'), 9) AS cost_usd, JSONExtractString(raw, 'pricing_status') AS pricing_status,
-      JSONExtractString(raw, 'price_version') AS price_version, JSONExtractString(raw, 'tenant') AS tenant,
-      JSONExtractString(raw, 'user') AS user, JSONExtractString(raw, 'repository') AS repository,
-      toInt32(_partition) AS kafka_partition, toInt64(_offset) AS kafka_offset
-      FROM kafka_in`,
-  });
+  for (const q of kafkaIn.create) await ch.client.command({ query: q.sql });
   await waitCount(Date.now() + 300_000);
   const rate = N / ((performance.now() - t0) / 1000);
-  await ch.client.command({ query: 'DROP TABLE kafka_in_mv' });
-  await ch.client.command({ query: 'DROP TABLE kafka_in' });
+  for (const q of kafkaIn.drop) await ch.client.command({ query: q.sql });
   return rate;
 });
 console.log(`kafka engine: ${kafkaEngine.runs.map((r) => r.toFixed(0)).join(', ')} rows/s`);

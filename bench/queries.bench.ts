@@ -1,14 +1,14 @@
 // Benchmark 5: per-job summary and top-100 jobs by cost over 30 days, on the embedded engine
 // with 1M and then 10M task events — p50/p99 latency of the named queries the API and the
 // dashboards run (clickhouse/src/queries.ts). Rows are generated inside the engine
-// (INSERT … SELECT FROM numbers()) with the same shape the consumer writes: ~20 tasks per job,
+// (syntheticEvents, clickhouse/src/bench-queries.ts) with the same shape the consumer writes: ~20 tasks per job,
 // 8 models, 5 tenants, 30 days; a job's events share one Kafka partition (the SDK keys events by
 // job id), so the job_costs rollup holds about one row per job once merged.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClickHouse, migrate } from '@aurea/clickhouse';
-import { jobSummary, topJobsByCost, type NamedQuery } from '@aurea/clickhouse/queries';
+import { jobSummary, optimizeEvents, syntheticEvents, topJobsByCost, type NamedQuery } from '@aurea/clickhouse/queries';
 import { percentile, report, round, type BenchReport } from './harness.js';
 
 const RUNS = Number(process.env.BENCH_QUERY_RUNS ?? 40);
@@ -26,27 +26,8 @@ async function generate(from: number, count: number): Promise<void> {
   // One statement per 1M rows keeps memory flat.
   for (let off = from; off < from + count; off += 1_000_000) {
     const n = Math.min(1_000_000, from + count - off);
-    await ch.client.command({
-      query: `INSERT INTO task_events (event_id, schema_version, source, started_at, ended_at, job_id, task_id, service, task_name,
-                operation, provider, request_model, response_model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                reasoning_tokens, latency_ms, status, error_type, cost_usd, pricing_status, price_version, tenant, user, repository,
-                attributes, kafka_partition, kafka_offset)
-              SELECT generateUUIDv7(), 1, 'sdk',
-                fromUnixTimestamp64Milli(toInt64(${START} + intDiv(n, ${TASKS_PER_JOB}) * 5000 % ${END - START} + (n % ${TASKS_PER_JOB}) * 1000), 'UTC') AS s,
-                s + toIntervalMillisecond(200 + n % 3000),
-                concat('job-', toString(intDiv(n, ${TASKS_PER_JOB}))), concat('task-', toString(n)),
-                ['orchestrator','agent-runner','llm-proxy'][1 + intDiv(n, ${TASKS_PER_JOB}) % 3],
-                ['plan','search','summarize','code','review'][1 + n % 5], 'chat',
-                ['openai','anthropic','gcp.gemini'][1 + n % 3],
-                ['gpt-4o','gpt-4o-mini','claude-sonnet-4','claude-haiku-4','gemini-2.5-pro','gemini-2.5-flash','o3','o4-mini'][1 + n % 8], '',
-                100 + n % 4000, 20 + n % 800, n % 500, 0, n % 7 = 0 ? 200 : 0,
-                200 + n % 3000, n % 50 = 0 ? 'error' : 'ok', n % 50 = 0 ? 'timeout' : '',
-                toDecimal64((100 + n % 4000) * 0.0000025 + (20 + n % 800) * 0.00001, 9), 'priced', '2026-11-01',
-                ['acme','globex','initech','umbrella','hooli'][1 + intDiv(n, ${TASKS_PER_JOB}) % 5],
-                concat('user-', toString(intDiv(n, ${TASKS_PER_JOB}) % 200)), concat('repo-', toString(intDiv(n, ${TASKS_PER_JOB}) % 50)),
-                map(), toInt32(intDiv(n, ${TASKS_PER_JOB}) % 6), toInt64(n)
-              FROM (SELECT number + ${off} AS n FROM numbers(${n}))`,
-    });
+    const q = syntheticEvents({ first: off, count: n, tasksPerJob: TASKS_PER_JOB, startMs: START, endMs: END });
+    await ch.client.command({ query: q.sql, query_params: q.params });
   }
 }
 
@@ -70,7 +51,7 @@ for (const size of SIZES) {
   const t0 = performance.now();
   await generate(loaded, size - loaded);
   loaded = size;
-  await ch.client.command({ query: 'OPTIMIZE TABLE task_events FINAL' });
+  await ch.client.command({ query: optimizeEvents().sql });
   console.log(`loaded ${size} events in ${round((performance.now() - t0) / 1000)} s`);
   const jobs = size / TASKS_PER_JOB;
   const label = size >= 10_000_000 ? '10M' : size >= 1_000_000 ? '1M' : String(size);

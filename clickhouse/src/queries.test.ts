@@ -15,10 +15,12 @@ import {
   isoTime,
   JOB_COSTS_TABLE,
   jobEvents,
+  kafkaEngineIngest,
   jobSummary,
   listJobs,
   OTHER_GROUP,
   project,
+  syntheticEvents,
   TABLES,
   topJobsByCost,
   type FilterKey,
@@ -186,5 +188,23 @@ describe('builders for other renderings (a board\u2019s inputs)', () => {
     const p = project(jobSummary('j'), ['cost_usd_sum AS cost']);
     expect(p.sql).toMatch(/^SELECT\n {2}cost_usd_sum AS cost\nFROM \(\nSELECT/);
     expect(p.params).toEqual({ job_id: 'j' });
+  });
+});
+
+describe('benchmark statements', () => {
+  it('write only checked integers and names', () => {
+    const base = {
+      broker: '127.0.0.1:9092',
+      topic: 't',
+      group: 'g-1',
+      consumers: 2,
+      flushIntervalMs: 500,
+      maxBlockSize: 10,
+    };
+    const k = kafkaEngineIngest(base);
+    expect(k.create[1]!.sql).toContain(`TO ${TABLES.events} AS SELECT`);
+    expect(k.drop.map((q) => q.sql)).toEqual(['DROP TABLE kafka_in_mv', 'DROP TABLE kafka_in']);
+    expect(() => kafkaEngineIngest({ ...base, topic: EVIL })).toThrow(/plain name/);
+    expect(() => syntheticEvents({ first: 0.5, count: 1, tasksPerJob: 20, startMs: 0, endMs: 1 })).toThrow(/integer/);
   });
 });

@@ -37,6 +37,7 @@ import { TABLES } from './tables.js';
 
 export * from './inputs.js';
 export * from './tables.js';
+export * from './bench-queries.js';
 
 export interface NamedQuery {
   /** Stable name: used in logs, metrics and benchmark output. */
