@@ -89,7 +89,7 @@ function datasourceRefs(v: unknown): { type: string; uid: string }[] {
 }
 
 describe('dashboard JSON', () => {
-  it('is exactly what the board code generates (run `npx tsx grafana/src/generate.ts` after editing a board)', () => {
+  it('is exactly what the board code generates (run `npm run grafana:generate` after editing a board)', () => {
     const boards = allBoards();
     expect(files.sort()).toEqual(Object.keys(boards).sort());
     for (const [f, board] of Object.entries(boards))

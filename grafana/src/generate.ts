@@ -1,5 +1,5 @@
 // Writes grafana/dashboards/*.json from the board code (grafana/src/boards/). Run after editing
-// a board: `npx tsx grafana/src/generate.ts`. grafana/dashboards.test.ts fails when the
+// a board: `npm run grafana:generate`. grafana/dashboards.test.ts fails when the
 // checked-in JSON differs from what this would write.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
