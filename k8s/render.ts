@@ -1,21 +1,13 @@
 // Test helpers for k8s/: install kustomize through the project's script, lay out a fresh copy
 // of k8s/ with the generated folder rebuilt from the current sources, render overlays, and
-// validate rendered objects (kubernetes-models for core kinds, KEDA and Prometheus Operator;
-// structural checks for Strimzi and Altinity, whose CRD models are not published).
+// check cross-object rules of the Strimzi and Altinity resources that no schema expresses
+// (replicas vs brokers, odd quorums, template references). Schema validation and Pod Security
+// are k8s/admission.ts.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import * as coreV1 from 'kubernetes-models/v1';
-import * as appsV1 from 'kubernetes-models/apps/v1';
-import * as batchV1 from 'kubernetes-models/batch/v1';
-import * as policyV1 from 'kubernetes-models/policy/v1';
-import * as networkingV1 from 'kubernetes-models/networking.k8s.io/v1';
-import * as rbacV1 from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import * as autoscalingV2 from 'kubernetes-models/autoscaling/v2';
-import * as kedaV1alpha1 from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import * as monitoringV1 from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { REPO_ROOT, generate, writeGenerated } from './generate.js';
 
 /** A rendered Kubernetes object (fields checked by the tests as they read them). */
@@ -29,16 +21,23 @@ export interface K8sObject {
   [key: string]: unknown;
 }
 
-let kustomizePath: string | undefined;
+const installed = new Map<string, string>();
+
+/** Path of a tool built into the cache by one of scripts/stack/install-*.sh (run once per process). */
+export function installedTool(script: string): string {
+  let path = installed.get(script);
+  if (path === undefined) {
+    path = execFileSync('bash', [join(REPO_ROOT, 'scripts', 'stack', script)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+    installed.set(script, path);
+  }
+  return path;
+}
 
 /** Path of kustomize, built into the cache by scripts/stack/install-kustomize.sh if needed. */
-export function kustomize(): string {
-  kustomizePath ??= execFileSync('bash', [join(REPO_ROOT, 'scripts/stack/install-kustomize.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  return kustomizePath;
-}
+export const kustomize = (): string => installedTool('install-kustomize.sh');
 
 export const OVERLAYS_DIR = join(REPO_ROOT, 'k8s', 'overlays');
 export const overlays = (): string[] => readdirSync(OVERLAYS_DIR).sort();
@@ -71,61 +70,6 @@ export function renderOverlay(k8sDir: string, overlay: string): { text: string; 
     if (value !== null) objects.push(value as K8sObject);
   }
   return { text, objects };
-}
-
-interface Validatable {
-  validate(): void;
-}
-type ModelCtor = new (data: never) => Validatable;
-
-function modelsOf(mod: object): Map<string, ModelCtor> {
-  const m = new Map<string, ModelCtor>();
-  for (const [k, v] of Object.entries(mod)) if (typeof v === 'function') m.set(k, v as ModelCtor);
-  return m;
-}
-
-const MODELS = new Map<string, Map<string, ModelCtor>>([
-  ['v1', modelsOf(coreV1)],
-  ['apps/v1', modelsOf(appsV1)],
-  ['batch/v1', modelsOf(batchV1)],
-  ['policy/v1', modelsOf(policyV1)],
-  ['networking.k8s.io/v1', modelsOf(networkingV1)],
-  ['rbac.authorization.k8s.io/v1', modelsOf(rbacV1)],
-  ['autoscaling/v2', modelsOf(autoscalingV2)],
-  ['keda.sh/v1alpha1', modelsOf(kedaV1alpha1)],
-  ['monitoring.coreos.com/v1', modelsOf(monitoringV1)],
-]);
-
-/** apiVersions checked structurally instead (no published CRD models). */
-export const STRUCTURAL_API_VERSIONS = new Set([
-  'kafka.strimzi.io/v1beta2',
-  'clickhouse.altinity.com/v1',
-  'clickhouse-keeper.altinity.com/v1',
-]);
-
-/** Validates one object with its kubernetes-models class; throws with the schema errors. */
-export function validateWithModel(obj: K8sObject): 'schema' | 'structural' {
-  if (STRUCTURAL_API_VERSIONS.has(obj.apiVersion)) return 'structural';
-  const Ctor = MODELS.get(obj.apiVersion)?.get(obj.kind);
-  if (!Ctor) throw new Error(`no schema model for ${obj.apiVersion} ${obj.kind} (${obj.metadata.name})`);
-  new Ctor(modelQuirks(obj) as never).validate();
-  return 'schema';
-}
-
-/**
- * The generated prometheus-operator model marks the embedded PVC template's apiVersion/kind as
- * required with its own synthetic values (monitoring.coreos.com/v1, EmbeddedPersistentVolumeClaim),
- * which the real CRD does not require; fill them in a copy so the rest of the object is checked.
- */
-function modelQuirks(o: K8sObject): K8sObject {
-  if (o.kind !== 'Prometheus' && o.kind !== 'Alertmanager') return o;
-  const copy = structuredClone(o);
-  const vct = get(copy, 'spec.storage.volumeClaimTemplate');
-  if (isObj(vct)) {
-    vct.apiVersion ??= 'monitoring.coreos.com/v1';
-    vct.kind ??= 'EmbeddedPersistentVolumeClaim';
-  }
-  return copy;
 }
 
 // ---- structural checks of Strimzi and Altinity resources (fields their operators require) ----

@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { REPO_ROOT, classifyGrafanaFile, generate, isRuleFile, staleFiles, writeGenerated } from './generate.js';
+import {
+  REPO_ROOT,
+  classifyGrafanaFile,
+  generate,
+  isRuleFile,
+  prometheusFanout,
+  staleFiles,
+  writeGenerated,
+} from './generate.js';
 import { freshK8sTree, overlays, renderOverlay, type K8sObject } from './render.js';
 
 type Json = Record<string, unknown>;
@@ -90,8 +98,73 @@ describe('single source of configuration in the rendered manifests', () => {
           `${o} ${w.metadata.name}: config differs from collector/config.yaml`,
         ).toBe(true);
         const c = arr(obj(obj(obj(w.spec).template).spec).containers)[0];
-        expect(c?.args).toEqual(['--config=/etc/otelcol/config.yaml']);
+        expect(arr(c?.args)[0]).toBe('--config=/etc/otelcol/config.yaml');
       }
+    }
+  });
+
+  it('prod Collectors push every point to every Prometheus replica (the generated fan-out config)', () => {
+    const source = readFileSync(join(REPO_ROOT, 'collector', 'config.yaml'), 'utf8');
+    const base = parse(source) as { service: { pipelines: Record<string, { exporters: string[] }> } };
+    for (const [o, objects] of renders) {
+      const prom = objects.find((x) => x.kind === 'Prometheus') as K8sObject;
+      const replicas = Number(obj(prom.spec).replicas);
+      const collectors = objects.filter(
+        (x) => x.metadata.name.startsWith('aurea-otel-') && ['Deployment', 'DaemonSet'].includes(x.kind),
+      );
+      for (const w of collectors) {
+        const args = arr(arr(obj(obj(obj(w.spec).template).spec).containers)[0]?.args);
+        if (replicas === 1) {
+          // One replica: the operator's Service reaches it; no fan-out.
+          expect(args, `${o} ${w.metadata.name}`).toEqual(['--config=/etc/otelcol/config.yaml']);
+          continue;
+        }
+        expect(args, `${o} ${w.metadata.name}`).toEqual([
+          '--config=/etc/otelcol/config.yaml',
+          '--config=/etc/otelcol-fanout/config.yaml',
+        ]);
+        const fanout = dataOf(mountedMaps(objects, w.kind, w.metadata.name).get('/etc/otelcol-fanout'));
+        expect(fanout.get('config.yaml')).toBe(prometheusFanout(source, { name: prom.metadata.name, replicas }));
+        const cfg = parse(fanout.get('config.yaml') ?? '') as {
+          exporters: Record<string, { metrics_endpoint: string }>;
+          service: { pipelines: Record<string, { exporters: string[] }> };
+        };
+        const endpoints = Object.values(cfg.exporters).map((e) => e.metrics_endpoint);
+        expect(endpoints).toEqual(
+          Array.from(
+            { length: replicas },
+            (_, i) => `http://prometheus-${prom.metadata.name}-${i}.prometheus-operated:9090/api/v1/otlp/v1/metrics`,
+          ),
+        );
+        // Every pipeline that pushed to Prometheus now pushes to every replica, and nothing else changes.
+        const toPrometheus = Object.entries(base.service.pipelines).filter(([, p]) =>
+          p.exporters.some((e) => /prometheus/.test(e)),
+        );
+        expect(Object.keys(cfg.service.pipelines).sort()).toEqual(toPrometheus.map(([n]) => n).sort());
+        for (const [name] of toPrometheus)
+          expect(cfg.service.pipelines[name]?.exporters.filter((e) => Object.hasOwn(cfg.exporters, e))).toHaveLength(
+            replicas,
+          );
+      }
+    }
+    const prod = renders.get('prod') ?? [];
+    expect(Number(obj(prod.find((x) => x.kind === 'Prometheus')?.spec).replicas)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the Alertmanager routes with prometheus/alertmanager/alertmanager.yml, byte for byte, and Prometheus sends to it', () => {
+    const source = readFileSync(join(REPO_ROOT, 'prometheus', 'alertmanager', 'alertmanager.yml'), 'utf8');
+    for (const [o, objects] of renders) {
+      const am = objects.find((x) => x.kind === 'Alertmanager') as K8sObject;
+      const name = String(obj(am.spec).configSecret);
+      const secret = objects.find((x) => x.kind === 'Secret' && x.metadata.name === name);
+      const data = secret?.data?.['alertmanager.yaml'] ?? '';
+      expect(Buffer.from(data.replace(/\s+/g, ''), 'base64').toString('utf8') === source, o).toBe(true);
+      const prom = objects.find((x) => x.kind === 'Prometheus') as K8sObject;
+      expect(obj(obj(prom.spec).alerting).alertmanagers, o).toEqual([
+        { name: `alertmanager-operated`, port: 'web', apiVersion: 'v2' },
+      ]);
+      const labels = obj(obj(am.spec).podMetadata).labels as Record<string, string>;
+      expect(labels['app.kubernetes.io/component'], o).toBe('alertmanager');
     }
   });
 
@@ -200,6 +273,8 @@ describe('generator picks up files that land later', () => {
         return content;
       };
       const collector = put('collector/config.yaml', readFileSync(join(REPO_ROOT, 'collector', 'config.yaml'), 'utf8'));
+      for (const f of ['prometheus/alertmanager/alertmanager.yml', 'k8s/components/prod/scale.yaml'])
+        put(f, readFileSync(join(REPO_ROOT, f), 'utf8'));
       put('clickhouse/migrations/0001_x.sql', 'SELECT 1;\n');
       const rule = put(
         'prometheus/rules/cost.yml',
@@ -251,8 +326,14 @@ describe('generator picks up files that land later', () => {
   it('two source files with the same ConfigMap key are refused with a clear message', () => {
     const root = mkdtempSync(join(tmpdir(), 'aurea-k8s-dup-'));
     try {
-      mkdirSync(join(root, 'collector'), { recursive: true });
-      writeFileSync(join(root, 'collector', 'config.yaml'), '# c\n');
+      for (const f of [
+        'collector/config.yaml',
+        'prometheus/alertmanager/alertmanager.yml',
+        'k8s/components/prod/scale.yaml',
+      ]) {
+        mkdirSync(join(root, f, '..'), { recursive: true });
+        writeFileSync(join(root, f), readFileSync(join(REPO_ROOT, f)));
+      }
       for (const d of ['a', 'b']) {
         mkdirSync(join(root, 'grafana', d), { recursive: true });
         writeFileSync(join(root, 'grafana', d, 'board.json'), '{"panels":[]}');

@@ -299,6 +299,7 @@ func (c *schemaChecker) check(obj map[string]interface{}) (sources []string, pro
 			return []string{set.source}, ks.validate(obj)
 		}
 	}
+	obj = normalizeBytes(gvk, obj)
 	for _, set := range c.kubernetes {
 		ks, found, err := set.schemaFor(gvk)
 		if err != nil {
@@ -317,4 +318,23 @@ func (c *schemaChecker) check(obj map[string]interface{}) (sources []string, pro
 		problems = append(problems, "no schema for "+gvk.String())
 	}
 	return sources, problems
+}
+
+// normalizeBytes drops line breaks from the base64 values of the built-in []byte maps
+// (Secret data, ConfigMap binaryData) in a copy of obj: the API server decodes them with Go's
+// base64 decoder, which ignores \r and \n (kustomize wraps generated Secret data at 76 columns),
+// while the OpenAPI "byte" format check does not.
+func normalizeBytes(gvk schema.GroupVersionKind, obj map[string]interface{}) map[string]interface{} {
+	field := map[string]string{"Secret": "data", "ConfigMap": "binaryData"}[gvk.Kind]
+	values, ok := obj[field].(map[string]interface{})
+	if gvk.Group != "" || field == "" || !ok {
+		return obj
+	}
+	out := runtime.DeepCopyJSON(obj)
+	for k, v := range values {
+		if s, ok := v.(string); ok {
+			out[field].(map[string]interface{})[k] = strings.NewReplacer("\n", "", "\r", "").Replace(s)
+		}
+	}
+	return out
 }
