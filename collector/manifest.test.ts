@@ -1,4 +1,6 @@
-// Keeps collector/config.yaml and collector/builder-config.yaml in step (unit: files only):
+// Keeps each Collector config and its builder manifest in step (unit: files only): the gateway/guard
+// tier (collector/config.yaml + collector/builder-config.yaml) and the routing tier
+// (collector/routing/config.yaml + collector/routing/builder-config.yaml):
 // every component defined is used by a pipeline (or service.extensions), every one used is
 // defined and built, every module built is used; names are type/purpose; both files start
 // with a header comment. The built binary's own `validate` runs in
@@ -25,9 +27,6 @@ interface CollectorConfig {
 }
 type Manifest = Partial<Record<Kind, { gomod: string }[]>>;
 
-const config = parse(readFileSync(join(DIR, 'config.yaml'), 'utf8')) as CollectorConfig;
-const manifest = parse(readFileSync(join(DIR, 'builder-config.yaml'), 'utf8')) as Manifest;
-
 const typeOf = (id: string): string => id.split('/')[0] ?? id;
 /** Component type as the module names it: otlphttpexporter -> otlphttp; compared without underscores. */
 const norm = (type: string): string => type.replaceAll('_', '');
@@ -44,7 +43,7 @@ function moduleType(kind: Kind, gomod: string): string {
   return last.endsWith(SUFFIX[kind]) ? last.slice(0, -SUFFIX[kind].length) : last;
 }
 
-function usedIds(kind: Kind): Set<string> {
+function usedIds(config: CollectorConfig, kind: Kind): Set<string> {
   const used = new Set<string>();
   if (kind === 'extensions') for (const e of config.service.extensions ?? []) used.add(e);
   for (const p of Object.values(config.service.pipelines)) {
@@ -57,10 +56,17 @@ function usedIds(kind: Kind): Set<string> {
   return used;
 }
 
-describe('collector config ↔ builder manifest', () => {
+const DISTRIBUTIONS = [
+  { name: 'gateway/guard tier', dir: DIR },
+  { name: 'routing tier', dir: join(DIR, 'routing') },
+];
+
+describe.each(DISTRIBUTIONS)('$name: collector config ↔ builder manifest', ({ dir }) => {
+  const config = parse(readFileSync(join(dir, 'config.yaml'), 'utf8')) as CollectorConfig;
+  const manifest = parse(readFileSync(join(dir, 'builder-config.yaml'), 'utf8')) as Manifest;
   for (const kind of KINDS) {
     const defined = Object.keys(config[kind] ?? {});
-    const used = usedIds(kind);
+    const used = usedIds(config, kind);
     const built = new Set((manifest[kind] ?? []).map((m) => norm(moduleType(kind, m.gomod))));
 
     it(`${kind}: every defined component is used in a pipeline`, () => {
@@ -82,7 +88,7 @@ describe('collector config ↔ builder manifest', () => {
   }
 
   it('manifest pins one version for every module, the dist version', () => {
-    const dist = (parse(readFileSync(join(DIR, 'builder-config.yaml'), 'utf8')) as { dist: { version: string } }).dist
+    const dist = (parse(readFileSync(join(dir, 'builder-config.yaml'), 'utf8')) as { dist: { version: string } }).dist
       .version;
     const versions = new Set(KINDS.flatMap((k) => (manifest[k] ?? []).map((m) => m.gomod.split(' ')[1])));
     expect([...versions]).toEqual([`v${dist}`]);
@@ -90,6 +96,6 @@ describe('collector config ↔ builder manifest', () => {
 
   it('both files start with a header comment', () => {
     for (const f of ['config.yaml', 'builder-config.yaml'])
-      expect(readFileSync(join(DIR, f), 'utf8').startsWith('# ')).toBe(true);
+      expect(readFileSync(join(dir, f), 'utf8').startsWith('# ')).toBe(true);
   });
 });

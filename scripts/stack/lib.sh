@@ -20,6 +20,9 @@ OTELCOL_VERSION="${OTELCOL_VERSION:-0.155.0}"
 PROMETHEUS_MODULE_VERSION="${PROMETHEUS_MODULE_VERSION:-v0.316.0}"
 PROMETHEUS_VERSION_LABEL="${PROMETHEUS_VERSION_LABEL:-3.16.0}"
 KUSTOMIZE_VERSION="${KUSTOMIZE_VERSION:-v5.8.1}"
+# Prometheus --enable-feature list: counters' OTLP start times become 0 samples, so a counter that
+# restarts (a guard Collector restart) is always seen as a reset (docs/collector.md).
+PROMETHEUS_FEATURES="${PROMETHEUS_FEATURES:-created-timestamp-zero-ingestion}"
 
 # Ports (override with env).
 KAFKA_PORT="${KAFKA_PORT:-9092}"

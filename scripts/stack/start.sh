@@ -68,6 +68,7 @@ start_prometheus() {
   log "starting prometheus on 127.0.0.1:$PROMETHEUS_PORT"
   setsid nohup "$PROMETHEUS_BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-otlp-receiver --web.enable-lifecycle \
+    --enable-feature="$PROMETHEUS_FEATURES" \
     --storage.tsdb.retention.time="${PROMETHEUS_RETENTION:-7d}" >>"$LOGS/prometheus.log" 2>&1 9>&- &
   echo $! >"$pidfile"
 }

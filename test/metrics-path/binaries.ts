@@ -12,8 +12,12 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 export interface StackPaths {
   OTELCOL_BIN: string;
+  /** The routing-tier Collector (collector/routing/builder-config.yaml). */
+  OTELCOL_ROUTING_BIN: string;
   PROMETHEUS_BIN: string;
   PROMTOOL_BIN: string;
+  /** Prometheus --enable-feature list the stack runs with (scripts/stack/lib.sh). */
+  PROMETHEUS_FEATURES: string;
 }
 
 let cachedPaths: StackPaths | undefined;
@@ -27,7 +31,7 @@ export function stackPaths(): StackPaths {
       .filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
-  for (const k of ['OTELCOL_BIN', 'PROMETHEUS_BIN', 'PROMTOOL_BIN'])
+  for (const k of ['OTELCOL_BIN', 'OTELCOL_ROUTING_BIN', 'PROMETHEUS_BIN', 'PROMTOOL_BIN', 'PROMETHEUS_FEATURES'])
     if (!vars[k]) throw new Error(`paths.sh printed no ${k}`);
   cachedPaths = vars as unknown as StackPaths;
   return cachedPaths;
@@ -98,6 +102,7 @@ export class PrivateProcesses {
       `--web.listen-address=127.0.0.1:${port}`,
       '--web.enable-otlp-receiver',
       '--web.enable-lifecycle',
+      `--enable-feature=${stackPaths().PROMETHEUS_FEATURES}`,
     ]);
     const url = `http://127.0.0.1:${port}`;
     await waitHttp(`${url}/-/ready`, proc, log);
@@ -109,9 +114,11 @@ export class PrivateProcesses {
     prometheusUrl: string,
     configFile = join(REPO_ROOT, 'collector/config.yaml'),
     bin = stackPaths().OTELCOL_BIN,
+    env: Record<string, string> = {},
   ): Promise<{ otlpHttp: string; health: string; metricsPort: number; pid: number }> {
     const [grpc, http, health, metrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const { proc, log } = this.spawnLogged('otelcol', bin, ['--config', configFile], {
+      ...env,
       OTELCOL_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
       OTELCOL_HTTP_ENDPOINT: `127.0.0.1:${http}`,
       OTELCOL_HEALTH_ENDPOINT: `127.0.0.1:${health}`,
