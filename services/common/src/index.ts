@@ -4,3 +4,5 @@ export * from './shutdown.js';
 export * from './kafka-log.js';
 export * from './probes.js';
 export * from './rng.js';
+export * from './kafka.js';
+export * from './retry.js';
