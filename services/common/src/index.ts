@@ -5,4 +5,3 @@ export * from './kafka-log.js';
 export * from './probes.js';
 export * from './rng.js';
 export * from './kafka.js';
-export * from './retry.js';
