@@ -104,12 +104,14 @@ describe('k8s admission: schemas of the pinned releases and Pod Security', () =>
     obj(api.spec).replicas = 'three';
     obj(find(objects, 'KafkaTopic', 'aurea-task-events-v1').spec).partitionz = 12;
     obj(find(objects, 'Prometheus', 'aurea').spec).enableOTLPReciever = true;
-    obj(find(objects, 'ScaledObject', 'aurea-consumer').spec).minReplicaCont = 2;
+    const so = obj(find(objects, 'ScaledObject', 'aurea-consumer').spec);
+    so.minReplicaCont = 2;
+    so.minReplicaCount = 13; // above maxReplicaCount: the CRD's CEL rule refuses it
     obj(obj(find(objects, 'ClickHouseInstallation', 'aurea').spec).configuration).clusterz = [];
     find(objects, 'KafkaNodePool', 'brokers').apiVersion = 'kafka.strimzi.io/v1alpha1';
     (find(objects, 'PodDisruptionBudget', 'aurea-consumer').metadata as Json).labelz = { a: 'b' };
     const problems = admissionCheck(toYaml(objects)).problems.join('\n');
-    for (const k of ['kubernetes v1.29.6', 'kubernetes v1.35.4'])
+    for (const k of ['kubernetes v1.30.14', 'kubernetes v1.35.4'])
       expect(problems).toContain(
         `Deployment aurea/aurea-analytics-api: ${k}: unknown field "spec.template.spec.containers[0].securityContext.readOnlyRootFilesytem"`,
       );
@@ -117,6 +119,9 @@ describe('k8s admission: schemas of the pinned releases and Pod Security', () =>
     expect(problems).toContain('KafkaTopic aurea/aurea-task-events-v1: unknown field "spec.partitionz"');
     expect(problems).toContain('Prometheus aurea/aurea: unknown field "spec.enableOTLPReciever"');
     expect(problems).toContain('ScaledObject aurea/aurea-consumer: unknown field "spec.minReplicaCont"');
+    expect(problems).toMatch(
+      /ScaledObject aurea\/aurea-consumer: spec: Invalid value: minReplicaCount must be less than or equal to maxReplicaCount/,
+    );
     expect(problems).toContain('ClickHouseInstallation aurea/aurea: unknown field "spec.configuration.clusterz"');
     expect(problems).toMatch(
       /KafkaNodePool aurea\/brokers: kafka.strimzi.io\/v1alpha1 is not served by Strimzi 0.51.0/,

@@ -331,7 +331,8 @@ func checkPodSecurity(objects []map[string]interface{}) (results []podResult, pr
 		ns := str(get(o, "metadata", "namespace"))
 		pol, ok := policies[ns]
 		if !ok {
-			problems = append(problems, fmt.Sprintf("%s: namespace %q is not rendered, so its Pod Security level is unknown", id, ns))
+			problems = append(problems,
+				fmt.Sprintf("%s: namespace %q is not rendered, so its Pod Security level is unknown", id, ns))
 			continue
 		}
 		for _, p := range pods {
