@@ -172,7 +172,13 @@ export function prometheusReplicas(manifest: string): { name: string; replicas: 
  * Service (prometheus-<name>-<i>.prometheus-operated), and each pipeline that used it exports to
  * all copies. Each copy keeps its own retry queue, so one replica down delays no other.
  */
-export function prometheusFanout(collectorConfig: string, prometheus: { name: string; replicas: number }): string {
+export function prometheusFanout(
+  collectorConfig: string,
+  prometheus: { name: string; replicas: number },
+  /** OTLP endpoint of replica i; the tests point it at local receivers. */
+  replicaEndpoint = (i: number): string =>
+    `http://prometheus-${prometheus.name}-${i}.prometheus-operated:9090/api/v1/otlp`,
+): string {
   const cfg = parse(collectorConfig) as { exporters?: Record<string, unknown>; service?: { pipelines?: unknown } };
   const exporters: Record<string, unknown> = {};
   const replaced = new Map<string, string[]>();
@@ -181,8 +187,7 @@ export function prometheusFanout(collectorConfig: string, prometheus: { name: st
     if (text.search(PROMETHEUS_ENDPOINT_VAR) === -1) continue;
     const copies: string[] = [];
     for (let i = 0; i < prometheus.replicas; i++) {
-      const url = `http://prometheus-${prometheus.name}-${i}.prometheus-operated:9090/api/v1/otlp`;
-      exporters[`${id}-${i}`] = JSON.parse(text.replace(PROMETHEUS_ENDPOINT_VAR, url)) as unknown;
+      exporters[`${id}-${i}`] = JSON.parse(text.replace(PROMETHEUS_ENDPOINT_VAR, replicaEndpoint(i))) as unknown;
       copies.push(`${id}-${i}`);
     }
     replaced.set(id, copies);
