@@ -1,5 +1,6 @@
 // promtool (built with the stack, scripts/stack/install-prometheus.sh) checks the
-// Prometheus config and rule files and runs the rule unit tests in prometheus/tests/.
+// Prometheus config and rule files and runs the rule unit tests in prometheus/tests/: the alerts
+// (alerts.test.yml) and the exact spend query (spend.test.yml).
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,5 +24,8 @@ describe('promtool', () => {
   });
   it('test rules: every alert fires with its labels and annotations, and stays quiet on healthy data', () => {
     expect(promtool('test', 'rules', 'tests/alerts.test.yml')).toMatch(/SUCCESS/);
+  });
+  it('test rules: the spend rules are exact on born-in-window, reset and ended series (plain increase is not)', () => {
+    expect(promtool('test', 'rules', 'tests/spend.test.yml')).toMatch(/SUCCESS/);
   });
 });

@@ -71,6 +71,23 @@ describe('alerting rules', () => {
       'quiet case',
     ).toBe(true);
   });
+  it('spend over a window uses the exact form (anchored increase + first value of series born inside)', () => {
+    // docs/metrics.md, "Spend: the exact query"; prometheus/tests/spend.test.yml pins its values.
+    const spend = rules.filter((r) => r.record !== undefined && /increase\(aurea_llm_cost_USD_total/.test(r.expr));
+    expect(spend.map((r) => r.record)).toEqual([
+      'aurea:llm_cost_usd:increase1h',
+      'aurea:llm_cost_usd_by_job:increase1h',
+    ]);
+    for (const r of spend) {
+      const w = /\[(\w+)\] anchored\)/.exec(r.expr)?.[1];
+      expect(w, r.record).toBeDefined();
+      const exact =
+        `increase(aurea_llm_cost_USD_total[${w}] anchored)\n` +
+        `  + (first_over_time(aurea_llm_cost_USD_total[${w}]) unless aurea_llm_cost_USD_total offset ${w})\n` +
+        `  or increase(aurea_llm_cost_USD_total[${w}] anchored)`;
+      expect(r.expr.replace(/\s+/g, ' '), r.record).toContain(exact.replace(/\s+/g, ' '));
+    }
+  });
   it('every rule file starts with a header comment', () => {
     for (const f of files) expect(readFileSync(join(DIR, 'rules', f), 'utf8').startsWith('# '), f).toBe(true);
   });
