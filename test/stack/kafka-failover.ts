@@ -6,7 +6,8 @@
 // group reads the topic meanwhile (for the catch-up time); at the end the SDK shuts down, and the
 // topic is read back in full to count what Kafka holds against what the SDK counted as published.
 import { randomBytes } from 'node:crypto';
-import { Consumer, stringDeserializers, type MessagesStream } from '@platformatic/kafka';
+import { Consumer, stringDeserializers } from '@platformatic/kafka';
+import { createConsumer } from '@aurea/common';
 import { init, type EventPublisher } from '@aurea/sdk';
 import type { LocalCluster } from './kafka-cluster.js';
 
@@ -28,6 +29,11 @@ export interface KillResult {
   node: number;
   /** Partitions it led when killed. */
   ledPartitions: number;
+  /** Most events (and bytes) the SDK held at once after this kill. */
+  peakBufferedEvents: number;
+  peakBufferedBytes: number;
+  /** From the kill until the SDK held less than half a second of events again (its partitions moved). */
+  secondsToDrain: number;
   /** From the kill until every event published ≥ 1 s earlier has been read by the consumer group. */
   secondsToCatchUp: number;
 }
@@ -69,31 +75,28 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
   }
 }
 
-/** A consumer group reading the topic from the start; re-created after a stream error. */
+/**
+ * A consumer group reading the topic from the start, built like the services' consumers
+ * (@aurea/common createConsumer: static membership); its stream is re-opened after an error.
+ */
 function startReader(
   brokers: string[],
   topic: string,
   onMessage: (value: string) => void,
   onError: (err: Error) => void,
 ): { stop(): Promise<void> } {
-  const consumer = new Consumer({
-    clientId: 'aurea-failover-reader',
-    groupId: `aurea-failover-${topic}`,
-    bootstrapBrokers: brokers,
-    deserializers: stringDeserializers,
-    maxWaitTime: 100,
-    maxBytes: 4 * 1024 * 1024,
-    retries: 5,
-    retryDelay: 250,
-  });
-  let stream: MessagesStream<string, string, string, string> | undefined;
+  const consumer = createConsumer(
+    { brokers, clientId: 'aurea-failover-reader' },
+    { groupId: `aurea-failover-${topic}`, groupInstanceId: `aurea-failover-reader-${topic}`, maxWaitMs: 100 },
+  );
+  let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
   let stopped = false;
   const open = async (): Promise<void> => {
     while (!stopped) {
       try {
         const s = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: 500 });
         stream = s;
-        s.on('data', (m) => onMessage(m.value));
+        s.on('data', (m) => onMessage(m.value.toString()));
         await new Promise<void>((resolve) => {
           s.once('error', (err: Error) => {
             onError(err);
@@ -237,6 +240,12 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
   })();
 
   const killResults: { node: number; ledPartitions: number; at: number }[] = [];
+  // The SDK's buffer, sampled every 100 ms: [time, events, bytes].
+  const samples: [number, number, number][] = [];
+  const sampler = setInterval(() => {
+    const st = aurea.publisher!.stats();
+    samples.push([Date.now(), st.buffered, st.bufferedBytes ?? 0]);
+  }, 100);
   let failure: Error | undefined;
   try {
     await sleep(o.warmupMs ?? 5_000);
@@ -262,6 +271,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
   }
   loading = false;
   await load;
+  clearInterval(sampler);
   await aurea.shutdown({ deadlineMs: 60_000 });
   const stats = aurea.publisher!.stats();
   // Let the group read the tail, then stop it.
@@ -311,7 +321,17 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
       const j = lastAtOrBefore(t - 1_000);
       if (j >= 0 && maxRead[j]! > t) lastLagging = t;
     }
-    return { node, ledPartitions, secondsToCatchUp: lastLagging < 0 ? 0 : (lastLagging + 100 - at) / 1000 };
+    const window = samples.filter(([t]) => t >= at && t <= until);
+    let drained = at;
+    for (const [t, events] of window) if (events >= rate / 2) drained = t;
+    return {
+      node,
+      ledPartitions,
+      peakBufferedEvents: Math.max(0, ...window.map((w) => w[1])),
+      peakBufferedBytes: Math.max(0, ...window.map((w) => w[2])),
+      secondsToDrain: (drained - at) / 1000,
+      secondsToCatchUp: lastLagging < 0 ? 0 : (lastLagging + 100 - at) / 1000,
+    };
   });
 
   const sorted = Array.from(durations.subarray(0, tasks)).sort((a, b) => a - b);
