@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -296,7 +297,27 @@ func (c *schemaChecker) check(obj map[string]interface{}) (sources []string, pro
 				return []string{set.source}, []string{fmt.Sprintf("%s is not served by %s (served: %s)",
 					gvk.GroupVersion(), set.source, strings.Join(served, ", "))}
 			}
-			return []string{set.source}, ks.validate(obj)
+			problems = ks.validate(obj)
+			if gvk.Group == "clickhouse.altinity.com" || gvk.Group == "clickhouse-keeper.altinity.com" {
+				paths := make([]string, 0)
+				embedded := altinityEmbedded(obj)
+				for p := range embedded {
+					paths = append(paths, p)
+				}
+				sort.Strings(paths)
+				for _, p := range paths {
+					srcs, probs := c.check(embedded[p])
+					for _, e := range probs {
+						problems = append(problems, p+": "+e)
+					}
+					for _, src := range srcs {
+						if !slices.Contains(sources, src) {
+							sources = append(sources, src)
+						}
+					}
+				}
+			}
+			return append([]string{set.source}, sources...), problems
 		}
 	}
 	obj = normalizeBytes(gvk, obj)
@@ -334,6 +355,31 @@ func normalizeBytes(gvk schema.GroupVersionKind, obj map[string]interface{}) map
 	for k, v := range values {
 		if s, ok := v.(string); ok {
 			out[field].(map[string]interface{})[k] = strings.NewReplacer("\n", "", "\r", "").Replace(s)
+		}
+	}
+	return out
+}
+
+// altinityEmbedded returns the built-in objects an Altinity resource carries untyped (its CRD
+// preserves unknown fields in its templates) and the operator creates as they are: pod templates
+// (the StatefulSet's pod template), volume claim templates and service templates. They are
+// checked against the built-in kinds' schemas like any other object.
+func altinityEmbedded(obj map[string]interface{}) map[string]map[string]interface{} {
+	out := map[string]map[string]interface{}{}
+	kinds := map[string]string{"podTemplates": "PodTemplate", "volumeClaimTemplates": "PersistentVolumeClaim",
+		"serviceTemplates": "Service"}
+	for list, kind := range kinds {
+		items, _ := get(obj, "spec", "templates", list).([]interface{})
+		for i, t := range items {
+			name := str(get(t, "name"))
+			o := map[string]interface{}{"apiVersion": "v1", "kind": kind,
+				"metadata": map[string]interface{}{"name": name}}
+			if kind == "PodTemplate" {
+				o["template"] = map[string]interface{}{"metadata": get(t, "metadata"), "spec": get(t, "spec")}
+			} else {
+				o["spec"] = get(t, "spec")
+			}
+			out[fmt.Sprintf("spec.templates.%s[%d] (%s %q)", list, i, kind, name)] = o
 		}
 	}
 	return out
