@@ -43,6 +43,7 @@ import {
   lastValue,
   legendList,
   legendTable,
+  panel,
   stacked,
   thresholdOverride,
   tooltipAll,
@@ -56,7 +57,7 @@ const FILTERS = { service: 'multi', provider: 'multi', model: 'multi', tenant: '
 const JOB = boardInputs({ job: 'single' });
 /** '' stores "none recorded" for tenant, user and repository. */
 const none = (col: string) => `if(${col} = '', '(none)', ${col})`;
-const COST_MS = 'ms';
+const MS = 'ms';
 
 // ---------------------------------------------------------------------------------------------
 // Variables
@@ -123,44 +124,26 @@ const statusCell = (field: string) =>
     { id: 'custom.cellOptions', value: { type: 'color-text' } },
   );
 
+const size = (title: string, description: string, w: number, h: number) => ({ title, description, w, h });
+
 function table(title: string, description: string, w: number, h: number, q: NamedQuery, overrides: Override[]) {
-  return new TablePanel()
-    .title(title)
-    .description(description)
-    .span(w)
-    .height(h)
-    .datasource(chTable(q).build().datasource)
-    .withTarget(chTable(q))
+  return panel(new TablePanel(), { ...size(title, description, w, h), overrides }, [chTable(q)])
     .showHeader(true)
-    .cellHeight(common.TableCellHeight.Sm)
-    .overrides(overrides);
+    .cellHeight(common.TableCellHeight.Sm);
 }
 
 function summaryStat(title: string, description: string, q: NamedQuery, overrides: Override[]) {
-  return new StatPanel()
-    .title(title)
-    .description(description)
-    .span(24)
-    .height(5)
-    .datasource(chTable(q).build().datasource)
-    .withTarget(chTable(q))
+  return panel(new StatPanel(), { ...size(title, description, 24, 5), overrides }, [chTable(q)])
     .reduceOptions(lastValue({ fields: '/.*/' }))
     .textMode(common.BigValueTextMode.ValueAndName)
     .graphMode(common.BigValueGraphMode.None)
-    .colorMode(common.BigValueColorMode.Value)
-    .overrides(overrides);
+    .colorMode(common.BigValueColorMode.Value);
 }
 
-function costSeries(title: string, description: string, q: NamedQuery, label: string, o: { maxDataPoints?: number }) {
-  const p = new TimeseriesPanel()
-    .title(title)
-    .description(description)
-    .span(12)
-    .height(8)
-    .datasource(chSeries(q).build().datasource)
-    .withTarget(chSeries(q))
-    .unit('currencyUSD')
-    .decimals(4)
+function costSeries(title: string, description: string, q: NamedQuery, label: string, maxDataPoints?: number) {
+  const p = panel(new TimeseriesPanel(), { ...size(title, description, 12, 8), unit: 'currencyUSD', decimals: 4 }, [
+    chSeries(q),
+  ])
     .interval('1m')
     .displayName(`\${__field.labels.${label}}`)
     .fillOpacity(40)
@@ -169,7 +152,7 @@ function costSeries(title: string, description: string, q: NamedQuery, label: st
     .stacking(stacked())
     .legend(legendTable(['sum']))
     .tooltip(tooltipAll());
-  return o.maxDataPoints ? p.maxDataPoints(o.maxDataPoints) : p;
+  return maxDataPoints ? p.maxDataPoints(maxDataPoints) : p;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,7 +198,7 @@ export function jobCostBoard(): Dashboard {
         COST_CELL,
         TOKENS_CELL,
         statusCell('status'),
-        unitOverride('duration', COST_MS),
+        unitOverride('duration', MS),
         unitOverride('started', 'dateTimeAsLocal'),
       ],
     ),
@@ -241,9 +224,9 @@ export function jobCostBoard(): Dashboard {
           byName('status', { id: 'mappings', value: [STATUS_COLORS] }),
           unitOverride('cost', 'currencyUSD', 4),
           unitOverride('tokens', 'suffix: tokens', 0),
-          unitOverride('span', COST_MS),
-          unitOverride('p50_latency', COST_MS),
-          unitOverride('p95_latency', COST_MS),
+          unitOverride('span', MS),
+          unitOverride('p50_latency', MS),
+          unitOverride('p95_latency', MS),
           thresholdOverride('failed_tasks', badAbove(1, 5)),
           thresholdOverride('unpriced_tasks', badAbove(1, 1)),
         ],
@@ -266,13 +249,7 @@ export function jobCostBoard(): Dashboard {
           'cost / nullIf(sum(cost) OVER (), 0) AS share',
           'unpriced_tasks AS unpriced',
         ]),
-        [
-          COST_CELL,
-          TOKENS_CELL,
-          unitOverride('mean_latency', COST_MS, 0),
-          unitOverride('p95_latency', COST_MS, 0),
-          SHARE_CELL,
-        ],
+        [COST_CELL, TOKENS_CELL, unitOverride('mean_latency', MS, 0), unitOverride('p95_latency', MS, 0), SHARE_CELL],
       ),
     )
     .withPanel(
@@ -318,7 +295,7 @@ export function jobCostBoard(): Dashboard {
           'latency_quantiles_ms[2] AS p95_latency',
           'unpriced_tasks AS unpriced',
         ]),
-        [COST_CELL, TOKENS_CELL, unitOverride('p95_latency', COST_MS, 0)],
+        [COST_CELL, TOKENS_CELL, unitOverride('p95_latency', MS, 0)],
       ),
     )
     .withPanel(
@@ -331,18 +308,23 @@ export function jobCostBoard(): Dashboard {
           'cost_usd_sum AS cost',
         ]),
         'task',
-        { maxDataPoints: 500 },
+        500,
       ),
     )
     .withPanel(
-      new HistogramPanel()
-        .title('Task latency distribution')
-        .description('Distribution of the selected job\u2019s task latencies (first 10,000 tasks in start order).')
-        .span(12)
-        .height(8)
-        .datasource(chTable(jobEvents(JOB, 1)).build().datasource)
-        .withTarget(chTable(project(jobEvents(JOB, 10_000, undefined, 10_000), ['latency_ms AS latency'])))
-        .unit(COST_MS)
+      panel(
+        new HistogramPanel(),
+        {
+          ...size(
+            'Task latency distribution',
+            'Distribution of the selected job\u2019s task latencies (first 10,000 tasks in start order).',
+            12,
+            8,
+          ),
+          unit: MS,
+        },
+        [chTable(project(jobEvents(JOB, 10_000, undefined, 10_000), ['latency_ms AS latency']))],
+      )
         .bucketCount(20)
         .combine(false)
         .legend(legendList()),
@@ -368,7 +350,7 @@ export function jobCostBoard(): Dashboard {
           'pricing_status',
         ]),
         [
-          unitOverride('latency', COST_MS, 0),
+          unitOverride('latency', MS, 0),
           unitOverride('tokens', 'suffix: tokens', 0),
           unitOverride('cost', 'currencyUSD', 6),
           unitOverride('started_at', 'dateTimeAsIso'),
@@ -404,7 +386,7 @@ function costOverTime(dim: GroupByDimension, what: string) {
     `USD per time bucket by ${what} (the 10 most expensive in the range; the rest as (other)), stacked.`,
     project(q, ['bucket AS time', `${none(`\`${dim}\``)} AS ${LABELS[dim]}`, 'cost_usd_sum AS cost']),
     LABELS[dim],
-    { maxDataPoints: SERIES_POINTS },
+    SERIES_POINTS,
   );
 }
 
@@ -415,7 +397,6 @@ function dailyTrend(dim: DailyDimension) {
     `USD per UTC day by ${dim}, from the daily_costs rollup: whole days that overlap the time range (the job filter does not apply). Days are exact, except that an event published twice at two Kafka offsets counts twice here (docs/clickhouse.md).`,
     project(q, ['bucket AS time', `${none(`\`${dim}\``)} AS ${LABELS[dim]}`, 'cost_usd_sum AS cost']),
     LABELS[dim],
-    {},
   ).interval('1d');
 }
 
