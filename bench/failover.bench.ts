@@ -109,6 +109,6 @@ report({
     },
   ],
   notes: [
-    `${RATE} events/s through monitorTask, ${KILLS} SIGKILLs of the broker leading most partitions, ${DOWN_MS / 1000} s down each; 3 KRaft nodes, 6 partitions, replication 3, min.insync.replicas 2; catch-up = from the kill until a plain consumer group has read every event published ≥ 1 s earlier (the project's consumer is not measured yet); SDK delivering again = its buffer back under half a second of events.`,
+    `${RATE} events/s through monitorTask, ${KILLS} SIGKILLs of the broker leading most partitions, ${DOWN_MS / 1000} s down each; 3 KRaft nodes, 6 partitions, replication 3, min.insync.replicas 2; catch-up = from the kill until a plain consumer group has read every event published ≥ 1 s earlier (the project's consumer is not measured yet); SDK delivering again = its buffer back under one second of events.`,
   ],
 });

@@ -32,7 +32,7 @@ export interface KillResult {
   /** Most events (and bytes) the SDK held at once after this kill. */
   peakBufferedEvents: number;
   peakBufferedBytes: number;
-  /** From the kill until the SDK held less than half a second of events again (its partitions moved). */
+  /** From the kill until the SDK last held a second's worth of events or more (before the next kill). */
   secondsToDrain: number;
   /** From the kill until every event published ≥ 1 s earlier has been read by the consumer group. */
   secondsToCatchUp: number;
@@ -323,7 +323,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
     }
     const window = samples.filter(([t]) => t >= at && t <= until);
     let drained = at;
-    for (const [t, events] of window) if (events >= rate / 2) drained = t;
+    for (const [t, events] of window) if (events >= rate) drained = t;
     return {
       node,
       ledPartitions,

@@ -71,11 +71,12 @@ export interface Transport {
 }
 
 /**
- * The default bound: 32 MiB of serialised events. At the documented rate of 2,000 events/s of
- * ~1 KiB each that holds 16 s of every partition stalled — a broker failover with Kafka's default
- * failure detection takes 8–12 s (docs/kafka.md), and only the partitions the dead broker led wait.
+ * The default bound: 64 MiB of serialised events. At the documented rate of 2,000 events/s of
+ * ~1 KiB each that holds 32 s of every partition stalled; a broker failover with Kafka's default
+ * failure detection stalls the dead broker's partitions for less than that (docs/kafka.md), and
+ * only those partitions wait.
  */
-export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 export interface BufferedPublisherOptions {
   /** Bound on buffered serialised bytes, in flight included (default DEFAULT_MAX_BUFFERED_BYTES). */
@@ -185,7 +186,8 @@ export class BufferedPublisher implements EventPublisher {
     this.lingerMs = opts.lingerMs ?? 5;
     this.maxMessageBytes = opts.maxMessageBytes ?? 900_000;
     this.retryMinMs = opts.retryMinMs ?? 200;
-    this.retryMaxMs = opts.retryMaxMs ?? 5_000;
+    // A short cap: a partition whose leader moved resumes within ~1 s of the move (docs/sdk.md).
+    this.retryMaxMs = opts.retryMaxMs ?? 1_000;
     this.log = new RateLimitedLogger(opts.logger ?? stderrLogger);
   }
 

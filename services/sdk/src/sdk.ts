@@ -32,7 +32,7 @@ export interface InitOptions {
         brokers: string[];
         topic?: string;
         clientId?: string;
-        /** Bound on buffered event bytes (default 32 MiB; docs/sdk.md, "Kafka delivery"). */
+        /** Bound on buffered event bytes (default DEFAULT_MAX_BUFFERED_BYTES; docs/sdk.md, "Kafka delivery"). */
         maxBufferedBytes?: number;
         maxBufferedEvents?: number;
         batchSize?: number;
