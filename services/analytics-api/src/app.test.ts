@@ -9,6 +9,8 @@
 // OpenAPI document, keys never logged. ClickHouse here is a server client pointed at a closed
 // port: every request that reaches the engine fails as "unavailable", which is what these
 // tests need (queries against real data are in api.integration.test.ts).
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -18,23 +20,12 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { parseApiKeys } from './auth.js';
 import { apiConfigFromEnv, loadApiEnv } from './config.js';
-import type { EventPublisher, PublishableEvent } from './publisher.js';
-import { KEYS, auth, testConfig } from './testing/app.js';
-import { makeDataset, wire } from './testing/dataset.js';
-
-class RecordingPublisher implements EventPublisher {
-  batches: PublishableEvent[][] = [];
-  publish(events: readonly PublishableEvent[]): Promise<void> {
-    this.batches.push([...events]);
-    return Promise.resolve();
-  }
-  ready(): Promise<boolean> {
-    return Promise.resolve(true);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { validateTaskEvent } from '@aurea/events';
+import { cursorCodec } from './cursor.js';
+import { ERROR_CODES } from './errors.js';
+import { priceOnIngest } from './ingest-pricing.js';
+import { KEYS, RecordingPublisher, TEST_PRICE, auth, testConfig, testPriceTable } from './testing/app.js';
+import { formatNanos, makeDataset, wire } from './testing/dataset.js';
 
 let ch: AureaClickHouse;
 let app: FastifyInstance;
@@ -212,10 +203,12 @@ describe('ingest', () => {
     expect(many.statusCode).toBe(202);
     expect(many.json().event_ids).toEqual(evs.slice(1).map((e) => e.event_id));
     expect(publisher.batches.map((b) => b.length)).toEqual([1, evs.length - 1]);
+    // Whatever the client says, an event that came through the API is marked so (and priced by Aurea).
+    expect(evs[0]!.source).toBe('sdk');
     expect(publisher.batches[0]![0]).toMatchObject({
       event_id: evs[0]!.event_id,
       job_id: evs[0]!.job_id,
-      source: 'sdk',
+      source: 'api',
     });
   });
 
@@ -309,5 +302,254 @@ describe('OpenAPI', () => {
     const page = await app.inject('/docs/');
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('swagger');
+  });
+});
+
+describe('tenant-scoped keys', () => {
+  it('are declared as label:secret:scopes:tenants (percent-encoded), never for metrics', () => {
+    const [k] = parseApiKeys('team:abcdefghijklmnop0123:read+ingest:acme+umbrella%20corp+a%3Ab');
+    expect(k!.tenants).toEqual(['acme', 'umbrella corp', 'a:b']);
+    expect(parseApiKeys('all:abcdefghijklmnop0123:read')[0]!.tenants).toBeUndefined();
+    expect(() => parseApiKeys('m:abcdefghijklmnop0123:metrics:acme')).toThrow(/metrics/);
+    expect(() => parseApiKeys('e:abcdefghijklmnop0123:read:')).toThrow(/tenant/);
+    expect(() => parseApiKeys('e:abcdefghijklmnop0123:read:%E0')).toThrow(/percent/);
+  });
+
+  it('a scoped read key cannot scrape process metrics (they cover every tenant)', async () => {
+    const handle = {
+      setBudgets: () => undefined,
+      metricsHandler: ((_q: unknown, r: { end(): void }) => r.end()) as never,
+    };
+    const locked = await buildApp({
+      ch,
+      config: testConfig({ metricsAuth: 'key' }),
+      logger: pino({ level: 'silent' }),
+      aurea: handle,
+    });
+    expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.acme) })).statusCode).toBe(403);
+    expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.read) })).statusCode).toBe(200);
+    await locked.close();
+  });
+
+  it('a scoped key ingests only events of its tenants: one other event → 403 naming it, nothing published', async () => {
+    publisher.batches = [];
+    const evs = makeDataset({ jobs: 1, seed: 21 })
+      .map(wire)
+      .slice(0, 3)
+      .map((e) => ({ ...e, tenant: 'acme' }));
+    const mixed = [evs[0], { ...evs[1], tenant: 'globex' }, { ...evs[2], tenant: null }];
+    const r = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(KEYS.acme), payload: mixed });
+    expect(r.statusCode).toBe(403);
+    expect(r.json()).toMatchObject({ error: 'forbidden' });
+    expect(r.json().errors.map((e: { field: string }) => e.field)).toEqual(['/1/tenant', '/2/tenant']);
+    expect(publisher.batches).toHaveLength(0);
+    const ok = await app.inject({ method: 'POST', url: '/v1/events', headers: auth(KEYS.acme), payload: evs });
+    expect(ok.statusCode).toBe(202);
+    expect(publisher.batches.flat().map((e) => (e as { tenant?: unknown }).tenant)).toEqual(['acme', 'acme', 'acme']);
+  });
+});
+
+describe('errors fastify and Node produce answer in the API shape', () => {
+  const shape = (body: string, error: string) => {
+    const b = JSON.parse(body) as Record<string, unknown>;
+    expect(b).toMatchObject({ error, message: expect.any(String) });
+    expect(Object.keys(b).every((k) => ['error', 'message', 'errors', 'dependency'].includes(k))).toBe(true);
+  };
+
+  it('a job id as long as the contract allows reaches the route; one longer is 414', async () => {
+    for (const path of ['', '/events']) {
+      const ok = await app.inject({ url: `/v1/jobs/${'j'.repeat(256)}${path}`, headers: auth(KEYS.read) });
+      expect(ok.statusCode, path).toBe(503); // past the router and validation, to the (unreachable) engine
+      const long = await app.inject({ url: `/v1/jobs/${'j'.repeat(257)}${path}`, headers: auth(KEYS.read) });
+      expect(long.statusCode, path).toBe(414);
+      shape(long.body, 'uri_too_long');
+    }
+    // 256 characters that take 9 bytes each once percent-encoded are still 256 characters
+    const wide = await app.inject({ url: `/v1/jobs/${encodeURIComponent('€'.repeat(256))}`, headers: auth(KEYS.read) });
+    expect(wide.statusCode).toBe(503);
+  });
+
+  it('bad percent-encoding → 400, unknown route → 404, both in shape', async () => {
+    const bad = await app.inject({ url: '/v1/jobs/%E0%A4%A', headers: auth(KEYS.read) });
+    expect(bad.statusCode).toBe(400);
+    shape(bad.body, 'bad_request');
+    const none = await app.inject({ url: '/v1/nope', headers: auth(KEYS.read) });
+    expect(none.statusCode).toBe(404);
+    shape(none.body, 'not_found');
+  });
+
+  it('headers larger than Node accepts → 431 in shape (a real socket: the HTTP parser answers)', async () => {
+    const server = await buildApp({ ch, config: testConfig(), logger: pino({ level: 'silent' }) });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const port = (server.server.address() as AddressInfo).port;
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: '/health', headers: { 'x-big': 'a'.repeat(20_000) } },
+        (r) => {
+          let body = '';
+          r.on('data', (c: Buffer) => (body += c.toString()));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    await server.close();
+    expect(res.status).toBe(431);
+    shape(res.body, ERROR_CODES[431]!);
+  });
+});
+
+describe('cursors are signed', () => {
+  const SECRET = 'cursor-secret-0123456789abcdefghijkl';
+  const sign = (secret: string, purpose: string, v: Record<string, unknown>) =>
+    cursorCodec([secret]).encode(purpose, v);
+
+  it('a forged, re-signed-elsewhere or other-job cursor is a 400 naming cursor; a well-signed bad one too', async () => {
+    const signed = await buildApp({
+      ch,
+      config: testConfig({ cursorSecrets: [SECRET] }),
+      logger: pino({ level: 'silent' }),
+    });
+    const get = (url: string) => signed.inject({ url, headers: auth(KEYS.read) });
+    const dashes = { t: '2026-10-01T00:00:00.000Z', e: '-'.repeat(36) };
+    const cases = [
+      // the old unsigned format
+      `/v1/jobs/job-1/events?cursor=${Buffer.from(JSON.stringify(dashes)).toString('base64url')}`,
+      // right shape, wrong signature
+      `/v1/jobs/job-1/events?cursor=${Buffer.from(JSON.stringify(dashes)).toString('base64url')}.${'A'.repeat(43)}`,
+      // signed with another secret
+      `/v1/jobs/job-1/events?cursor=${sign('another-secret-0123456789abcdefghijkl', 'events\njob-1', dashes)}`,
+      // made for another job
+      `/v1/jobs/job-2/events?cursor=${sign(SECRET, 'events\njob-1', { t: dashes.t, e: '00000000-0000-7000-8000-000000000000' })}`,
+      // made for the events of a job, used on the list
+      `/v1/jobs?cursor=${sign(SECRET, 'events\njob-1', dashes)}`,
+      // signed with the right secret but holding values no cursor of ours holds (defence in depth)
+      `/v1/jobs/job-1/events?cursor=${sign(SECRET, 'events\njob-1', dashes)}`,
+      `/v1/jobs/job-1/events?cursor=${sign(SECRET, 'events\njob-1', { t: '2016-12-31T23:59:60Z', e: '00000000-0000-7000-8000-000000000000' })}`,
+      `/v1/jobs?cursor=${sign(SECRET, 'jobs', { s: 'cost', o: 'desc', v: '1) OR 1=1 --', j: 'job-1' })}`,
+      `/v1/jobs?sort=time&cursor=${sign(SECRET, 'jobs', { s: 'time', o: 'desc', v: '9999-99-99 99:99:99', j: 'x' })}`,
+      `/v1/jobs?cursor=${sign(SECRET, 'jobs', { s: 'tokens', o: 'desc', v: '10', j: 'job-1' })}`,
+    ];
+    for (const url of cases) {
+      const r = await get(url);
+      expect(r.statusCode, url).toBe(400);
+      expect(r.json().errors[0]).toMatchObject({ in: 'querystring', field: '/cursor' });
+    }
+    // A genuine one passes the cursor check (and reaches the engine, unreachable here: 503).
+    const good = sign(SECRET, 'events\njob-1', { t: dashes.t, e: '00000000-0000-7000-8000-000000000000' });
+    expect((await get(`/v1/jobs/job-1/events?cursor=${good}`)).statusCode).toBe(503);
+    await signed.close();
+  });
+
+  it('CURSOR_SECRET_PREVIOUS keeps cursors valid across a rotation; a retired secret does not', () => {
+    const before = cursorCodec(['old-secret-0123456789abcdefghijklmn']).encode('jobs', { j: 'a' });
+    expect(
+      cursorCodec(['new-secret-0123456789abcdefghijklmn', 'old-secret-0123456789abcdefghijklmn']).decode(
+        'jobs',
+        before,
+      ),
+    ).toEqual({ j: 'a' });
+    expect(() => cursorCodec(['new-secret-0123456789abcdefghijklmn']).decode('jobs', before)).toThrow(/cursor/);
+    const env = { API_AUTH: 'disabled', CURSOR_SECRET: 'n'.repeat(32), CURSOR_SECRET_PREVIOUS: 'o'.repeat(32) };
+    expect(apiConfigFromEnv(loadApiEnv(env)).cursorSecrets).toEqual(['n'.repeat(32), 'o'.repeat(32)]);
+    expect(() =>
+      apiConfigFromEnv(loadApiEnv({ API_AUTH: 'disabled', CURSOR_SECRET_PREVIOUS: 'o'.repeat(32) })),
+    ).toThrow(/CURSOR_SECRET/);
+    expect(() => loadApiEnv({ CURSOR_SECRET: 'short' })).toThrow(/CURSOR_SECRET/);
+  });
+});
+
+describe('pricing on ingest: Aurea prices what it did not compute', () => {
+  let priced: FastifyInstance;
+  const sent = new RecordingPublisher();
+  beforeAll(async () => {
+    priced = await buildApp({
+      ch,
+      config: testConfig({ priceTable: testPriceTable() }),
+      logger: pino({ level: 'silent' }),
+      publisher: sent,
+    });
+  });
+  afterAll(() => priced.close());
+
+  const base = () => {
+    const {
+      cost_usd: _c,
+      provided_cost_usd: _p,
+      pricing_status: _s,
+      price_version: _v,
+      ...e
+    } = wire(makeDataset({ jobs: 1, seed: 31 })[0]!);
+    return {
+      ...e,
+      provider: TEST_PRICE.provider,
+      request_model: TEST_PRICE.model,
+      usage: { input_tokens: 1234, output_tokens: 567 },
+    };
+  };
+  const post = async (payload: unknown) => {
+    sent.batches = [];
+    const r = await priced.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: auth(KEYS.ingest),
+      payload: payload as object,
+    });
+    return { r, published: sent.batches.flat() as unknown as Record<string, unknown>[] };
+  };
+  // $2 and $8 per 1M tokens
+  const expected = formatNanos(1234n * TEST_PRICE.inputNanos + 567n * TEST_PRICE.outputNanos);
+
+  it("a client's cost_usd is not Aurea's: it becomes provided_cost_usd, cost_usd is priced", async () => {
+    expect(expected).toBe('0.007004000');
+    const { r, published } = await post({ ...base(), cost_usd: 999, pricing_status: 'custom', price_version: 'mine' });
+    expect(r.statusCode).toBe(202);
+    expect(published).toHaveLength(1);
+    const e = published[0]!;
+    expect((e.cost_usd as number).toFixed(9)).toBe(expected);
+    expect(e).toMatchObject({ pricing_status: 'priced', provided_cost_usd: 999, source: 'api' });
+    expect(e.price_version).not.toBe('mine');
+    // a client's own provided_cost_usd wins over its cost_usd as "provided"
+    const both = await post({ ...base(), cost_usd: 0.7, provided_cost_usd: 0.5 });
+    expect(both.published[0]).toMatchObject({ provided_cost_usd: 0.5 });
+    expect((both.published[0]!.cost_usd as number).toFixed(9)).toBe(expected);
+    // claiming to be the SDK through the API changes nothing
+    const sdk = await post({ ...base(), source: 'sdk', cost_usd: 0 });
+    expect(sdk.published[0]).toMatchObject({ source: 'api', provided_cost_usd: 0 });
+    expect((sdk.published[0]!.cost_usd as number).toFixed(9)).toBe(expected);
+  });
+
+  it('an unknown model sent as priced at $0 is unknown_model with no cost (never $0)', async () => {
+    const { r, published } = await post({
+      ...base(),
+      request_model: 'mystery-llm',
+      cost_usd: 0,
+      pricing_status: 'priced',
+    });
+    expect(r.statusCode).toBe(202);
+    expect(published[0]).toMatchObject({ cost_usd: null, pricing_status: 'unknown_model', provided_cost_usd: 0 });
+  });
+
+  it("Aurea's price beyond what an event may carry → 400 naming the usage, nothing published", async () => {
+    const { r, published } = await post({
+      ...base(),
+      request_model: 'gold-model',
+      usage: { input_tokens: 1_000_000_000_000 },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().errors[0]).toMatchObject({ in: 'body', field: '/usage' });
+    expect(published).toHaveLength(0);
+  });
+
+  it('trusted sources keep their figures; pricing twice changes nothing', () => {
+    const v = validateTaskEvent({ ...base(), cost_usd: 999, pricing_status: 'custom' });
+    if (!v.ok) throw new Error('invalid base event');
+    const table = testPriceTable();
+    for (const source of ['sdk', 'otlp'] as const)
+      expect(priceOnIngest({ ...v.event, source }, table)).toEqual({ ...v.event, source });
+    const once = priceOnIngest({ ...v.event, source: 'api' }, table);
+    expect(once.provided_cost_usd).toBe(999);
+    expect(priceOnIngest(once, table)).toEqual(once);
   });
 });

@@ -10,15 +10,17 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Meter } from '@opentelemetry/api';
 import type { AureaClickHouse } from '@aurea/clickhouse';
 import type { Logger } from '@aurea/common';
+import { LIMITS } from '@aurea/events';
 import { authPlugin } from './auth.js';
 import { computeBudgets, toGauges, type BudgetGauge } from './budgets.js';
 import type { ApiConfig } from './config.js';
-import { ErrorSchema, installErrorHandler } from './errors.js';
+import { cursorCodec } from './cursor.js';
+import { ErrorSchema, clientErrorHandler, frameworkErrors, installErrorHandler } from './errors.js';
 import type { EventPublisher } from './publisher.js';
 import { attributionRoutes } from './routes/attribution.js';
 import { budgetsRoutes } from './routes/budgets.js';
 import { eventsRoutes } from './routes/events.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type ReadinessChecks } from './routes/health.js';
 import { jobsRoutes } from './routes/jobs.js';
 
 /** The parts of the SDK handle (`await init(...)` of @aurea/sdk) the API uses. */
@@ -47,6 +49,8 @@ export interface BuildAppOptions {
   aurea?: AureaHandle | undefined;
   /** How often budget gauges are recomputed (ms); 0 = only at start. Default 30 s. */
   budgetRefreshMs?: number | undefined;
+  /** More parts /ready reflects (the local runtime: its consumer). */
+  readiness?: ReadinessChecks | undefined;
 }
 
 export const API_VERSION = '1.0.0';
@@ -59,9 +63,23 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       const h = req.headers['x-request-id'];
       return typeof h === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(h) ? h : randomUUID();
     },
-    ajv: { customOptions: { coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true } },
+    ajv: {
+      customOptions: {
+        coerceTypes: 'array',
+        useDefaults: true,
+        removeAdditional: false,
+        allErrors: true,
+        // With ajv's strictNumbers, a string coerced to ±Infinity ("Infinity", "1e309") skips the
+        // minimum/maximum checks (they only run on finite numbers); without it the bounds reject it.
+        strictNumbers: false,
+      },
+    },
     bodyLimit: o.config.ingest.bodyLimitBytes,
-    routerOptions: { ignoreTrailingSlash: true },
+    // A path parameter may be as long as the contract allows an id (decoded characters); longer → 414.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: LIMITS.id },
+    // What fastify's router and Node's HTTP parser reject answers in the API's error shape too.
+    frameworkErrors,
+    clientErrorHandler,
   });
 
   app.addSchema(ErrorSchema);
@@ -129,8 +147,17 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     });
   }
 
-  const ctx = { ch: o.ch, config: o.config, publisher: o.publisher };
-  await app.register(healthRoutes, { ...ctx, metricsHandler: o.aurea?.metricsHandler?.bind(o.aurea) });
+  const ctx = {
+    ch: o.ch,
+    config: o.config,
+    publisher: o.publisher,
+    cursors: cursorCodec(o.config.cursorSecrets ?? []),
+  };
+  await app.register(healthRoutes, {
+    ...ctx,
+    metricsHandler: o.aurea?.metricsHandler?.bind(o.aurea),
+    readiness: o.readiness,
+  });
   await app.register(
     async (v1) => {
       await v1.register(jobsRoutes, ctx);

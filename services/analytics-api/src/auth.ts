@@ -1,9 +1,10 @@
-// API keys: `Authorization: Bearer <key>` or `X-API-Key: <key>`, each key with scopes.
-// Only SHA-256 digests of keys are kept in memory; comparison is constant-time; a request is
-// logged with the key's label, never the key.
+// API keys: `Authorization: Bearer <key>` or `X-API-Key: <key>`, each key with scopes and,
+// optionally, the tenants it is limited to (docs/api.md, "Auth"). Only SHA-256 digests of keys are
+// kept in memory; comparison is constant-time; a request is logged with the key's label, never the key.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { LIMITS } from '@aurea/events';
 import { sendError } from './errors.js';
 
 export const SCOPES = ['read', 'ingest', 'metrics'] as const;
@@ -15,37 +16,67 @@ export interface ApiKey {
   label: string;
   digest: Buffer;
   scopes: ReadonlySet<Scope>;
+  /** The tenants this key may read and ingest for; undefined: every tenant. */
+  tenants?: readonly string[] | undefined;
 }
 
 export const MIN_KEY_LENGTH = 16;
 
 const digestOf = (secret: string) => createHash('sha256').update(secret, 'utf8').digest();
 
-export function apiKey(label: string, secret: string, scopes: readonly Scope[]): ApiKey {
+export function apiKey(label: string, secret: string, scopes: readonly Scope[], tenants?: readonly string[]): ApiKey {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(label))
     throw new Error(`API key label "${label}" must match [A-Za-z0-9_.-]{1,64}`);
   if (secret.length < MIN_KEY_LENGTH)
     throw new Error(`API key "${label}" is shorter than ${MIN_KEY_LENGTH} characters`);
   if (/\s/.test(secret)) throw new Error(`API key "${label}" contains whitespace`);
   if (scopes.length === 0) throw new Error(`API key "${label}" has no scopes`);
-  return { label, digest: digestOf(secret), scopes: new Set(scopes) };
+  if (tenants !== undefined) {
+    if (tenants.length === 0) throw new Error(`API key "${label}": an empty tenant list`);
+    for (const t of tenants)
+      if (t.length === 0 || t.length > LIMITS.id)
+        throw new Error(`API key "${label}": a tenant must have 1–${LIMITS.id} characters`);
+    if (scopes.includes('metrics'))
+      throw new Error(
+        `API key "${label}": process metrics are not per tenant; a metrics key cannot be limited to tenants`,
+      );
+  }
+  return {
+    label,
+    digest: digestOf(secret),
+    scopes: new Set(scopes),
+    ...(tenants === undefined ? {} : { tenants: [...new Set(tenants)] }),
+  };
 }
 
-/** Lines (or comma-separated entries) of `label:secret:scope+scope`; `#` starts a comment. */
+/**
+ * Lines (or comma-separated entries) of `label:secret:scope+scope[:tenant+tenant]`; `#` starts a
+ * comment. Tenants are percent-decoded, so a tenant id holding `:`, `+`, `,`, `#`, `%` or spaces
+ * is written with those percent-encoded.
+ */
 export function parseApiKeys(text: string): ApiKey[] {
   const keys: ApiKey[] = [];
   for (const raw of text.split(/[\n,]/)) {
     const line = raw.replace(/#.*$/, '').trim();
     if (!line) continue;
     const parts = line.split(':');
-    if (parts.length !== 3) throw new Error('each API key entry must be label:secret:scopes (secret not shown)');
-    const [label, secret, scopeText] = parts as [string, string, string];
+    if (parts.length !== 3 && parts.length !== 4)
+      throw new Error('each API key entry must be label:secret:scopes[:tenants] (secret not shown)');
+    const [label, secret, scopeText, tenantText] = parts as [string, string, string, string | undefined];
     const scopes = scopeText.split('+').map((s) => s.trim());
     for (const s of scopes) {
       if (!(SCOPES as readonly string[]).includes(s))
         throw new Error(`API key "${label}": unknown scope "${s}" (known: ${SCOPES.join(', ')})`);
     }
-    keys.push(apiKey(label, secret, scopes as Scope[]));
+    let tenants: string[] | undefined;
+    if (tenantText !== undefined) {
+      try {
+        tenants = tenantText.split('+').map((t) => decodeURIComponent(t.trim()));
+      } catch {
+        throw new Error(`API key "${label}": a tenant is not valid percent-encoding`);
+      }
+    }
+    keys.push(apiKey(label, secret, scopes as Scope[], tenants));
   }
   const labels = new Set<string>();
   for (const k of keys) {
@@ -78,6 +109,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     apiKeyLabel?: string;
+    /** The tenants the request's key is limited to; undefined: every tenant (or auth disabled). */
+    tenants?: readonly string[] | undefined;
   }
 }
 
@@ -109,8 +142,9 @@ export const authPlugin = fp<AuthOptions>(async (app: FastifyInstance, opts: Aut
       return;
     }
     req.apiKeyLabel = key.label;
+    req.tenants = key.tenants;
     req.log.debug({ apiKey: key.label }, 'authenticated');
-    const ok = key.scopes.has(access) || (access === 'metrics' && key.scopes.has('read'));
+    const ok = key.scopes.has(access) || (access === 'metrics' && key.scopes.has('read') && key.tenants === undefined);
     if (!ok) {
       void sendError(reply, 403, 'forbidden', `API key "${key.label}" lacks the "${access}" scope`);
       return;

@@ -7,6 +7,8 @@ import { commonEnv, env, parseConfig } from '@aurea/common';
 import { TOPICS } from '@aurea/events';
 import { parseApiKeys, type ApiKey } from './auth.js';
 import { parseBudgets, type Budget } from './budgets.js';
+import { MIN_CURSOR_SECRET_LENGTH } from './cursor.js';
+import { loadIngestPriceTable, type IngestPriceTable } from './ingest-pricing.js';
 
 export interface ApiConfig {
   auth: {
@@ -22,6 +24,10 @@ export interface ApiConfig {
   docs: boolean;
   /** Largest page a list endpoint returns. */
   maxPageSize: number;
+  /** Secrets that sign pagination cursors: the first signs, all verify; none: a random one per process. */
+  cursorSecrets?: readonly string[] | undefined;
+  /** Price table for events priced on ingest (undefined: the built-in one). */
+  priceTable?: IngestPriceTable | undefined;
 }
 
 export const apiEnvSchema = z.object({
@@ -43,6 +49,12 @@ export const apiEnvSchema = z.object({
   BUDGETS_FILE: z.string().optional(),
   BUDGET_REFRESH_MS: env.int(30_000, 1000),
   METRICS_ENABLED: env.bool(true),
+  /** Signs pagination cursors; every replica behind one address needs the same value. */
+  CURSOR_SECRET: z.string().min(MIN_CURSOR_SECRET_LENGTH).optional(),
+  /** The secret before the last rotation: cursors it signed stay valid while it is set. */
+  CURSOR_SECRET_PREVIOUS: z.string().min(MIN_CURSOR_SECRET_LENGTH).optional(),
+  /** A JSON price table layered over the built-in one, for events priced on ingest (as the span bridge reads it). */
+  AUREA_PRICE_TABLE: z.string().default(''),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
@@ -60,6 +72,10 @@ export function apiConfigFromEnv(e: ApiEnv): ApiConfig {
       'API_AUTH=required but no API keys are configured (set API_KEYS or API_KEYS_FILE, or API_AUTH=disabled for a local demo)',
     );
   }
+  if (e.CURSOR_SECRET_PREVIOUS !== undefined && e.CURSOR_SECRET === undefined)
+    throw new Error(
+      'CURSOR_SECRET_PREVIOUS is set without CURSOR_SECRET (the current secret signs; the previous one only verifies)',
+    );
   return {
     auth: { mode: e.API_AUTH, keys },
     metricsAuth: e.METRICS_AUTH,
@@ -71,5 +87,7 @@ export function apiConfigFromEnv(e: ApiEnv): ApiConfig {
     budgets: e.BUDGETS_FILE ? parseBudgets(readFileSync(e.BUDGETS_FILE, 'utf8'), e.BUDGETS_FILE) : [],
     docs: e.API_DOCS,
     maxPageSize: e.MAX_PAGE_SIZE,
+    cursorSecrets: [e.CURSOR_SECRET, e.CURSOR_SECRET_PREVIOUS].filter((x): x is string => x !== undefined),
+    priceTable: e.AUREA_PRICE_TABLE === '' ? undefined : loadIngestPriceTable(e.AUREA_PRICE_TABLE),
   };
 }

@@ -1,5 +1,6 @@
 import type { AureaClickHouse } from '@aurea/clickhouse';
 import type { ApiConfig } from './config.js';
+import type { CursorCodec } from './cursor.js';
 import type { EventPublisher } from './publisher.js';
 
 /** What every route plugin receives. */
@@ -7,6 +8,7 @@ export interface RouteContext {
   ch: AureaClickHouse;
   config: ApiConfig;
   publisher?: EventPublisher | undefined;
+  cursors: CursorCodec;
 }
 
 export const READ_SECURITY: { [scheme: string]: string[] }[] = [{ bearer: [] }, { apiKey: [] }];

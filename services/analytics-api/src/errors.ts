@@ -1,7 +1,11 @@
-// One error shape for every non-2xx answer:
+// One error shape for every non-2xx answer, including those fastify and Node's HTTP parser make
+// before a route runs (bad URL encoding, a path parameter too long, headers too large):
 //   { "error": "<code>", "message": "<human text>", "errors"?: [{ "in", "field", "message" }] }
 // Validation failures name each field; a dependency that is down answers 503 saying which.
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+// docs/api.md, "Failure classes", lists every class.
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 
 export const FieldErrorSchema = Type.Object({
@@ -23,6 +27,23 @@ export const ErrorSchema = Type.Object(
   { $id: 'Error', title: 'Error' },
 );
 export type ErrorBody = Static<typeof ErrorSchema>;
+
+/** The `error` code of each status (400 with named fields is `validation_failed`). */
+export const ERROR_CODES: Readonly<Record<number, string>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  408: 'request_timeout',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  431: 'header_fields_too_large',
+  500: 'internal',
+  503: 'unavailable',
+};
+export const errorCode = (status: number): string =>
+  ERROR_CODES[status] ?? (status >= 500 ? 'internal' : 'bad_request');
 
 /** Standard error responses for a route's schema. */
 export const errorResponses = (...codes: number[]) =>
@@ -107,21 +128,52 @@ export function installErrorHandler(app: FastifyInstance): void {
       return sendError(reply, 503, 'unavailable', err.message, { dependency: err.dependency });
     }
     const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      const code =
-        status === 413
-          ? 'payload_too_large'
-          : status === 415
-            ? 'unsupported_media_type'
-            : status === 404
-              ? 'not_found'
-              : 'bad_request';
-      return sendError(reply, status, code, err.message);
-    }
+    if (status >= 400 && status < 500) return sendError(reply, status, errorCode(status), err.message);
     req.log.error({ err }, 'request failed');
     return sendError(reply, 500, 'internal', 'internal error; see the server log');
   });
   app.setNotFoundHandler((req, reply) =>
     sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0] ?? ''}`),
   );
+}
+
+/**
+ * fastify's `frameworkErrors`: what its router rejects before any route runs — a URL that does
+ * not decode (400) and a path parameter longer than the router's maxParamLength (414).
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void sendError(reply, 414, errorCode(414), 'a path parameter is longer than this route accepts');
+    return;
+  }
+  if (err.code === 'FST_ERR_BAD_URL') {
+    void sendError(reply, 400, errorCode(400), 'the URL path is not valid percent-encoded UTF-8');
+    return;
+  }
+  const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 400;
+  void sendError(reply, status, errorCode(status), err.message);
+}
+
+/**
+ * fastify's `clientErrorHandler`: what Node's HTTP parser rejects (headers too large: 431; a
+ * request that timed out: 408; anything else unparseable: 400), written on the socket in the
+ * same shape, then the connection is closed.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message =
+    status === 431
+      ? 'request headers are larger than the server accepts'
+      : status === 408
+        ? 'the request did not arrive in time'
+        : 'the request is not valid HTTP';
+  const body = JSON.stringify({ error: errorCode(status), message });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

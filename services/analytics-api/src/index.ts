@@ -12,3 +12,11 @@ export {
 } from './budgets.js';
 export { createKafkaPublisher, type EventPublisher, type KafkaPublisherOptions } from './publisher.js';
 export { jobEventSchema } from './schemas.js';
+export type { PartState, ReadinessChecks } from './routes/health.js';
+export {
+  TRUSTED_SOURCES,
+  isTrustedSource,
+  priceOnIngest,
+  priceUntrusted,
+  loadIngestPriceTable,
+} from './ingest-pricing.js';

@@ -1,15 +1,17 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access --
    HTTP response bodies are untyped JSON (inject().json() is any); the assertions below check their shape. */
 // POST /v1/events against the real Kafka broker of the stack (unique topic per run): accepted
-// events are on the topic keyed by job_id, exactly as sent; a request with one invalid event
-// publishes nothing; /ready reports Kafka; an unreachable broker → 503 naming kafka.
+// events are on the topic keyed by job_id, as sent but marked `api` and priced by Aurea (a price
+// file that knows none of the dataset's models: every cost is the client's, kept as provided); a
+// request with one invalid event publishes nothing; /ready reports Kafka; an unreachable broker →
+// 503 naming kafka.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createKafkaPublisher, type EventPublisher } from './publisher.js';
-import { KEYS, auth, silentLogger, testConfig } from './testing/app.js';
+import { KEYS, auth, silentLogger, testConfig, testPriceTable } from './testing/app.js';
 import { openTestClickHouse, type TestClickHouse } from './testing/clickhouse.js';
 import { makeDataset, wire } from './testing/dataset.js';
 
@@ -35,7 +37,10 @@ beforeAll(async () => {
   publisher = createKafkaPublisher({ brokers: BROKERS, topic: TOPIC, logger: silentLogger() });
   app = await buildApp({
     ch: t.ch,
-    config: testConfig({ ingest: { topic: TOPIC, maxEventsPerRequest: 500, bodyLimitBytes: 4 * 1024 * 1024 } }),
+    config: testConfig({
+      ingest: { topic: TOPIC, maxEventsPerRequest: 500, bodyLimitBytes: 4 * 1024 * 1024 },
+      priceTable: testPriceTable(),
+    }),
     logger: silentLogger(),
     publisher,
   });
@@ -103,7 +108,14 @@ describe('POST /v1/events → Kafka', () => {
     for (const e of all) {
       const m = byId.get(e.event_id)!;
       expect(m.key).toBe(e.job_id);
-      expect(m.value).toEqual({ ...JSON.parse(JSON.stringify(e)), source: 'sdk' });
+      expect(m.value).toEqual({
+        ...JSON.parse(JSON.stringify(e)),
+        source: 'api',
+        cost_usd: null,
+        pricing_status: 'unknown_model',
+        price_version: expect.any(String),
+        provided_cost_usd: e.provided_cost_usd ?? e.cost_usd,
+      });
     }
     // one job → one partition, in the order sent
     for (const jobId of new Set(all.map((e) => e.job_id))) {

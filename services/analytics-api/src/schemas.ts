@@ -2,7 +2,8 @@
 // responses with them, and @fastify/swagger publishes them as the OpenAPI document.
 import { Type, type Static, type TInteger, type TSchema } from '@sinclair/typebox';
 import { BUCKETS, GROUP_BY_DIMENSIONS, JOB_SORT_NAMES, JOB_STATUSES } from '@aurea/clickhouse/queries';
-import { FIELDS, TASK_STATUSES, TOKEN_TYPES, type FieldSpec, type TokenType } from '@aurea/events';
+import { FIELDS, LIMITS, TASK_STATUSES, TIME_RANGE, TOKEN_TYPES, type FieldSpec, type TokenType } from '@aurea/events';
+import { CURSOR_MAX_LENGTH, CURSOR_PATTERN } from './cursor.js';
 
 /** A string enum as JSON Schema `enum` (one clear error naming the allowed values, not one per literal). */
 export const lit = <T extends string>(values: readonly T[], opts: Record<string, unknown> = {}) =>
@@ -15,15 +16,20 @@ export const Money = (description: string) =>
     examples: ['0.150000000'],
   });
 const Time = (description: string) => Type.String({ format: 'date-time', description });
-const Name = (description: string) => Type.String({ minLength: 1, maxLength: 256, description });
+const QueryTime = (description: string) =>
+  Time(`${description}. From ${TIME_RANGE.from} to before ${TIME_RANGE.toExclusive}; no leap seconds`);
+/** A filter value: ids and names up to the contract's longest (LIMITS.id). */
+const Name = (description: string) => Type.String({ minLength: 1, maxLength: LIMITS.id, description });
 
 export const Currency = Type.Literal('USD', { description: 'Currency of every *_usd amount in this answer' });
 
 // ---- query strings ------------------------------------------------------------------------------
 
 export const TimeRangeQuery = {
-  from: Type.Optional(Time('Inclusive lower bound on task end time (RFC 3339). Default: 30 days before `to` (or now)')),
-  to: Type.Optional(Time('Exclusive upper bound on task end time (RFC 3339). Default: no upper bound')),
+  from: Type.Optional(
+    QueryTime('Inclusive lower bound on task end time (RFC 3339). Default: 30 days before `to` (or now)'),
+  ),
+  to: Type.Optional(QueryTime('Exclusive upper bound on task end time (RFC 3339). Default: no upper bound')),
 };
 
 export const DimensionQuery = {
@@ -40,9 +46,9 @@ export const PageQuery = (maxPage: number, def = 50) => ({
   cursor: Type.Optional(
     Type.String({
       minLength: 1,
-      maxLength: 1024,
-      pattern: '^[A-Za-z0-9_-]+$',
-      description: 'next_cursor of the previous page',
+      maxLength: CURSOR_MAX_LENGTH,
+      pattern: CURSOR_PATTERN,
+      description: 'next_cursor of the previous page (opaque, signed)',
     }),
   ),
 });

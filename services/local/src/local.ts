@@ -1,9 +1,16 @@
 // The main job's data plane in ONE process (the embedded ClickHouse engine allows one process
-// per data directory): open ClickHouse, apply migrations, start the Kafka consumer and the
-// analytics API on the same client. Configuration: the consumer's and the API's own
-// environment variables (their config modules), parsed once.
+// per data directory): open ClickHouse, apply migrations, serve the analytics API, then start the
+// Kafka consumer and the span bridge on the same client. Configuration: the consumer's and the
+// API's own environment variables (their config modules), parsed once.
+//
+// The API listens before the consumer starts: joining a consumer group can take as long as the
+// group's session timeout after a crash (the dead member holds its partitions until then), and
+// the API must answer meanwhile. /health is 200 as soon as the process serves; /ready reflects
+// ClickHouse, Kafka and the consumer and span bridge (`starting` until they run, `unavailable`
+// while a start failed and is being retried, `paused` while the consumer waits for ClickHouse).
 import type { AddressInfo } from 'node:net';
-import { apiConfigFromEnv, buildApp, createKafkaPublisher, loadApiEnv } from '@aurea/analytics-api';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { apiConfigFromEnv, buildApp, createKafkaPublisher, loadApiEnv, type PartState } from '@aurea/analytics-api';
 import { clickhouseOptionsFromEnv, createClickHouse, migrate, type AureaClickHouse } from '@aurea/clickhouse';
 import { Shutdown, createLogger, env, parseConfig, type Logger } from '@aurea/common';
 import { consumerEnv, consumerOptionsFromEnv, startConsumer, type ConsumerHandle } from '@aurea/consumer';
@@ -31,13 +38,71 @@ export interface LocalHandle {
   /** Base URL of the analytics API, e.g. http://127.0.0.1:8080 */
   apiUrl: string;
   ch: AureaClickHouse;
-  consumer: ConsumerHandle;
-  /** Null when AUREA_LOCAL_SPAN_BRIDGE=false. */
-  spanBridge: SpanBridgeHandle | null;
+  /** Resolves when the consumer runs (undefined when the process stopped first). */
+  consumer: Promise<ConsumerHandle | undefined>;
+  /** Resolves when the span bridge runs; undefined when AUREA_LOCAL_SPAN_BRIDGE=false or stopped first. */
+  spanBridge: Promise<SpanBridgeHandle | undefined>;
   aurea: Aurea;
   shutdown: Shutdown;
-  /** Ordered stop: HTTP → consumer (commit) → ingest publisher → metrics → ClickHouse. */
+  /** Ordered stop: HTTP → span bridge → consumer (commit) → ingest publisher → metrics → ClickHouse. */
   stop(): Promise<void>;
+}
+
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * A part started in the background after the API listens, its start retried (doubling from 1 s to
+ * 30 s) until it runs or the process stops. A few lines rather than a retry library: the loop must
+ * end on stop, stop a part whose start finishes after stop, and expose its state to /ready.
+ */
+class BackgroundPart<T extends { stop(): Promise<void> }> {
+  private state: PartState = 'starting';
+  private readonly abort = new AbortController();
+  readonly started: Promise<T | undefined>;
+  private handle: T | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly log: Logger,
+    start: () => Promise<T>,
+  ) {
+    this.started = this.run(start);
+  }
+
+  private async run(start: () => Promise<T>): Promise<T | undefined> {
+    let delay = RETRY_FIRST_MS;
+    while (!this.abort.signal.aborted) {
+      try {
+        const h = await start();
+        if (this.abort.signal.aborted) {
+          await h.stop();
+          return undefined;
+        }
+        this.handle = h;
+        this.state = 'ok';
+        return h;
+      } catch (err) {
+        if (this.abort.signal.aborted) return undefined;
+        this.state = 'unavailable';
+        this.log.warn({ err, retryInMs: delay }, `${this.name} could not start; retrying`);
+        await sleep(delay, undefined, { signal: this.abort.signal }).catch(() => undefined);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    }
+    return undefined;
+  }
+
+  /** `ok`, `starting`, `unavailable`, or what `running` says of the running part. */
+  readiness(running: (h: T) => PartState = () => 'ok'): PartState {
+    return this.handle ? running(this.handle) : this.state;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    const h = await this.started;
+    await h?.stop();
+  }
 }
 
 export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger?: Logger): Promise<LocalHandle> {
@@ -68,25 +133,15 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
     kafka: false,
     prometheus: { enabled: true },
   });
-  const consumer = await startConsumer({
-    ...consumerOptionsFromEnv(consumerCfg),
-    ch,
-    logger: log.child({ component: 'consumer' }),
-    meter: aurea.meter,
-  });
-  const spanBridge = local.AUREA_LOCAL_SPAN_BRIDGE
-    ? await startSpanBridge({
-        ...spanBridgeOptionsFromEnv(bridgeCfg),
-        logger: log.child({ component: 'span-bridge' }),
-        priceTable: loadPriceTable(bridgeCfg.AUREA_PRICE_TABLE),
-      })
-    : null;
   const publisher = createKafkaPublisher({
     brokers: apiEnv.KAFKA_BROKERS,
     clientId: `${local.AUREA_LOCAL_SERVICE_NAME}-ingest`,
     topic: apiConfig.ingest.topic,
     logger: log,
   });
+
+  // Started once the API listens (below); the readiness checks and shutdown steps read them then.
+  const parts: { consumer?: BackgroundPart<ConsumerHandle>; spanBridge?: BackgroundPart<SpanBridgeHandle> } = {};
   const app = await buildApp({
     ch,
     config: apiConfig,
@@ -94,12 +149,16 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
     publisher,
     aurea,
     budgetRefreshMs: apiEnv.BUDGET_REFRESH_MS,
+    readiness: {
+      consumer: () => parts.consumer?.readiness((h) => (h.stats().paused ? 'paused' : 'ok')) ?? 'starting',
+      ...(local.AUREA_LOCAL_SPAN_BRIDGE ? { span_bridge: () => parts.spanBridge?.readiness() ?? 'starting' } : {}),
+    },
   });
 
   shutdown
     .add('analytics API: stop accepting, drain requests', () => app.close())
-    .add('span bridge: finish the batch in hand, commit, disconnect', () => spanBridge?.stop())
-    .add('consumer: finish the batch in hand, commit, disconnect', () => consumer.stop())
+    .add('span bridge: finish the batch in hand, commit, disconnect', () => parts.spanBridge?.stop())
+    .add('consumer: finish the batch in hand, commit, disconnect', () => parts.consumer?.stop())
     .add('ingest publisher', () => publisher.close())
     .add('metrics', () => aurea.shutdown({ deadlineMs: 3000 }))
     .add('clickhouse', () => ch.close());
@@ -112,6 +171,34 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
   }
   const addr = app.server.address() as AddressInfo;
   const apiUrl = `http://${apiEnv.HOST}:${addr.port}`;
-  log.info({ apiUrl, mode: ch.mode, auth: apiConfig.auth.mode }, 'consumer and analytics API running');
-  return { apiUrl, ch, consumer, spanBridge, aurea, shutdown, stop: () => shutdown.run('stop') };
+  log.info({ apiUrl, mode: ch.mode, auth: apiConfig.auth.mode }, 'analytics API listening; starting the consumer');
+
+  const consumer = (parts.consumer = new BackgroundPart('consumer', log, () =>
+    startConsumer({
+      ...consumerOptionsFromEnv(consumerCfg),
+      ch,
+      logger: log.child({ component: 'consumer' }),
+      meter: aurea.meter,
+    }),
+  ));
+  const spanBridge = (parts.spanBridge = local.AUREA_LOCAL_SPAN_BRIDGE
+    ? new BackgroundPart('span bridge', log, () =>
+        startSpanBridge({
+          ...spanBridgeOptionsFromEnv(bridgeCfg),
+          logger: log.child({ component: 'span-bridge' }),
+          priceTable: loadPriceTable(bridgeCfg.AUREA_PRICE_TABLE),
+        }),
+      )
+    : undefined);
+  void consumer.started.then((h) => h && log.info('consumer running'));
+
+  return {
+    apiUrl,
+    ch,
+    consumer: consumer.started,
+    spanBridge: spanBridge?.started ?? Promise.resolve(undefined),
+    aurea,
+    shutdown,
+    stop: () => shutdown.run('stop'),
+  };
 }

@@ -7,10 +7,8 @@ import { runQuery } from '../ch.js';
 import { READ_SECURITY, type RouteContext } from '../context.js';
 import { errorResponses } from '../errors.js';
 import { orNull, time, totals, type TotalsRow } from '../rows.js';
+import { resolveRange } from '../range.js';
 import { AttributionQuery, AttributionResponse } from '../schemas.js';
-import { checkRange } from './jobs.js';
-
-const DEFAULT_RANGE_MS = 30 * 86_400_000;
 
 export const attributionRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, done) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -46,9 +44,11 @@ export const attributionRoutes: FastifyPluginCallback<RouteContext> = (fastify, 
     },
     async (req) => {
       const q = req.query;
-      const to = q.to ?? new Date().toISOString();
-      const from = q.from ?? new Date(Date.parse(to) - DEFAULT_RANGE_MS).toISOString();
-      checkRange(from, to);
+      const now = Date.now();
+      const nowText = new Date(now).toISOString();
+      const range = resolveRange(q.from, q.to ?? nowText, now);
+      const from = range.from;
+      const to = range.to ?? nowText;
       const groupBy: GroupByDimension[] = q.group_by;
       const bucket = q.bucket === 'none' ? undefined : (q.bucket as Bucket);
       const rows = await runQuery<
@@ -70,12 +70,13 @@ export const attributionRoutes: FastifyPluginCallback<RouteContext> = (fastify, 
             task: q.task,
           },
           limit: q.limit + 1,
+          tenants: req.tenants,
         }),
       );
       return {
         currency: CURRENCY,
-        from: new Date(from).toISOString(),
-        to: new Date(to).toISOString(),
+        from,
+        to,
         bucket: q.bucket,
         group_by: groupBy,
         rows: rows.slice(0, q.limit).map((r) => ({

@@ -1,12 +1,14 @@
 // POST /v1/events: one task event or an array of them (the seeds' manual metric POST), validated
-// against the task-event contract v1, published to Kafka keyed by job_id. All or nothing: one
-// invalid event rejects the request (400 naming each field), and 202 means Kafka acknowledged
-// every event (acks=all).
+// against the task-event contract v1, priced by Aurea (ingest-pricing.ts: a client's figures are
+// never Aurea's), published to Kafka keyed by job_id. All or nothing: one invalid event rejects
+// the request (400 naming each field), one event of a tenant the key may not write rejects it
+// (403 naming each), and 202 means Kafka acknowledged every event (acks=all).
 import type { FastifyPluginCallback } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { TaskEventV1Schema, validateTaskEvent } from '@aurea/events';
+import { TaskEventV1Schema, validateTaskEvent, type NormalizedTaskEvent } from '@aurea/events';
 import { READ_SECURITY, type RouteContext } from '../context.js';
-import { BadRequestError, UnavailableError, errorResponses, type FieldError } from '../errors.js';
+import { BadRequestError, UnavailableError, errorResponses, sendError, type FieldError } from '../errors.js';
+import { priceOnIngest } from '../ingest-pricing.js';
 import { IngestAccepted } from '../schemas.js';
 
 // The contract's schema without its $id, so the OpenAPI document can inline it twice.
@@ -49,28 +51,38 @@ export const eventsRoutes: FastifyPluginCallback<RouteContext> = (app, ctx, done
         ]);
       }
       const errors: FieldError[] = [];
-      const accepted: ({ event_id: string; job_id: string } & Record<string, unknown>)[] = [];
+      const forbidden: FieldError[] = [];
+      const accepted: NormalizedTaskEvent[] = [];
+      const tenants = req.tenants;
       items.forEach((item, i) => {
+        const at = (field: string) => (many ? `/${i}${field === '/' ? '' : field}` : field);
         const r = validateTaskEvent(item);
         if (!r.ok) {
-          for (const e of r.errors)
-            errors.push({
-              in: 'body',
-              field: many ? `/${i}${e.field === '/' ? '' : e.field}` : e.field,
-              message: e.message,
-            });
+          for (const e of r.errors) errors.push({ in: 'body', field: at(e.field), message: e.message });
           return;
         }
-        // Published as sent (the consumer normalizes), marked as coming through the API unless the caller
-        // said otherwise.
-        accepted.push({
-          ...(item as Record<string, unknown>),
-          source: r.event.source === 'sdk' && !('source' in (item as object)) ? 'api' : r.event.source,
-          event_id: r.event.event_id,
-          job_id: r.event.job_id,
-        });
+        // Nobody is trusted through the API: the event is marked as arriving here, and priced by Aurea.
+        const priced = validateTaskEvent(priceOnIngest({ ...r.event, source: 'api' }, ctx.config.priceTable));
+        if (!priced.ok) {
+          // Aurea's own figure can break the contract's bounds (a usage costing more than an event may carry).
+          for (const e of priced.errors)
+            errors.push({ in: 'body', field: at('/usage'), message: `Aurea's price of this usage: ${e.message}` });
+          return;
+        }
+        const tenant = priced.event.tenant;
+        if (tenants !== undefined && (tenant === null || !tenants.includes(tenant)))
+          forbidden.push({ in: 'body', field: at('/tenant'), message: 'not a tenant this API key may write' });
+        accepted.push(priced.event);
       });
       if (errors.length > 0) throw new BadRequestError(errors);
+      if (forbidden.length > 0)
+        return sendError(
+          reply,
+          403,
+          'forbidden',
+          `API key "${req.apiKeyLabel ?? ''}" is limited to tenants: ${forbidden.map((e) => e.field).join(', ')}`,
+          { errors: forbidden },
+        );
       if (!ctx.publisher)
         throw new UnavailableError('kafka', 'ingest is not configured on this instance (no Kafka publisher)');
       await ctx.publisher.publish(accepted);

@@ -7,12 +7,27 @@ import { runQuery } from '../ch.js';
 import type { RouteContext } from '../context.js';
 import { sendError } from '../errors.js';
 
+/** State of a part of the process that readiness reflects (e.g. the local runtime's consumer). */
+export type PartState = 'ok' | 'starting' | 'paused' | 'unavailable';
+/** More readiness checks, by name (answered in `checks`); each must be `ok` for the process to be ready. */
+export type ReadinessChecks = Record<string, () => PartState | Promise<PartState>>;
+
 export interface HealthOptions extends RouteContext {
   metricsHandler?: ((req: IncomingMessage, res: ServerResponse) => void | Promise<void>) | undefined;
   readyTimeoutMs?: number;
+  readiness?: ReadinessChecks | undefined;
 }
 
-const Check = Type.Union([Type.Literal('ok'), Type.Literal('unavailable'), Type.Literal('not_configured')]);
+const Check = Type.Union(
+  (['ok', 'starting', 'paused', 'unavailable', 'not_configured'] as const).map((s) => Type.Literal(s)),
+);
+const ReadyBody = Type.Object({
+  status: Type.String(),
+  checks: Type.Object(
+    { clickhouse: Check, kafka: Check },
+    { additionalProperties: Check, description: 'Also other parts of the process (the local runtime: consumer)' },
+  ),
+});
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -45,12 +60,9 @@ export const healthRoutes: FastifyPluginCallback<HealthOptions> = (app, ctx, don
     '/ready',
     {
       schema: {
-        summary: 'Readiness: ClickHouse and Kafka reachable',
+        summary: 'Readiness: ClickHouse and Kafka reachable (and, in the local runtime, the consumer running)',
         tags: ['health'],
-        response: {
-          200: Type.Object({ status: Type.String(), checks: Type.Object({ clickhouse: Check, kafka: Check }) }),
-          503: Type.Object({ status: Type.String(), checks: Type.Object({ clickhouse: Check, kafka: Check }) }),
-        },
+        response: { 200: ReadyBody, 503: ReadyBody },
       },
     },
     async (req, reply) => {
@@ -66,10 +78,22 @@ export const healthRoutes: FastifyPluginCallback<HealthOptions> = (app, ctx, don
           ? ctx.publisher.ready(timeout).then((ok) => (ok ? ('ok' as const) : ('unavailable' as const)))
           : Promise.resolve('not_configured' as const),
       ]);
-      const ready = clickhouse === 'ok' && kafka !== 'unavailable';
+      const parts = Object.entries(ctx.readiness ?? {});
+      const states = await Promise.all(
+        parts.map(([name, check]) =>
+          withTimeout(Promise.resolve().then(check), timeout).then(
+            (s) => [name, s] as const,
+            (err: unknown) => {
+              req.log.warn({ err, part: name }, 'readiness check failed');
+              return [name, 'unavailable' as const] as const;
+            },
+          ),
+        ),
+      );
+      const ready = clickhouse === 'ok' && kafka !== 'unavailable' && states.every(([, s]) => s === 'ok');
       return reply
         .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : 'not_ready', checks: { clickhouse, kafka } });
+        .send({ status: ready ? 'ready' : 'not_ready', checks: { ...Object.fromEntries(states), clickhouse, kafka } });
     },
   );
 

@@ -13,11 +13,13 @@ import {
 } from '@aurea/clickhouse/queries';
 import { runQuery } from '../ch.js';
 import { READ_SECURITY, type RouteContext } from '../context.js';
-import { decodeCursor, encodeCursor, invalidCursor } from '../cursor.js';
-import { BadRequestError, errorResponses, sendError } from '../errors.js';
+import { invalidCursor } from '../cursor.js';
+import { errorResponses, sendError } from '../errors.js';
 import { formatMoney, parseMoney } from '../money.js';
+import { resolveRange } from '../range.js';
 import { apiEvent, latency, time, totals, type LatencyRow, type TotalsRow } from '../rows.js';
 import { fromStoredRow } from '@aurea/clickhouse/rows';
+import { timeMs } from '@aurea/events';
 import {
   JobEventsQuery,
   JobEventsResponse,
@@ -26,8 +28,6 @@ import {
   JobListResponse,
   JobSummaryResponse,
 } from '../schemas.js';
-
-const DEFAULT_RANGE_MS = 30 * 86_400_000;
 
 interface JobListRow extends TotalsRow {
   job_id: string;
@@ -54,23 +54,27 @@ interface JobSummaryRow extends TotalsRow, LatencyRow {
   repositories: string[];
 }
 
-const SORT_VALUE_PATTERNS: Record<JobSort, RegExp> = {
-  cost: /^-?\d{1,29}(\.\d{1,9})?$/,
-  tokens: /^\d{1,20}$/,
-  tasks: /^\d{1,20}$/,
-  latency: /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i,
-  time: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,3})?$/,
+const UINT64_MAX = 2n ** 64n - 1n;
+const uint64 = (v: string) => /^\d{1,20}$/.test(v) && BigInt(v) <= UINT64_MAX;
+/** A sort value a cursor may hold: what the engine prints for the sort's type (cursors are signed; a second line). */
+const SORT_VALUE_OK: Record<JobSort, (v: string) => boolean> = {
+  cost: (v) => /^-?\d{1,29}(\.\d{1,9})?$/.test(v),
+  tokens: uint64,
+  tasks: uint64,
+  latency: (v) => /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(v) && Number.isFinite(Number(v)),
+  time: (v) =>
+    /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,3})?$/.test(v) && timeMs(`${v.replace(' ', 'T')}Z`) !== null,
 };
 
-export function checkRange(from: string, to: string | undefined): void {
-  if (to !== undefined && Date.parse(to) <= Date.parse(from)) {
-    throw new BadRequestError([{ in: 'querystring', field: '/to', message: 'must be later than from' }]);
-  }
-}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** What a cursor is made for (part of its signature): the jobs list, or one job's events. */
+const LIST_PURPOSE = 'jobs';
+const eventsPurpose = (jobId: string) => `events\n${jobId}`;
 
 export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, done) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { ch, config } = ctx;
+  const { ch, config, cursors } = ctx;
 
   app.get(
     '/jobs',
@@ -92,30 +96,24 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
       let from = q.from;
       let to = q.to;
       if (q.cursor !== undefined) {
-        const c = decodeCursor(q.cursor);
+        const c = cursors.decode(LIST_PURPOSE, q.cursor);
         if (c.s !== q.sort || c.o !== q.order)
           throw invalidCursor(
             `cursor was made for sort=${String(c.s)} order=${String(c.o)}; pass the same sort and order`,
           );
-        if (
-          typeof c.v !== 'string' ||
-          typeof c.j !== 'string' ||
-          !SORT_VALUE_PATTERNS[q.sort].test(c.v) ||
-          c.j.length === 0
-        )
+        if (typeof c.v !== 'string' || typeof c.j !== 'string' || !SORT_VALUE_OK[q.sort](c.v) || c.j.length === 0)
           throw invalidCursor('malformed cursor');
         after = { value: c.v, jobId: c.j };
         if (from === undefined && typeof c.f === 'string') from = c.f;
         if (to === undefined && typeof c.t === 'string') to = c.t;
       }
-      from ??= new Date((to === undefined ? Date.now() : Date.parse(to)) - DEFAULT_RANGE_MS).toISOString();
-      checkRange(from, to);
+      const range = resolveRange(from, to);
       const rows = await runQuery<JobListRow>(
         ch,
         listJobs({
           filters: {
-            from,
-            to,
+            from: range.from,
+            to: range.to,
             tenant: q.tenant,
             user: q.user,
             repository: q.repository,
@@ -128,14 +126,15 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
           order: q.order,
           limit: q.limit + 1,
           after,
+          tenants: req.tenants,
         }),
       );
       const page = rows.slice(0, q.limit);
       const last = page.at(-1);
       return {
         currency: CURRENCY,
-        from: new Date(from).toISOString(),
-        to: to === undefined ? null : new Date(to).toISOString(),
+        from: range.from,
+        to: range.to ?? null,
         sort: q.sort,
         order: q.order,
         jobs: page.map((r) => ({
@@ -149,13 +148,13 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
         })),
         next_cursor:
           rows.length > q.limit && last
-            ? encodeCursor({
+            ? cursors.encode(LIST_PURPOSE, {
                 s: q.sort,
                 o: q.order,
                 v: last.sort_value_s,
                 j: last.job_id,
-                f: from,
-                ...(to === undefined ? {} : { t: to }),
+                f: range.from,
+                ...(range.to === undefined ? {} : { t: range.to }),
               })
             : null,
       };
@@ -176,10 +175,11 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
     },
     async (req, reply) => {
       const id = req.params.job_id;
+      const tenants = req.tenants;
       const [summary, tasks, models] = await Promise.all([
-        runQuery<JobSummaryRow>(ch, jobSummary(id)),
-        runQuery<TotalsRow & LatencyRow & { task_name: string }>(ch, jobTaskBreakdown(id)),
-        runQuery<TotalsRow & LatencyRow & { provider: string; model: string }>(ch, jobModelUsage(id)),
+        runQuery<JobSummaryRow>(ch, jobSummary(id, tenants)),
+        runQuery<TotalsRow & LatencyRow & { task_name: string }>(ch, jobTaskBreakdown(id, tenants)),
+        runQuery<TotalsRow & LatencyRow & { provider: string; model: string }>(ch, jobModelUsage(id, tenants)),
       ]);
       const s = summary[0];
       if (!s) return sendError(reply, 404, 'not_found', `no events for job ${JSON.stringify(id)}`);
@@ -235,22 +235,15 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
       const id = req.params.job_id;
       let after: { startedAt: string; eventId: string } | undefined;
       if (req.query.cursor !== undefined) {
-        const c = decodeCursor(req.query.cursor);
-        if (
-          typeof c.t !== 'string' ||
-          typeof c.e !== 'string' ||
-          Number.isNaN(Date.parse(c.t)) ||
-          !/^[0-9a-f-]{36}$/.test(c.e) ||
-          c.j !== id
-        ) {
-          throw invalidCursor('malformed cursor, or made for another job');
-        }
+        const c = cursors.decode(eventsPurpose(id), req.query.cursor);
+        if (typeof c.t !== 'string' || typeof c.e !== 'string' || timeMs(c.t) === null || !UUID.test(c.e))
+          throw invalidCursor('malformed cursor');
         after = { startedAt: c.t, eventId: c.e };
       }
       const limit = req.query.limit;
-      const rows = (await runQuery<Record<string, unknown>>(ch, jobEvents(id, limit + 1, after))).map((r) =>
-        fromStoredRow(r),
-      );
+      const rows = (
+        await runQuery<Record<string, unknown>>(ch, jobEvents(id, limit + 1, after, undefined, req.tenants))
+      ).map((r) => fromStoredRow(r));
       if (rows.length === 0 && after === undefined)
         return sendError(reply, 404, 'not_found', `no events for job ${JSON.stringify(id)}`);
       const page = rows.slice(0, limit);
@@ -259,7 +252,10 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
         job_id: id,
         currency: CURRENCY,
         events: page.map(apiEvent),
-        next_cursor: rows.length > limit && last ? encodeCursor({ j: id, t: last.started_at, e: last.event_id }) : null,
+        next_cursor:
+          rows.length > limit && last
+            ? cursors.encode(eventsPurpose(id), { t: last.started_at, e: last.event_id })
+            : null,
       };
     },
   );
