@@ -150,6 +150,9 @@ function timeline(s: PromPanel) {
     .legend(legendList());
 }
 
+/** Token counts as bars, a quarter of a row wide. */
+const TOKEN_BARS = { w: 6, h: 8, unit: 'suffix: tokens', decimals: 0 };
+
 const link = (title: string, url: string) => new DashboardLinkBuilder(title).url(url);
 
 function quantile(q: number, bucket: string, selector: string, by: string[] = []): string {
@@ -650,10 +653,7 @@ export function llmCostBoard(): Dashboard {
       bars({
         title: 'Tokens by type in range',
         description: 'Token totals by type over the dashboard time range.',
-        w: 6,
-        h: 8,
-        unit: 'suffix: tokens',
-        decimals: 0,
+        ...TOKEN_BARS,
         targets: [
           prom(
             `sort_desc(sum by (${L.tokenType}) (increase(aurea_llm_tokens_total{${ENV_SVC_LLM}}[$__range])))`,
@@ -667,10 +667,7 @@ export function llmCostBoard(): Dashboard {
       bars({
         title: 'Mean tokens per call',
         description: 'Mean tokens per LLM call by type (gen_ai.client.token.usage sum / count).',
-        w: 6,
-        h: 8,
-        unit: 'suffix: tokens',
-        decimals: 0,
+        ...TOKEN_BARS,
         targets: [
           prom(
             `sum by (${L.genAiTokenType}) (increase(gen_ai_client_token_usage_sum{${ENV_SVC_LLM}}[$__range])) / sum by (${L.genAiTokenType}) (increase(gen_ai_client_token_usage_count{${ENV_SVC_LLM}}[$__range]))`,
