@@ -10,6 +10,7 @@
 # Ports come from the usual variables (OTELCOL_GRPC_PORT, OTELCOL_HTTP_PORT, OTELCOL_HEALTH_PORT,
 # OTELCOL_METRICS_PORT; lib.sh); a guard pushes to the Prometheus at PROMETHEUS_PORT and sends GenAI
 # spans to the Kafka at KAFKA_PORT. Pid file and log: $AUREA_RUN_DIR/pids|logs/otelcol-NAME.*.
+# OTELCOL_CONFIG runs another config file instead (experiments: a baseline to compare with).
 # Starting an instance that is running is a no-op; a taken port stops the start with its variable.
 # docs/stack.md ("Extra Collector instances") and docs/collector.md ("Scaling out: two tiers").
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -56,7 +57,7 @@ OTELCOL_GRPC_ENDPOINT="127.0.0.1:$OTELCOL_GRPC_PORT" OTELCOL_HTTP_ENDPOINT="127.
 OTELCOL_HEALTH_ENDPOINT="127.0.0.1:$OTELCOL_HEALTH_PORT" OTELCOL_METRICS_PORT="$OTELCOL_METRICS_PORT" \
 PROMETHEUS_OTLP_ENDPOINT="http://127.0.0.1:$PROMETHEUS_PORT/api/v1/otlp" KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" \
 AUREA_ENV="${AUREA_ENV:-local}" \
-  setsid nohup "$bin" --config "$config" >>"$logfile" 2>&1 &
+  setsid nohup "$bin" --config "${OTELCOL_CONFIG:-$config}" >>"$logfile" 2>&1 &
 echo $! >"$pidfile"
 start=$SECONDS
 until curl -fsS "http://127.0.0.1:$OTELCOL_HEALTH_PORT/" >/dev/null 2>&1; do
