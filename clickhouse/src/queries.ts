@@ -34,6 +34,10 @@ import {
   type TimeBucket,
 } from './inputs.js';
 import { TABLES } from './tables.js';
+import { TOKEN_TYPES, tokenField } from '@aurea/events';
+
+/** `sum(<type>_tokens) AS <type>_tokens_sum` for every token type of the model. */
+const TOKEN_SUMS = TOKEN_TYPES.map((t) => `sum(${tokenField(t)}) AS ${tokenField(t)}_sum`);
 
 export * from './inputs.js';
 export * from './tables.js';
@@ -75,11 +79,7 @@ const totals = (i: Inputs) => [
   `${i.money(COST_SUM)} AS cost_usd_sum`,
   `${i.money('sum(provided_cost_usd)')} AS provided_cost_usd_sum`,
   'countIf(cost_usd IS NULL) AS unpriced_tasks',
-  'sum(input_tokens) AS input_tokens_sum',
-  'sum(output_tokens) AS output_tokens_sum',
-  'sum(cache_read_tokens) AS cache_read_tokens_sum',
-  'sum(cache_write_tokens) AS cache_write_tokens_sum',
-  'sum(reasoning_tokens) AS reasoning_tokens_sum',
+  ...TOKEN_SUMS,
   'sum(total_tokens) AS total_tokens_sum',
 ];
 const LATENCY = [
@@ -164,6 +164,7 @@ export function jobSummary(job: string | Inputs, tenants?: TenantScope): NamedQu
   countIf(status = 'error') AS error_tasks,
   countIf(status = 'timeout') AS timeout_tasks,
   countIf(status = 'cancelled') AS cancelled_tasks,
+  countIf(status = 'refused') AS refused_tasks,
   ${i.time('min(started_at)')} AS first_seen,
   ${i.time('max(ended_at)')} AS last_seen,
   ${JOB_STATUS_EXPR} AS job_status,
@@ -241,11 +242,12 @@ export function jobEvents(
     sql: `SELECT
   toString(event_id) AS event_id_s, ${i.time('started_at')} AS started_at_s, ${i.time('ended_at')} AS ended_at_s,
   task_id, parent_task_id, service, task_name, operation, provider, request_model, response_model,
-  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, total_tokens,
+  ${TOKEN_TYPES.map((t) => tokenField(t)).join(', ')}, total_tokens,
   latency_ms, time_to_first_token_ms, status, error_type,
   ${i.moneyOrNull('cost_usd')} AS cost_usd_s,
   ${i.moneyOrNull('provided_cost_usd')} AS provided_cost_usd_s,
-  pricing_status, price_version, tenant, user, repository, attributes, trace_id, span_id, source
+  pricing_status, price_version, price_source, service_tier, tenant, user, repository, attributes, trace_id, span_id,
+  source
 FROM ${FROM_EVENTS}
 WHERE ${jobCond} ${cond}
 ORDER BY started_at ASC, event_id ASC
@@ -513,12 +515,8 @@ export function dailyCostTrend(o: DailyCostTrendOptions): NamedQuery {
     `${i.money('sum(cost_usd)')} AS cost_usd_sum`,
     `${i.money('sum(provided_cost_usd)')} AS provided_cost_usd_sum`,
     'sum(events) - sum(priced_events) AS unpriced_tasks',
-    'sum(input_tokens) AS input_tokens_sum',
-    'sum(output_tokens) AS output_tokens_sum',
-    'sum(cache_read_tokens) AS cache_read_tokens_sum',
-    'sum(cache_write_tokens) AS cache_write_tokens_sum',
-    'sum(reasoning_tokens) AS reasoning_tokens_sum',
-    'input_tokens_sum + output_tokens_sum + cache_read_tokens_sum + cache_write_tokens_sum + reasoning_tokens_sum AS total_tokens_sum',
+    ...TOKEN_SUMS,
+    `${TOKEN_TYPES.map((t) => `${tokenField(t)}_sum`).join(' + ')} AS total_tokens_sum`,
   ].join(',\n  ')}
 FROM ${TABLES.dailyCosts}
 ${where(conds)}

@@ -46,10 +46,21 @@ describe('moneyText', () => {
 });
 
 describe('the task_events row', () => {
-  it('has one column per model field (five for usage) plus the Kafka coordinates, in model order', () => {
+  it('has one column per model field (one per token type for usage) plus the Kafka coordinates, in model order', () => {
     expect(ROW_COLUMNS.slice(0, 3)).toEqual(['schema_version', 'event_id', 'source']);
     expect(ROW_COLUMNS.slice(-2)).toEqual(['kafka_partition', 'kafka_offset']);
-    const tokenCols = ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens'];
+    const tokenCols = [
+      'input_tokens',
+      'output_tokens',
+      'cache_read_tokens',
+      'cache_write_tokens',
+      'reasoning_tokens',
+      'cache_write_1h_tokens',
+      'input_audio_tokens',
+      'output_audio_tokens',
+      'input_image_tokens',
+      'output_image_tokens',
+    ];
     expect(ROW_COLUMNS.filter((c) => c.endsWith('_tokens'))).toEqual(tokenCols);
     const types = Object.fromEntries(EVENT_COLUMNS.map((c) => [c.name, c.type]));
     expect(types).toMatchObject({

@@ -62,8 +62,21 @@ export const KAFKA_COLUMNS = [
   { name: 'kafka_partition', type: 'Int32' },
   { name: 'kafka_offset', type: 'Int64' },
 ] as const;
-/** Columns the table computes itself (DEFAULT/ALIAS expressions), never written by a client. */
-export const COMPUTED_COLUMNS = ['total_tokens', 'inserted_at'] as const;
+/**
+ * Columns the table computes itself (DEFAULT/ALIAS expressions), never written by a client; the
+ * price_revision / original_* / repriced_at columns are written only by repricing
+ * (clickhouse/src/reprice.ts, docs/clickhouse.md "Repricing storage").
+ */
+export const COMPUTED_COLUMNS = [
+  'total_tokens',
+  'inserted_at',
+  'price_revision',
+  'original_cost_usd',
+  'original_pricing_status',
+  'original_price_version',
+  'original_price_source',
+  'repriced_at',
+] as const;
 
 export const EVENT_COLUMNS = eventColumns();
 

@@ -12,9 +12,12 @@ import { Type, type Static, type TInteger, type TOptional, type TSchema } from '
 
 export const SCHEMA_VERSION = 1 as const;
 
-export const TASK_STATUSES = ['ok', 'error', 'timeout', 'cancelled'] as const;
+export const TASK_STATUSES = ['ok', 'error', 'timeout', 'cancelled', 'refused'] as const;
 export const PRICING_STATUSES = ['priced', 'custom', 'unknown_model', 'not_applicable'] as const;
 export const EVENT_SOURCES = ['sdk', 'api', 'otlp'] as const;
+/** Provider service tiers that are priced differently (docs/pricing.md, "Service tiers"). */
+export const SERVICE_TIERS = ['standard', 'batch', 'flex', 'priority'] as const;
+export type ServiceTier = (typeof SERVICE_TIERS)[number];
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export type PricingStatus = (typeof PRICING_STATUSES)[number];
 export type EventSource = (typeof EVENT_SOURCES)[number];
@@ -30,6 +33,7 @@ export const LIMITS = {
   model: 128,
   errorType: 128,
   priceVersion: 64,
+  priceSource: 96,
   attributeKey: 64,
   attributeValue: 256,
   attributes: 32,
@@ -47,16 +51,32 @@ export const LIMITS = {
  * Token types; they never overlap (input excludes cache reads/writes, output excludes reasoning).
  * Names: `<type>_tokens` in events and columns, `<type>` in the API's `tokens` object.
  */
-export const TOKEN_TYPES = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'] as const;
+export const TOKEN_TYPES = [
+  'input',
+  'output',
+  'cache_read',
+  'cache_write',
+  'reasoning',
+  'cache_write_1h',
+  'input_audio',
+  'output_audio',
+  'input_image',
+  'output_image',
+] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];
 export type TokenField = `${TokenType}_tokens`;
 export const tokenField = <T extends TokenType>(t: T): `${T}_tokens` => `${t}_tokens`;
 const TOKEN_DESCRIPTIONS: Record<TokenType, string> = {
-  input: 'Input (prompt) tokens, excluding cache reads and writes',
-  output: 'Output (completion) tokens, excluding reasoning tokens',
+  input: 'Input (prompt) text tokens, excluding cache reads and writes and audio/image input',
+  output: 'Output (completion) text tokens, excluding reasoning tokens and audio/image output',
   cache_read: 'Input tokens served from the provider cache',
-  cache_write: 'Input tokens written to the provider cache',
+  cache_write: 'Input tokens written to the provider cache with the default (5-minute) lifetime',
   reasoning: 'Reasoning / thinking output tokens',
+  cache_write_1h: 'Input tokens written to the provider cache with a 1-hour lifetime (Anthropic)',
+  input_audio: 'Audio input tokens not served from the cache',
+  output_audio: 'Audio output tokens',
+  input_image: 'Image input tokens not served from the cache',
+  output_image: 'Image output tokens',
 };
 
 /**
@@ -193,6 +213,12 @@ export const FIELDS = {
     e.cost_usd === undefined || e.cost_usd === null ? 'unknown_model' : 'priced',
   ),
   price_version: nullable(Text(LIMITS.priceVersion), 'label', 'Price-table version used for cost_usd'),
+  price_source: nullable(
+    Text(LIMITS.priceSource),
+    'label',
+    'Which price priced cost_usd: catalog, override:<entry>, …+discount:<entry>, estimate (docs/pricing.md)',
+  ),
+  service_tier: nullable(Enum(SERVICE_TIERS), 'label', 'Provider service tier of the call; null = standard'),
   tenant: nullable(Id('Tenant / team (events only)'), 'label', 'Tenant / team (events only)'),
   user: nullable(Id('End user (events only)'), 'text', 'End user (events only)'),
   repository: nullable(Id('Repository / project (events only)'), 'label', 'Repository / project (events only)'),
@@ -247,8 +273,7 @@ export function normalizer(fields: Record<string, FieldSpec>): (e: Record<string
 const normalize = normalizer(FIELDS);
 
 /** Fill every optional field of a valid event (FIELDS' fill rules). */
-export const normalizeEvent = (e: TaskEventV1): NormalizedTaskEvent =>
-  normalize(e) as NormalizedTaskEvent;
+export const normalizeEvent = (e: TaskEventV1): NormalizedTaskEvent => normalize(e) as NormalizedTaskEvent;
 
 // ---- limits for producers -----------------------------------------------------------------------
 

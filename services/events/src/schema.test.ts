@@ -39,6 +39,11 @@ describe('task event schema v1', () => {
       cache_read_tokens: 0,
       cache_write_tokens: 0,
       reasoning_tokens: 0,
+      cache_write_1h_tokens: 0,
+      input_audio_tokens: 0,
+      output_audio_tokens: 0,
+      input_image_tokens: 0,
+      output_image_tokens: 0,
     });
     expect(r.event.tenant).toBeNull();
     expect(r.event.source).toBe('sdk');

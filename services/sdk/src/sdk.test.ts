@@ -293,7 +293,7 @@ describe('monitorTask behaviour and task events', () => {
       .sort();
     expect(dur).toEqual(['AbortError', 'RateLimitError', 'TypeError']);
     const statuses = by(m.get('aurea.tasks'), 'aurea.task.status');
-    expect(statuses).toEqual({ ok: 0, error: 2, timeout: 0, cancelled: 1 });
+    expect(statuses).toEqual({ ok: 0, error: 2, timeout: 0, cancelled: 1, refused: 0 });
     expect(publisher.events.map((e) => [e.status, e.error_type])).toEqual([
       ['error', 'RateLimitError'],
       ['error', 'TypeError'],
@@ -358,7 +358,8 @@ describe('monitorTask behaviour and task events', () => {
     });
     expect(e.cost_usd).toBeCloseTo(100 * 3e-6 + 50 * 15e-6 + 1000 * 0.3e-6 + 10 * 3.75e-6, 12);
     expect(uuidv7Time(e.event_id)).toBeGreaterThanOrEqual(before);
-    expect(e.price_version).toMatch(/^\d{4}-/);
+    expect(e.price_version).toMatch(/^genai-prices@\d/);
+    expect(e.price_source).toBe('catalog');
   });
 
   it('estimateCost → pricing_status custom; recordLlmCall → valid event with the caller’s timing', async () => {

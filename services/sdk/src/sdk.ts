@@ -4,10 +4,40 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context as otelContext, trace, type Meter } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { SCHEMA_VERSION, boundAttributes, clampDurationMs, fitText, uuidv7, type TaskEventV1 } from '@aurea/events';
-import { resolvePriceTable, type PriceTable, type PriceTableData, type ProviderConvention } from './pricing/index.js';
-import { addUsage, normalizeUsage, usageFromResult, type NormalizedUsage, type Usage } from './usage.js';
-import { Telemetry, type Status, type TaskSeries } from './metrics/telemetry.js';
+import {
+  SCHEMA_VERSION,
+  boundAttributes,
+  clampDurationMs,
+  fitText,
+  uuidv7,
+  type ServiceTier,
+  type TaskEventV1,
+} from '@aurea/events';
+import {
+  resolvePriceTable,
+  type PriceTable,
+  type PriceTableData,
+  type ProviderConvention,
+  type Resolved,
+} from './pricing/index.js';
+import {
+  ZERO_USAGE,
+  addUsage,
+  normalizeUsage,
+  serviceTierFromResult,
+  totalTokens,
+  usageFromResult,
+  type NormalizedUsage,
+  type Usage,
+} from './usage.js';
+import {
+  BudgetGuard,
+  parseUsdNanos,
+  type BudgetDecision,
+  type BudgetExceededError,
+  type BudgetOptions,
+} from './budget.js';
+import { STATUS_INDEX, Telemetry, type Status, type TaskSeries } from './metrics/telemetry.js';
 import { A } from './metrics/spec.js';
 import {
   BufferedPublisher,
@@ -41,8 +71,13 @@ export interface InitOptions {
     | false;
   /** Use this publisher instead of Kafka (tests, other transports). */
   publisher?: EventPublisher;
-  /** File path, table data, or a compiled table; defaults built in. */
+  /** Price file path, file data, or a compiled table, layered over the catalog (docs/pricing.md). */
   priceTable?: string | PriceTable | PriceTableData;
+  /**
+   * Budgets that refuse calls (docs/sdk.md, "Budgets that refuse"): the analytics API's budgets,
+   * refreshed in the background. Unset: no enforcement.
+   */
+  budgets?: BudgetOptions;
   resourceAttributes?: Record<string, string>;
   logger?: SdkLogger;
   /** Extra metric exporters (tests use InMemoryMetricExporter). */
@@ -51,12 +86,27 @@ export interface InitOptions {
   seriesLimit?: number;
 }
 
+/** Token usage as estimateCost receives it (camelCase, non-overlapping types). */
+export interface CostUsage {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  reasoning: number;
+  cacheWrite1h: number;
+  inputAudio: number;
+  outputAudio: number;
+  inputImage: number;
+  outputImage: number;
+}
+
 export interface CostInfo {
   provider: string;
   model: string;
-  usage: NormalizedUsage;
+  usage: CostUsage;
   totalTokens: number;
   at: Date;
+  serviceTier: ServiceTier;
 }
 
 export interface TaskOptions {
@@ -73,6 +123,10 @@ export interface TaskOptions {
   attributes?: Record<string, string | number | boolean>;
   /** Custom cost function; its result becomes cost_usd with pricing_status 'custom'. */
   estimateCost?: (info: CostInfo) => number | null | undefined;
+  /** Provider service tier of the call (batch, flex, priority); the response's own report wins. */
+  serviceTier?: ServiceTier;
+  /** false: do not check budgets before this task (default: check when init has `budgets`). */
+  checkBudget?: boolean;
 }
 
 export interface TaskContext {
@@ -85,6 +139,8 @@ export interface TaskContext {
   /** Cost reported by the provider or the caller, kept apart from the computed cost. */
   setProvidedCost(usd: number): void;
   setAttribute(key: string, value: string | number | boolean): void;
+  /** The service tier the provider served the call in (when the result does not say). */
+  setServiceTier(tier: ServiceTier): void;
 }
 
 export interface LlmCall extends Omit<TaskOptions, 'estimateCost'> {
@@ -165,6 +221,8 @@ interface TaskResult {
   providedCostUsd: number | null;
   /** Attributes set with ctx.setAttribute (over the task options' attributes). */
   extraAttributes: AttributeValues | null;
+  /** Service tier reported by the result or ctx.setServiceTier (else the task options'). */
+  serviceTier: ServiceTier | null;
 }
 
 /** A finished task, priced: everything its task event carries. */
@@ -172,8 +230,10 @@ interface TaskOutcome extends TaskResult {
   service: string;
   options: TaskOptions | LlmCall;
   costUsd: number | null;
-  pricingStatus: 'priced' | 'custom' | 'unknown_model';
+  pricingStatus: 'priced' | 'custom' | 'unknown_model' | 'not_applicable';
   priceVersion: string | null;
+  priceSource: string | null;
+  serviceTier: ServiceTier | null;
   traceId: string | null;
   spanId: string | null;
 }
@@ -205,15 +265,7 @@ class TaskRecord implements DeferredTaskEvent {
       provider: fitText('provider', o.provider) ?? 'unknown',
       request_model: fitText('request_model', o.model) ?? 'unknown',
       response_model: fitText('response_model', t.responseModel),
-      usage: u
-        ? {
-            input_tokens: u.input,
-            output_tokens: u.output,
-            cache_read_tokens: u.cacheRead,
-            cache_write_tokens: u.cacheWrite,
-            reasoning_tokens: u.reasoning,
-          }
-        : {},
+      usage: u ? { ...u } : {},
       latency_ms: lat,
       time_to_first_token_ms: t.ttftMs === null ? null : clampDurationMs(t.ttftMs),
       status: t.status,
@@ -222,6 +274,8 @@ class TaskRecord implements DeferredTaskEvent {
       provided_cost_usd: t.providedCostUsd,
       pricing_status: t.pricingStatus,
       price_version: t.priceVersion,
+      price_source: fitText('price_source', t.priceSource),
+      service_tier: t.serviceTier,
       tenant: fitText('tenant', o.tenant),
       user: fitText('user', o.user),
       repository: fitText('repository', o.repository),
@@ -240,6 +294,7 @@ class Ctx implements TaskContext {
   ttft: number | null = null;
   provided: number | null = null;
   attrs: Record<string, string | number | boolean> | null = null;
+  tier: ServiceTier | null = null;
   private id: string | undefined;
   constructor(
     readonly conv: ProviderConvention,
@@ -271,6 +326,9 @@ class Ctx implements TaskContext {
   setAttribute(k: string, v: string | number | boolean): void {
     (this.attrs ??= {})[k] = v;
   }
+  setServiceTier(tier: ServiceTier): void {
+    this.tier = tier;
+  }
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -288,6 +346,8 @@ export class Aurea {
   readonly priceTable: PriceTable;
   readonly telemetry: Telemetry;
   readonly publisher: EventPublisher | null;
+  /** Budget enforcement, when init was given `budgets`. */
+  readonly budgets: BudgetGuard | null;
   private readonly log: RateLimitedLogger;
   private shutdownPromise: Promise<void> | null = null;
 
@@ -351,6 +411,10 @@ export class Aurea {
         logger.warn({}, 'aurea: no Kafka brokers configured (kafka option or KAFKA_BROKERS); task events are disabled');
       }
     }
+    this.budgets = opts.budgets ? new BudgetGuard(opts.budgets) : null;
+    this.budgets?.start((msg) =>
+      this.log.log('warn', 'budgets', { err: msg }, 'aurea: budget refresh failed; enforcing with the last figures'),
+    );
     const pub = this.publisher;
     if (pub) {
       this.telemetry.publisherAttached = true;
@@ -383,6 +447,13 @@ export class Aurea {
    */
   monitorTask<T>(o: TaskOptions, fn: (ctx: TaskContext) => T): Promise<Awaited<T>> {
     const series = this.telemetry.taskSeries(o.operation ?? 'chat', o.provider, o.model, o.taskName);
+    if (this.budgets !== null && o.checkBudget !== false) {
+      const d = this.checkBudget(o);
+      if (!d.allowed) {
+        this.refuse(o, series, d.error);
+        return Promise.reject(d.error);
+      }
+    }
     // The overflow series is shared by many (provider, model) pairs: never cache on it.
     const conv = series.overflow
       ? this.priceTable.convention(o.provider)
@@ -415,6 +486,69 @@ export class Aurea {
     return Promise.resolve(out as Awaited<T>);
   }
 
+  /**
+   * Check a call against the budgets before making it (docs/sdk.md, "Budgets that refuse").
+   * Synchronous, never waits on the network; counts refusals and unknown-spend checks. A refusal
+   * found here is not recorded as a task: monitorTask does that, or call `refuse`-free code paths.
+   */
+  checkBudget(s: {
+    provider: string;
+    model: string;
+    tenant?: string;
+    user?: string;
+    repository?: string;
+  }): BudgetDecision {
+    const g = this.budgets;
+    if (g === null) return { allowed: true, unknown: false };
+    const d = g.check(s);
+    if (d.unknown) this.telemetry.unknownSpend(g.whenUnknown);
+    if (!d.allowed) {
+      const { scope, period } = g.scopeOf(d.error.budget);
+      this.telemetry.refused(d.error.budget, scope, period);
+    }
+    return d;
+  }
+
+  /** Throw BudgetExceededError when a budget refuses the call (for calls not run through monitorTask). */
+  enforceBudget(s: { provider: string; model: string; tenant?: string; user?: string; repository?: string }): void {
+    const d = this.checkBudget(s);
+    if (!d.allowed) throw d.error;
+  }
+
+  /** A refused task: counted, and one task event with status `refused` (no call was made). */
+  private refuse(o: TaskOptions, series: TaskSeries, err: BudgetExceededError): void {
+    try {
+      series.tasks[STATUS_INDEX.refused]!.add(1);
+      if (this.publisher === null) return;
+      const sc = trace.getSpanContext(otelContext.active());
+      this.publisher.publish(
+        new TaskRecord({
+          taskId: o.taskId,
+          startMs: Date.now(),
+          latencyMs: 0,
+          usage: null,
+          status: 'refused',
+          errorType: err.name,
+          responseModel: null,
+          ttftMs: null,
+          providedCostUsd: null,
+          extraAttributes: { 'aurea.budget.name': err.budget },
+          serviceTier: o.serviceTier ?? null,
+          service: this.serviceName,
+          options: o,
+          costUsd: null,
+          pricingStatus: 'not_applicable',
+          priceVersion: null,
+          priceSource: null,
+          traceId: sc?.traceId ?? null,
+          spanId: sc?.spanId ?? null,
+        }),
+      );
+    } catch (e) {
+      this.log.log('error', 'refuse', { err: (e as Error).message }, 'aurea: failed to record a refused task');
+    }
+  }
+
   private finishTask(o: TaskOptions, series: TaskSeries, ctx: Ctx, t0: number, result: unknown, err: unknown): void {
     const t1 = performance.now();
     series.active.value--;
@@ -434,6 +568,7 @@ export class Aurea {
         ttftMs: ctx.ttft,
         providedCostUsd: ctx.provided,
         extraAttributes: ctx.attrs,
+        serviceTier: ctx.tier ?? (err === undefined ? serviceTierFromResult(result) : undefined) ?? null,
       });
     } catch (e) {
       // Instrumentation must never break the caller's task.
@@ -443,23 +578,29 @@ export class Aurea {
 
   private complete(o: TaskOptions | LlmCall, series: TaskSeries, r: TaskResult): void {
     let cost: number | null = null;
-    let pricingStatus: 'priced' | 'custom' | 'unknown_model' = 'priced';
+    let pricingStatus: TaskOutcome['pricingStatus'] = 'priced';
     let priceVersion: string | null = null;
-    const u = r.usage ?? ZERO;
+    let priceSource: string | null = null;
+    let nanos = 0n;
+    const u = r.usage ?? ZERO_USAGE;
+    const serviceTier = r.serviceTier ?? o.serviceTier ?? null;
     let custom = false;
     if (o.estimateCost) {
       try {
         const c = o.estimateCost({
           provider: o.provider,
           model: o.model,
-          usage: { ...u },
-          totalTokens: u.input + u.output + u.cacheRead + u.cacheWrite + u.reasoning,
+          usage: costUsage(u),
+          totalTokens: totalTokens(u),
           at: new Date(r.startMs),
+          serviceTier: serviceTier ?? 'standard',
         });
         if (typeof c === 'number' && Number.isFinite(c) && c >= 0) {
           cost = c;
           pricingStatus = 'custom';
+          priceSource = 'estimate';
           custom = true;
+          if (this.budgets !== null) nanos = parseUsdNanos(c.toFixed(9));
         }
       } catch (e) {
         this.log.log(
@@ -471,14 +612,17 @@ export class Aurea {
       }
     }
     if (!custom) {
-      const cands = series.overflow
+      const resolved = series.overflow
         ? this.priceTable.resolve(o.provider, o.model)
-        : ((series.priceCandidates ??= this.priceTable.resolve(o.provider, o.model)) as readonly unknown[]);
-      const p = this.priceTable.priceWith(cands, u, r.startMs);
+        : ((series.priceResolved ??= this.priceTable.resolve(o.provider, o.model)) as Resolved);
+      const p = this.priceTable.priceResolved(resolved, u, r.startMs, { tenant: o.tenant, serviceTier });
       cost = p.costUsd;
       pricingStatus = p.status;
       priceVersion = p.priceVersion;
+      priceSource = p.source;
+      if (this.budgets !== null && p.cost !== null) nanos = parseUsdNanos(p.cost);
     }
+    if (nanos > 0n) this.budgets!.spent(o, nanos);
     series.finish(
       r.status,
       r.latencyMs / 1000,
@@ -498,6 +642,8 @@ export class Aurea {
           costUsd: cost,
           pricingStatus,
           priceVersion,
+          priceSource,
+          serviceTier,
           traceId: sc?.traceId ?? null,
           spanId: sc?.spanId ?? null,
         }),
@@ -529,6 +675,7 @@ export class Aurea {
         ttftMs: ttft,
         providedCostUsd: provided,
         extraAttributes: null,
+        serviceTier: c.serviceTier ?? null,
       });
     } catch (e) {
       this.log.log('error', 'recordLlmCall', { err: (e as Error).message }, 'aurea: failed to record an LLM call');
@@ -619,6 +766,7 @@ export class Aurea {
       const until = Date.now() + deadline;
       const reserve = Math.min(1_500, deadline / 4);
       let res: FlushResult = { pending: 0 };
+      this.budgets?.stop();
       if (this.publisher) {
         try {
           res = await this.publisher.close(Math.max(0, deadline - reserve));
@@ -649,7 +797,21 @@ export class Aurea {
   }
 }
 
-const ZERO: NormalizedUsage = Object.freeze({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 });
+/** The estimateCost view of normalised usage (camelCase, the SDK's public shape). */
+function costUsage(u: NormalizedUsage): CostUsage {
+  return {
+    input: u.input_tokens,
+    output: u.output_tokens,
+    cacheRead: u.cache_read_tokens,
+    cacheWrite: u.cache_write_tokens,
+    reasoning: u.reasoning_tokens,
+    cacheWrite1h: u.cache_write_1h_tokens,
+    inputAudio: u.input_audio_tokens,
+    outputAudio: u.output_audio_tokens,
+    inputImage: u.input_image_tokens,
+    outputImage: u.output_image_tokens,
+  };
+}
 
 let current: Aurea | null = null;
 let warnedNoInit = false;

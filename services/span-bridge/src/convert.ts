@@ -200,9 +200,11 @@ function price(
   }
   return (
     result ?? {
+      cost: null,
       costUsd: null,
       priceVersion: table.version,
       status: 'unknown_model',
+      source: null,
     }
   );
 }

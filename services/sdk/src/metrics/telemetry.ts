@@ -33,16 +33,20 @@ import type { Resource } from '@opentelemetry/resources';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { A, METRICS, type MetricSpec } from './spec.js';
 import { CellTable, HistCell, SumCell, attrs } from './aggregate.js';
+import { TOKEN_TYPES, tokenField } from '@aurea/events';
 import type { NormalizedUsage } from '../usage.js';
+import { INPUT_TYPES } from '../pricing/catalog.js';
 
 export const SCOPE_NAME = '@aurea/sdk';
 const OVERFLOW_KEY = '\u0001otel.metric.overflow';
 export const SCOPE_VERSION = '0.1.0';
 
-export const STATUS_INDEX = { ok: 0, error: 1, timeout: 2, cancelled: 3 } as const;
+export const STATUS_INDEX = { ok: 0, error: 1, timeout: 2, cancelled: 3, refused: 4 } as const;
 export type Status = keyof typeof STATUS_INDEX;
 const STATUSES = Object.keys(STATUS_INDEX) as Status[];
-const TOKEN_TYPES = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'] as const;
+const TOKEN_FIELDS = TOKEN_TYPES.map((t) => tokenField(t));
+/** Token types that gen_ai.client.token.usage counts as input (semconv: input includes cached input). */
+const SEMCONV_INPUT = new Set<string>(INPUT_TYPES.map((t) => tokenField(t)));
 
 /** Keys that look like ids; a deny-list View strips them from the service's own instruments. */
 export const ID_ATTRIBUTE_KEYS: readonly string[] = (() => {
@@ -98,8 +102,8 @@ export class TaskSeries {
   readonly tokens: SumCell[];
   /** Cached by the SDK: the provider's token-counting convention. */
   convention: { input_includes_cache_read: boolean; output_includes_reasoning: boolean } | undefined;
-  /** Cached by the SDK: the price-table candidates for (provider, model). */
-  priceCandidates: unknown;
+  /** Cached by the SDK: the price table's resolution of (provider, model). */
+  priceResolved: unknown;
   private lastOpKey: string | undefined;
   private lastOp: OpCells | undefined;
   private readonly ops = new Map<string, OpCells>();
@@ -210,14 +214,19 @@ export class TaskSeries {
     const op = this.op(responseModel, errorType);
     op.duration.record(durationS);
     if (usage !== null) {
-      op.tokIn.record(usage.input + usage.cacheRead + usage.cacheWrite);
-      op.tokOut.record(usage.output + usage.reasoning);
+      let tin = 0;
+      let tout = 0;
       const tk = this.tokens;
-      if (usage.input > 0) tk[0]!.add(usage.input);
-      if (usage.output > 0) tk[1]!.add(usage.output);
-      if (usage.cacheRead > 0) tk[2]!.add(usage.cacheRead);
-      if (usage.cacheWrite > 0) tk[3]!.add(usage.cacheWrite);
-      if (usage.reasoning > 0) tk[4]!.add(usage.reasoning);
+      for (let i = 0; i < TOKEN_FIELDS.length; i++) {
+        const f = TOKEN_FIELDS[i]!;
+        const v = usage[f];
+        if (v <= 0) continue;
+        tk[i]!.add(v);
+        if (SEMCONV_INPUT.has(f)) tin += v;
+        else tout += v;
+      }
+      op.tokIn.record(tin);
+      op.tokOut.record(tout);
     }
     if (cost !== null) this.cost.add(cost);
     if (unknownModel) this.unpriced.add(1);
@@ -270,6 +279,9 @@ export class Telemetry implements MetricProducer {
   readonly queues = new Map<string, QueueState>();
   readonly breakers = new Map<string, { attributes: Attributes; state: number }>();
   budgets: BudgetState[] = [];
+  /** aurea.budget.refused by budget; aurea.budget.unknown by policy. */
+  readonly budgetRefused = new Map<string, SumCell>();
+  readonly budgetUnknown = new Map<string, SumCell>();
   eventStats: () => { published: number; dropped: Map<string, number> } = () => ({ published: 0, dropped: new Map() });
   publisherAttached = false;
   private readonly allowLists = new Map<string, IAttributesProcessor>();
@@ -414,6 +426,23 @@ export class Telemetry implements MetricProducer {
     this.httpDuration.record(durationS, a);
   }
 
+  /** Count a refused call (aurea.budget.refused). */
+  refused(name: string, scope: string, period: string): void {
+    let c = this.budgetRefused.get(name);
+    if (c === undefined) {
+      c = new SumCell(Object.freeze({ [A.budgetName]: name, [A.budgetScope]: scope, [A.budgetPeriod]: period }));
+      if (this.budgetRefused.size < 1000) this.budgetRefused.set(name, c);
+    }
+    c.add(1);
+  }
+
+  /** Count a budget check made with the spend unknown (aurea.budget.unknown). */
+  unknownSpend(policy: 'allow' | 'deny'): void {
+    let c = this.budgetUnknown.get(policy);
+    if (c === undefined) this.budgetUnknown.set(policy, (c = new SumCell(Object.freeze({ [A.budgetPolicy]: policy }))));
+    c.add(1);
+  }
+
   queue(stage: string): QueueState {
     let q = this.queues.get(stage);
     if (q === undefined) {
@@ -547,6 +576,14 @@ export class Telemetry implements MetricProducer {
       gauge(
         METRICS.budgetRemaining,
         this.budgets.map((b) => ({ attributes: b.attributes, value: b.limit - b.spend })),
+      ),
+      sum(
+        METRICS.budgetRefused,
+        [...this.budgetRefused.values()].map((c) => ({ attributes: c.attributes, value: c.value })),
+      ),
+      sum(
+        METRICS.budgetUnknown,
+        [...this.budgetUnknown.values()].map((c) => ({ attributes: c.attributes, value: c.value })),
       ),
       sum(METRICS.eventsPublished, this.publisherAttached ? [{ attributes: {}, value: ev.published }] : []),
       sum(

@@ -1,33 +1,79 @@
-// The price table: data (pricing/default-prices.json, or a user file) plus the one loader and
-// matcher everyone uses — the SDK at emit time, the analytics API to recompute history.
-//
-// Prices are USD per 1M tokens by usage type. Usage passed to priceUsage() must be normalised
-// (types never overlap: input excludes cache reads/writes, output excludes reasoning); see
-// ../usage.ts for how each provider's counting convention is mapped onto that.
+// Pricing: the one loader and matcher everyone uses — the SDK when a task ends, the span bridge,
+// the analytics API (ingest, repricing). Default prices come from the genai-prices catalog
+// (./catalog.ts) at the task's started_at; a user price file layers over it (custom models,
+// negotiated prices or discounts, optionally per tenant or service tier, from effective dates).
+// Costs are exact decimals (./decimal.ts). Rules and file format: docs/pricing.md.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { SERVICE_TIERS, TOKEN_TYPES, tokenField, type ServiceTier, type TokenType } from '@aurea/events';
+import {
+  CATALOG_VERSION,
+  INPUT_INDEXES,
+  PRICE_KEYS,
+  cardAt,
+  catalogModel,
+  type CatalogModel,
+  type RateCard,
+} from './catalog.js';
+import {
+  ONE,
+  PRICE_SCALE,
+  costNanos,
+  discountRatio,
+  formatNanos,
+  formatPrice,
+  mulRatio,
+  ratioOf,
+  toScaled,
+  type Ratio,
+} from './decimal.js';
 
-export const USAGE_TYPES = ['input', 'output', 'cache_read', 'cache_write', 'reasoning'] as const;
-export type UsageType = (typeof USAGE_TYPES)[number];
+export { CATALOG_VERSION, CATALOG_PROVIDER } from './catalog.js';
+export { formatNanos } from './decimal.js';
+export type { RateCard } from './catalog.js';
+export type { Ratio } from './decimal.js';
 
-/** One row of the price table, as written in the JSON file. */
-export interface PriceEntry {
+/** Token types in the order every rate card and usage vector uses (the model's TOKEN_TYPES). */
+export const USAGE_TYPES = TOKEN_TYPES;
+export type UsageType = TokenType;
+const FIELD_NAMES = TOKEN_TYPES.map((t) => tokenField(t));
+const N_TYPES = TOKEN_TYPES.length;
+/** Reused usage vector (pricing is synchronous). */
+const SCRATCH = new Array<number>(TOKEN_TYPES.length).fill(0);
+
+type PriceValue = number | string;
+type TypePrices = { [T in TokenType]?: PriceValue };
+
+/** One entry of a user price file (USD per 1M tokens; numbers or decimal strings). */
+export interface PriceOverride extends TypePrices {
+  /** Name recorded in price_source (`override:<id>`); default `models[<index>]`. */
+  id?: string;
   /** gen_ai.provider.name the entry applies to, or "*" for any provider. */
   provider: string;
-  /** Exact model name (case-insensitive). One of model / pattern is required. */
+  /** Exact model name (case-insensitive). Exactly one of model / pattern. */
   model?: string;
   /** Regular expression over the model name, anchored at both ends, case-insensitive. */
   pattern?: string;
   /** UTC date (YYYY-MM-DD) or RFC 3339 date-time from which the entry is in force. */
   effective_from: string;
-  input: number;
-  output: number;
-  /** Defaults to `input` when absent. */
-  cache_read?: number;
-  /** Defaults to `input` when absent. */
-  cache_write?: number;
-  /** Defaults to `output` when absent. */
-  reasoning?: number;
+  /** Only for this tenant (negotiated per-tenant prices). */
+  tenant?: string;
+  /** Only for calls in this service tier; these prices are then final (no tier multiplier). */
+  service_tier?: ServiceTier;
+  /** Context-length tiers: prices for calls whose input exceeds `above_input_tokens`. */
+  tiers?: (TypePrices & { above_input_tokens: number })[];
+  /** A discount in percent on the price the call would have without this entry. */
+  discount_percent?: PriceValue;
+  source?: string;
+}
+
+/** A service-tier rule: the tier's prices are the standard prices × multiplier. */
+export interface ServiceTierRule {
+  provider: string;
+  model?: string;
+  pattern?: string;
+  tier: Exclude<ServiceTier, 'standard'>;
+  multiplier: PriceValue;
+  effective_from?: string;
   source?: string;
 }
 
@@ -39,128 +85,313 @@ export interface ProviderConvention {
   output_includes_reasoning: boolean;
 }
 
-/** The JSON document. */
+/** A user price file (docs/pricing.md, "Price file"). */
 export interface PriceTableData {
+  $comment?: string;
   version: string;
   currency?: 'USD';
   unit?: 'per_1m_tokens';
-  /** A user table layers over the built-in defaults unless this is false. */
-  extends?: 'default' | false;
+  /** Layer over the catalog (default) or, with false, replace it. */
+  extends?: 'catalog' | 'default' | false;
   providers?: Record<string, ProviderConvention>;
-  models: PriceEntry[];
+  models?: PriceOverride[];
+  service_tiers?: ServiceTierRule[];
 }
 
-/** Normalised, non-overlapping token counts. Accepts the SDK's camelCase or the event's snake_case. */
-export interface PricedUsage {
+/** Resolved prices of a model at a time, USD per 1M tokens (base context tier). */
+export interface PriceEntry {
+  provider: string;
+  model?: string;
+  pattern?: string;
+  effective_from?: string;
+  input: number;
+  output: number;
+  cache_read?: number;
+  cache_write?: number;
+  reasoning?: number;
+  source?: string;
+}
+
+/** Normalised, non-overlapping token counts: the event's snake_case names, or the SDK's camelCase. */
+export type PricedUsage = { [K in (typeof FIELD_NAMES)[number]]?: number } & {
   input?: number;
   output?: number;
   cacheRead?: number;
   cacheWrite?: number;
   reasoning?: number;
-  input_tokens?: number;
-  output_tokens?: number;
-  cache_read_tokens?: number;
-  cache_write_tokens?: number;
-  reasoning_tokens?: number;
-}
+  cacheWrite1h?: number;
+};
 
 export interface PriceResult {
+  /** Exact cost in USD, 9 decimals ("0.002250000"); null when unpriced. */
+  cost: string | null;
+  /** The same cost as a JSON number (the event's cost_usd, metrics). */
   costUsd: number | null;
   priceVersion: string | null;
   status: 'priced' | 'unknown_model';
-  /** The entry used (for explanations / debugging). */
-  entry?: PriceEntry;
+  /** Which price applied: `catalog`, `override:<id>`, with `+discount:<id>` (docs/pricing.md). */
+  source: string | null;
 }
 
-interface CompiledEntry {
-  entry: PriceEntry;
-  provider: string; // lowercased, "*" = any
-  exact: string | null;
-  regex: RegExp | null;
-  from: number;
-  /** [input, output, cache_read, cache_write, reasoning] USD per token. */
-  perToken: Float64Array;
-  /** 0 = user layer exact, 1 = user pattern, 2 = default exact, 3 = default pattern. */
-  rank: number;
+/** Who and how a call was made, where prices differ by it. */
+export interface CallTerms {
+  tenant?: string | null | undefined;
+  serviceTier?: ServiceTier | null | undefined;
 }
 
-/** Conventions used when a provider is not listed: the non-overlapping (Anthropic-like) reading. */
+/** The price that applies to a call: a rate card, a multiplier, and where they came from. */
+export interface Quote {
+  card: RateCard;
+  ratio: Ratio;
+  source: string;
+}
+
+/** Conventions of providers' own usage reports (not prices; the price file may override them). */
+export const DEFAULT_CONVENTIONS: Readonly<Record<string, ProviderConvention>> = Object.freeze({
+  openai: { input_includes_cache_read: true, output_includes_reasoning: true },
+  'azure.ai.openai': { input_includes_cache_read: true, output_includes_reasoning: true },
+  'gcp.gemini': { input_includes_cache_read: true, output_includes_reasoning: false },
+  'gcp.vertex_ai': { input_includes_cache_read: true, output_includes_reasoning: false },
+  anthropic: { input_includes_cache_read: false, output_includes_reasoning: false },
+  'aws.bedrock': { input_includes_cache_read: false, output_includes_reasoning: false },
+});
 const EXCLUSIVE: ProviderConvention = Object.freeze({
   input_includes_cache_read: false,
   output_includes_reasoning: false,
 });
-const MAX_LOOKUP_CACHE = 10_000;
-const VERSION_MAX = 64;
 
-function parseFrom(s: string, where: string): number {
+/**
+ * Service tiers the catalog does not price (it lists standard prices only), as the providers
+ * state them: a flat multiplier on every token price. Priority tiers differ per model and are
+ * left unpriced unless a price file gives them (docs/pricing.md, "Service tiers").
+ */
+export const DEFAULT_SERVICE_TIERS: readonly ServiceTierRule[] = Object.freeze([
+  { provider: 'openai', tier: 'batch', multiplier: '0.5', source: 'openai.com/api/pricing: Batch API, 50% off' },
+  { provider: 'openai', tier: 'flex', multiplier: '0.5', source: 'openai.com/api/pricing: Flex processing' },
+  { provider: 'azure.ai.openai', tier: 'batch', multiplier: '0.5', source: 'Azure OpenAI Global Batch, 50% off' },
+  { provider: 'anthropic', tier: 'batch', multiplier: '0.5', source: 'anthropic.com/pricing: Batch, 50% off' },
+  { provider: 'aws.bedrock', tier: 'batch', multiplier: '0.5', source: 'Bedrock batch inference, 50% off' },
+  { provider: 'gcp.gemini', tier: 'batch', multiplier: '0.5', source: 'ai.google.dev pricing: Batch, 50% off' },
+  { provider: 'gcp.gemini', tier: 'flex', multiplier: '0.5', source: 'ai.google.dev pricing: Flex, 50% off' },
+  { provider: 'gcp.vertex_ai', tier: 'batch', multiplier: '0.5', source: 'Vertex AI batch prediction, 50% off' },
+] satisfies ServiceTierRule[]);
+
+const VERSION_MAX = 64;
+const SOURCE_MAX = 96;
+const ID_MAX = 40;
+const MAX_LOOKUP_CACHE = 10_000;
+/** The fallback chain inside a price-file entry: a missing type costs what its parent costs. */
+const PARENT: Readonly<Partial<Record<TokenType, TokenType>>> = Object.freeze({
+  cache_read: 'input',
+  cache_write: 'input',
+  cache_write_1h: 'cache_write',
+  reasoning: 'output',
+  input_audio: 'input',
+  output_audio: 'output',
+  input_image: 'input',
+  output_image: 'output',
+});
+
+function parseFrom(s: unknown, where: string): number {
+  if (typeof s !== 'string') throw new Error(`price table: effective_from required in ${where}`);
   const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
   if (!Number.isFinite(t)) throw new Error(`price table: invalid effective_from ${JSON.stringify(s)} in ${where}`);
   return t;
 }
 
-function price(v: unknown, field: string, where: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-    throw new Error(`price table: ${field} must be a non-negative number in ${where}`);
-  return v;
+function scaledPrice(v: unknown, what: string): number {
+  const n = toScaled(v, PRICE_SCALE, `price table: ${what}`);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`price table: ${what} is too large`);
+  return Number(n);
 }
 
-function compileEntries(data: PriceTableData, layer: 0 | 1, label: string): CompiledEntry[] {
-  if (!Array.isArray(data.models)) throw new Error(`price table ${label}: "models" must be an array`);
-  return data.models.map((entry, i) => {
-    const where = `${label} models[${i}]`;
-    if (typeof entry.provider !== 'string' || entry.provider === '')
-      throw new Error(`price table: provider required in ${where}`);
-    if ((entry.model === undefined) === (entry.pattern === undefined))
-      throw new Error(`price table: exactly one of model / pattern in ${where}`);
-    const input = price(entry.input, 'input', where);
-    const output = price(entry.output, 'output', where);
-    const perToken = new Float64Array([
-      input,
-      output,
-      entry.cache_read === undefined ? input : price(entry.cache_read, 'cache_read', where),
-      entry.cache_write === undefined ? input : price(entry.cache_write, 'cache_write', where),
-      entry.reasoning === undefined ? output : price(entry.reasoning, 'reasoning', where),
-    ]).map((p) => p / 1_000_000);
-    let regex: RegExp | null = null;
-    if (entry.pattern !== undefined) {
-      try {
-        regex = new RegExp(`^(?:${entry.pattern})$`, 'i');
-      } catch (err) {
-        throw new Error(`price table: invalid pattern in ${where}: ${(err as Error).message}`);
-      }
+interface Matcher {
+  provider: string; // lowercased, "*" = any
+  exact: string | null;
+  regex: RegExp | null;
+}
+function matcher(e: { provider?: unknown; model?: string; pattern?: string }, where: string): Matcher {
+  if (typeof e.provider !== 'string' || e.provider === '')
+    throw new Error(`price table: provider required in ${where}`);
+  if ((e.model === undefined) === (e.pattern === undefined))
+    throw new Error(`price table: exactly one of model / pattern in ${where}`);
+  let regex: RegExp | null = null;
+  if (e.pattern !== undefined) {
+    try {
+      regex = new RegExp(`^(?:${e.pattern})$`, 'i');
+    } catch (err) {
+      throw new Error(`price table: invalid pattern in ${where}: ${(err as Error).message}`);
     }
+  }
+  return {
+    provider: e.provider.toLowerCase(),
+    exact: e.model === undefined ? null : e.model.toLowerCase(),
+    regex,
+  };
+}
+const matches = (m: Matcher, provider: string, model: string) =>
+  (m.provider === '*' || m.provider === provider) && (m.exact !== null ? m.exact === model : m.regex!.test(model));
+
+/** A price-file entry's own rate card: given prices, missing types at their parent's price. */
+function overrideCard(e: PriceOverride, where: string): RateCard {
+  const row = (p: TypePrices, base: number[] | null, what: string): number[] => {
+    const out = new Array<number>(N_TYPES).fill(-1);
+    TOKEN_TYPES.forEach((t, i) => {
+      if (p[t] !== undefined) out[i] = scaledPrice(p[t], `${t} in ${what}`);
+      else if (base !== null) out[i] = base[i]!;
+    });
+    if (base === null)
+      TOKEN_TYPES.forEach((t, i) => {
+        let parent = PARENT[t];
+        while (out[i]! < 0 && parent !== undefined) {
+          out[i] = out[TOKEN_TYPES.indexOf(parent)]!;
+          parent = PARENT[parent];
+        }
+      });
+    return out;
+  };
+  if (e.input === undefined || e.output === undefined)
+    throw new Error(`price table: input and output prices required in ${where}`);
+  const base = row(e, null, where);
+  const tiers = [...(e.tiers ?? [])].sort((a, b) => a.above_input_tokens - b.above_input_tokens);
+  const tierStarts = [0];
+  const rates = [base];
+  for (const [i, t] of tiers.entries()) {
+    if (!Number.isSafeInteger(t.above_input_tokens) || t.above_input_tokens <= 0)
+      throw new Error(`price table: tiers[${i}].above_input_tokens must be a positive integer in ${where}`);
+    tierStarts.push(t.above_input_tokens);
+    rates.push(row(t, rates[rates.length - 1]!, `${where} tiers[${i}]`));
+  }
+  return { tierStarts, rates };
+}
+
+interface CompiledOverride {
+  m: Matcher;
+  id: string;
+  fromMs: number;
+  tenant: string | null;
+  tier: ServiceTier | null;
+  card: RateCard | null;
+  discount: Ratio | null;
+  index: number;
+  entry: PriceOverride;
+}
+
+interface CompiledTierRule {
+  m: Matcher;
+  tier: ServiceTier;
+  fromMs: number;
+  ratio: Ratio;
+  index: number;
+}
+
+/**
+ * The one precedence rule (docs/pricing.md, "Precedence"): among entries in force at the call's
+ * time that match it, a tenant-specific entry beats one for every tenant, then a tier-specific
+ * entry beats one for every tier, then an exact model name beats a pattern, then the newest
+ * effective_from wins, then the entry later in the file.
+ */
+function byPrecedence(a: CompiledOverride, b: CompiledOverride): number {
+  return (
+    Number(b.tenant !== null) - Number(a.tenant !== null) ||
+    Number(b.tier !== null) - Number(a.tier !== null) ||
+    Number(b.m.exact !== null) - Number(a.m.exact !== null) ||
+    b.fromMs - a.fromMs ||
+    b.index - a.index
+  );
+}
+
+function compileTierRules(rules: readonly ServiceTierRule[], label: string, offset: number): CompiledTierRule[] {
+  return rules.map((r, i) => {
+    const where = `${label} service_tiers[${i}]`;
+    const m =
+      r.model === undefined && r.pattern === undefined ? matcher({ ...r, pattern: '.*' }, where) : matcher(r, where);
+    if (!SERVICE_TIERS.includes(r.tier) || (r.tier as ServiceTier) === 'standard')
+      throw new Error(`price table: tier must be batch, flex or priority in ${where}`);
     return {
-      entry,
-      provider: entry.provider.toLowerCase(),
-      exact: entry.model === undefined ? null : entry.model.toLowerCase(),
-      regex,
-      from: parseFrom(entry.effective_from, where),
-      perToken,
-      rank: layer * 2 + (regex ? 1 : 0),
+      m,
+      tier: r.tier,
+      fromMs: r.effective_from === undefined ? -Infinity : parseFrom(r.effective_from, where),
+      ratio: ratioOf(r.multiplier, `price table: multiplier in ${where}`),
+      index: offset + i,
     };
   });
 }
 
-/** A compiled, immutable price table. */
+/** What a (provider, model) resolves to, cached: matching file entries and the catalog model. */
+export interface Resolved {
+  readonly provider: string;
+  readonly model: string;
+  readonly prices: readonly CompiledOverride[];
+  readonly discounts: readonly CompiledOverride[];
+  readonly tierRules: readonly CompiledTierRule[];
+  readonly catalog: CatalogModel | null;
+  /** The quote when nothing but a single-period catalog price applies (standard tier). */
+  readonly constant: Quote | undefined;
+}
+
+/** The first entry (in precedence order) in force at `atMs` for the tenant and tier. */
+function first(list: readonly CompiledOverride[], atMs: number, tenant: string | null, tier: ServiceTier) {
+  for (const o of list)
+    if (o.fromMs <= atMs && (o.tenant === null || o.tenant === tenant) && (o.tier === null || o.tier === tier))
+      return o;
+  return undefined;
+}
+
+const UNPRICED_STATUS = 'unknown_model' as const;
+
+/** A compiled, immutable price table: the catalog (unless replaced) plus the user's file. */
 export class PriceTable {
   readonly version: string;
-  readonly data: PriceTableData;
-  private readonly entries: CompiledEntry[];
+  readonly data: PriceTableData | null;
+  readonly usesCatalog: boolean;
+  private readonly overrides: CompiledOverride[];
+  private readonly tierRules: CompiledTierRule[];
   private readonly conventions: Map<string, ProviderConvention>;
-  private readonly lookupCache = new Map<string, CompiledEntry[]>();
+  private readonly cache = new Map<string, Resolved>();
 
-  constructor(data: PriceTableData, base?: PriceTable) {
-    if (typeof data.version !== 'string' || data.version === '') throw new Error('price table: "version" is required');
-    if (data.currency !== undefined && data.currency !== 'USD') throw new Error('price table: only USD is supported');
-    if (data.unit !== undefined && data.unit !== 'per_1m_tokens')
-      throw new Error('price table: unit must be per_1m_tokens');
-    const layered = base !== undefined && data.extends !== false;
+  constructor(data: PriceTableData | null) {
     this.data = data;
-    this.version = (layered ? `${data.version}+${base.version}` : data.version).slice(0, VERSION_MAX);
-    const own = compileEntries(data, 0, data.version);
-    this.entries = layered ? [...own, ...base.entries.map((e) => ({ ...e, rank: 2 + (e.regex ? 1 : 0) }))] : own;
-    this.conventions = new Map(layered ? base.conventions : []);
-    for (const [p, c] of Object.entries(data.providers ?? {}))
+    this.usesCatalog = data === null || data.extends !== false;
+    if (data !== null) {
+      if (typeof data.version !== 'string' || data.version === '')
+        throw new Error('price table: "version" is required');
+      if (data.currency !== undefined && data.currency !== 'USD') throw new Error('price table: only USD is supported');
+      if (data.unit !== undefined && data.unit !== 'per_1m_tokens')
+        throw new Error('price table: unit must be per_1m_tokens');
+      if (data.models !== undefined && !Array.isArray(data.models))
+        throw new Error(`price table ${data.version}: "models" must be an array`);
+    }
+    const parts = [data?.version, this.usesCatalog ? CATALOG_VERSION : undefined].filter((x) => x !== undefined);
+    this.version = parts.join('+').slice(0, VERSION_MAX);
+    this.overrides = (data?.models ?? []).map((e, index) => {
+      const where = `${data!.version} models[${index}]`;
+      const m = matcher(e, where);
+      const id = (e.id ?? `models[${index}]`).slice(0, ID_MAX);
+      const tier = e.service_tier ?? null;
+      if (tier !== null && !SERVICE_TIERS.includes(tier))
+        throw new Error(`price table: service_tier must be one of ${SERVICE_TIERS.join(', ')} in ${where}`);
+      const isDiscount = e.discount_percent !== undefined;
+      const hasPrices = TOKEN_TYPES.some((t) => e[t] !== undefined) || e.tiers !== undefined;
+      if (isDiscount === hasPrices)
+        throw new Error(`price table: give either prices or discount_percent (not both) in ${where}`);
+      return {
+        m,
+        id,
+        fromMs: parseFrom(e.effective_from, where),
+        tenant: e.tenant ?? null,
+        tier,
+        card: isDiscount ? null : overrideCard(e, where),
+        discount: isDiscount ? discountRatio(e.discount_percent, `price table: discount_percent in ${where}`) : null,
+        index,
+        entry: e,
+      };
+    });
+    const own = compileTierRules(data?.service_tiers ?? [], data?.version ?? 'catalog', 0);
+    const defaults = compileTierRules(DEFAULT_SERVICE_TIERS, 'default', 1_000_000);
+    this.tierRules = [...own, ...defaults];
+    this.conventions = new Map(Object.entries(DEFAULT_CONVENTIONS));
+    for (const [p, c] of Object.entries(data?.providers ?? {}))
       this.conventions.set(p.toLowerCase(), Object.freeze({ ...c }));
   }
 
@@ -169,89 +400,170 @@ export class PriceTable {
     return this.conventions.get(provider.toLowerCase()) ?? EXCLUSIVE;
   }
 
-  /** Candidates for (provider, model), best first: by rank, then newest effective_from. */
-  private candidates(provider: string, model: string): CompiledEntry[] {
+  /** Everything that can price (provider, model), resolved once and cached. */
+  resolve(provider: string, model: string): Resolved {
     const key = `${provider}\u0000${model}`;
-    let list = this.lookupCache.get(key);
-    if (list === undefined) {
+    let r = this.cache.get(key);
+    if (r === undefined) {
       const p = provider.toLowerCase();
       const m = model.toLowerCase();
-      list = this.entries
-        .filter(
-          (e) => (e.provider === '*' || e.provider === p) && (e.exact !== null ? e.exact === m : e.regex!.test(m)),
-        )
-        .sort((a, b) => a.rank - b.rank || b.from - a.from);
-      if (this.lookupCache.size >= MAX_LOOKUP_CACHE) this.lookupCache.clear();
-      this.lookupCache.set(key, list);
+      const mine = this.overrides.filter((o) => matches(o.m, p, m)).sort(byPrecedence);
+      const rules = this.tierRules.filter((x) => matches(x.m, p, m));
+      // user rules (lower index) first; within them exact before pattern, newest first
+      rules.sort(
+        (a, b) =>
+          Number(a.index >= 1_000_000) - Number(b.index >= 1_000_000) ||
+          Number(b.m.exact !== null) - Number(a.m.exact !== null) ||
+          b.fromMs - a.fromMs ||
+          b.index - a.index,
+      );
+      const prices = mine.filter((o) => o.card !== null);
+      const discounts = mine.filter((o) => o.discount !== null);
+      const catalog = this.usesCatalog ? catalogModel(provider, model) : null;
+      const constant =
+        mine.length === 0 && catalog !== null && catalog.periods.length === 1
+          ? { card: catalog.periods[0]!.card, ratio: ONE, source: 'catalog' }
+          : undefined;
+      r = { provider, model, prices, discounts, tierRules: rules, catalog, constant };
+      if (this.cache.size >= MAX_LOOKUP_CACHE) this.cache.clear();
+      this.cache.set(key, r);
     }
-    return list;
+    return r;
   }
 
-  /** The entry in force for (provider, model) at time `atMs`, or null when the model is unknown then. */
-  lookup(provider: string, model: string, atMs: number): PriceEntry | null {
-    return this.find(provider, model, atMs)?.entry ?? null;
-  }
-
-  private find(provider: string, model: string, atMs: number): CompiledEntry | null {
-    // Highest-priority rank with an entry in force wins; within it the newest effective_from.
-    for (const c of this.candidates(provider, model)) if (c.from <= atMs) return c;
-    return null;
-  }
-
-  /** Opaque candidate list for (provider, model), to cache and pass to priceWith(). */
-  resolve(provider: string, model: string): readonly unknown[] {
-    return this.candidates(provider, model);
-  }
-
-  /** price() with candidates from resolve() (the SDK caches them per metric series). */
-  priceWith(candidates: readonly unknown[], usage: PricedUsage, atMs: number): PriceResult {
-    let c: CompiledEntry | null = null;
-    for (const x of candidates as CompiledEntry[]) {
-      if (x.from <= atMs) {
-        c = x;
-        break;
-      }
+  /** The price in force for a call at `atMs`, or null (unpriced). */
+  quote(r: Resolved, atMs: number, terms?: CallTerms): Quote | null {
+    const tier = terms?.serviceTier ?? 'standard';
+    // Fast path: only the catalog can price it, at one price for all time.
+    if (tier === 'standard' && r.constant !== undefined) return r.constant;
+    const tenant = terms?.tenant ?? null;
+    let card: RateCard | null = null;
+    let source: string;
+    let ratio: Ratio = ONE;
+    let tierFinal = false;
+    const base = first(r.prices, atMs, tenant, tier);
+    if (base !== undefined) {
+      card = base.card;
+      source = `override:${base.id}`;
+      tierFinal = base.tier !== null;
+    } else if (r.catalog !== null) {
+      card = cardAt(r.catalog, atMs);
+      source = 'catalog';
+    } else return null;
+    if (!tierFinal && tier !== 'standard') {
+      const rule = r.tierRules.find((x) => x.tier === tier && x.fromMs <= atMs);
+      if (rule === undefined) return null;
+      ratio = rule.ratio;
     }
-    return this.cost(c, usage);
+    const d = first(r.discounts, atMs, tenant, tier);
+    if (d !== undefined) {
+      ratio = mulRatio(ratio, d.discount!);
+      source = `${source}+discount:${d.id}`;
+    }
+    return { card: card!, ratio, source: source.slice(0, SOURCE_MAX) };
+  }
+
+  /** Cost of normalised usage (a vector in TOKEN_TYPES order) under a quote. */
+  costOf(q: Quote | null, tokens: ArrayLike<number>): PriceResult {
+    if (q === null)
+      return { cost: null, costUsd: null, priceVersion: this.version, status: UNPRICED_STATUS, source: null };
+    const { tierStarts, rates } = q.card;
+    let k = 0;
+    if (tierStarts.length > 1) {
+      let input = 0;
+      for (const i of INPUT_INDEXES) input += tokens[i]!;
+      while (k + 1 < tierStarts.length && input > tierStarts[k + 1]!) k++;
+    }
+    const nanos = costNanos(tokens, rates[k]!, q.ratio);
+    if (nanos === -1)
+      return { cost: null, costUsd: null, priceVersion: this.version, status: UNPRICED_STATUS, source: null };
+    // Number(nanos) / 1e9 is the double nearest the exact decimal, as parsing `cost` would give.
+    const costUsd = typeof nanos === 'number' ? nanos / 1e9 : Number(formatNanos(nanos));
+    return { cost: formatNanos(nanos), costUsd, priceVersion: this.version, status: 'priced', source: q.source };
+  }
+
+  /** Price with a cached resolution (the SDK keeps one per metric series). */
+  priceResolved(r: Resolved, usage: PricedUsage, atMs: number, terms?: CallTerms): PriceResult {
+    return this.costOf(this.quote(r, atMs, terms), usageVector(usage, SCRATCH));
   }
 
   /** Cost of normalised usage at time `atMs`. */
-  price(provider: string, model: string, usage: PricedUsage, atMs: number): PriceResult {
-    return this.cost(this.find(provider, model, atMs), usage);
+  price(provider: string, model: string, usage: PricedUsage, atMs: number, terms?: CallTerms): PriceResult {
+    return this.priceResolved(this.resolve(provider, model), usage, atMs, terms);
   }
 
-  private cost(c: CompiledEntry | null, usage: PricedUsage): PriceResult {
-    if (c === null) return { costUsd: null, priceVersion: this.version, status: 'unknown_model' };
-    const t = c.perToken;
-    const cost =
-      n(usage.input ?? usage.input_tokens) * t[0]! +
-      n(usage.output ?? usage.output_tokens) * t[1]! +
-      n(usage.cacheRead ?? usage.cache_read_tokens) * t[2]! +
-      n(usage.cacheWrite ?? usage.cache_write_tokens) * t[3]! +
-      n(usage.reasoning ?? usage.reasoning_tokens) * t[4]!;
-    return { costUsd: Math.round(cost * 1e12) / 1e12, priceVersion: this.version, status: 'priced', entry: c.entry };
+  /** The base-tier prices in force for (provider, model) at `atMs` (USD per 1M tokens), or null. */
+  lookup(provider: string, model: string, atMs: number, terms?: CallTerms): PriceEntry | null {
+    const q = this.quote(this.resolve(provider, model), atMs, terms);
+    if (q === null) return null;
+    const rate = (t: TokenType) => {
+      const v = q.card.rates[0]![TOKEN_TYPES.indexOf(t)]!;
+      return v < 0 ? undefined : Number(formatPrice(v));
+    };
+    return {
+      provider,
+      model,
+      input: rate('input') ?? 0,
+      output: rate('output') ?? 0,
+      cache_read: rate('cache_read'),
+      cache_write: rate('cache_write'),
+      reasoning: rate('reasoning'),
+      source: q.source,
+    };
   }
+
+  /**
+   * The times in [fromMs, toMs) at which the price of (provider, model) may change: effective
+   * dates of matching entries and tier rules, the catalog's start dates, and — for catalog prices
+   * that depend on the time of day — each day's boundaries. Between two consecutive points every
+   * call is priced by the same quote (repricing relies on this: docs/pricing.md, "Repricing").
+   */
+  changePoints(r: Resolved, fromMs: number, toMs: number): number[] {
+    const pts = new Set<number>([fromMs]);
+    const add = (t: number) => {
+      if (t > fromMs && t < toMs) pts.add(t);
+    };
+    for (const o of [...r.prices, ...r.discounts]) add(o.fromMs);
+    for (const x of r.tierRules) add(x.fromMs);
+    if (r.catalog !== null) {
+      for (const t of r.catalog.changes) add(t);
+      if (r.catalog.timeOfDay) {
+        const secs = new Set<number>();
+        for (const p of r.catalog.periods) if (p.kind === 'time_of_day') secs.add(p.startS).add(p.endS);
+        for (let day = Math.floor(fromMs / 86_400_000) * 86_400_000; day < toMs; day += 86_400_000)
+          for (const s of secs) add(day + s * 1000);
+      }
+    }
+    return [...pts].sort((a, b) => a - b);
+  }
+}
+
+/** Usage as a vector in TOKEN_TYPES order (non-integer or negative counts count as 0). */
+export function usageVector(u: PricedUsage, out: number[] = new Array<number>(N_TYPES)): number[] {
+  for (let i = 0; i < N_TYPES; i++) out[i] = n((u as Record<string, number | undefined>)[FIELD_NAMES[i]!]);
+  // The SDK's camelCase usage object (public estimateCost/recordUsage shape).
+  if (u.input !== undefined) out[0] = n(u.input);
+  if (u.output !== undefined) out[1] = n(u.output);
+  if (u.cacheRead !== undefined) out[2] = n(u.cacheRead);
+  if (u.cacheWrite !== undefined) out[3] = n(u.cacheWrite);
+  if (u.reasoning !== undefined) out[4] = n(u.reasoning);
+  if (u.cacheWrite1h !== undefined) out[5] = n(u.cacheWrite1h);
+  return out;
 }
 
 function n(v: number | undefined): number {
-  return v !== undefined && v > 0 && Number.isFinite(v) ? v : 0;
+  return v !== undefined && v > 0 && Number.isSafeInteger(v) ? v : 0;
 }
 
-const require = createRequire(import.meta.url);
-/** The JSON data of the built-in table (services/sdk/pricing/default-prices.json). */
-export const defaultPriceTableData = require('../../pricing/default-prices.json') as PriceTableData;
-/** The built-in table. */
-export const defaultPriceTable = new PriceTable(defaultPriceTableData);
+/** The catalog alone. */
+export const defaultPriceTable = new PriceTable(null);
 
-/**
- * Build a price table from data. User tables layer over the defaults (their entries win where
- * both match and are in force) unless the data says `"extends": false`.
- */
+/** Build a price table from file data: layered over the catalog unless `"extends": false`. */
 export function createPriceTable(data: PriceTableData): PriceTable {
-  return new PriceTable(data, defaultPriceTable);
+  return new PriceTable(data);
 }
 
-/** Load a price table from a JSON file (layered over the defaults); no path: the defaults. */
+/** Load a price file (JSON) layered over the catalog; no path: the catalog alone. */
 export function loadPriceTable(path?: string): PriceTable {
   if (path === undefined || path === '') return defaultPriceTable;
   let data: PriceTableData;
@@ -263,7 +575,7 @@ export function loadPriceTable(path?: string): PriceTable {
   return createPriceTable(data);
 }
 
-/** Accept a compiled table, raw data, a file path, or nothing (defaults). */
+/** Accept a compiled table, file data, a file path, or nothing (the catalog). */
 export function resolvePriceTable(t: string | PriceTable | PriceTableData | undefined): PriceTable {
   if (t === undefined) return defaultPriceTable;
   if (t instanceof PriceTable) return t;
@@ -271,7 +583,7 @@ export function resolvePriceTable(t: string | PriceTable | PriceTableData | unde
   return createPriceTable(t);
 }
 
-export interface PriceUsageInput {
+export interface PriceUsageInput extends CallTerms {
   provider: string;
   model: string;
   usage: PricedUsage;
@@ -280,11 +592,14 @@ export interface PriceUsageInput {
   table?: PriceTable | PriceTableData;
 }
 
-/** Price normalised usage with the table in force at `at` (defaults: the built-in table). */
+/** Price normalised usage with the table in force at `at` (default: the catalog). */
 export function priceUsage(input: PriceUsageInput): PriceResult {
   const table = input.table === undefined ? defaultPriceTable : resolvePriceTable(input.table);
   const at =
     input.at instanceof Date ? input.at.getTime() : typeof input.at === 'string' ? Date.parse(input.at) : input.at;
   if (!Number.isFinite(at)) throw new Error(`priceUsage: invalid time ${String(input.at)}`);
-  return table.price(input.provider, input.model, input.usage, at);
+  return table.price(input.provider, input.model, input.usage, at, input);
 }
+
+/** The catalog's price keys per token type (documentation, tests). */
+export const CATALOG_PRICE_KEYS = PRICE_KEYS;
