@@ -45,6 +45,7 @@ interface JobSummaryRow extends TotalsRow, LatencyRow {
   error_tasks: number;
   timeout_tasks: number;
   cancelled_tasks: number;
+  refused_tasks: number;
   first_seen: string;
   last_seen: string;
   job_status: JobStatus;
@@ -200,6 +201,7 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
           error: Number(s.error_tasks),
           timeout: Number(s.timeout_tasks),
           cancelled: Number(s.cancelled_tasks),
+          refused: Number(s.refused_tasks),
         },
         avg_cost_per_task_usd: formatMoney(priced > 0n ? parseMoney(t.cost_usd) / priced : 0n),
         latency_ms: latency(s),
