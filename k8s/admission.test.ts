@@ -146,6 +146,7 @@ describe('k8s admission: schemas of the pinned releases and Pod Security', () =>
     obj(arr(agent.ports)[0]).hostPort = 4317;
     const kafka = find(objects, 'Kafka', 'aurea');
     delete obj(obj(obj(obj(kafka.spec).kafka).template).kafkaContainer).securityContext;
+    obj(kafka.spec).kafkaExporter = { template: { container: { securityContext: { privileged: true } } } };
     const chi = find(objects, 'ClickHouseInstallation', 'aurea');
     obj(obj(arr(obj(obj(chi.spec).templates).podTemplates)[0]).spec).hostNetwork = true;
     obj(find(objects, 'Prometheus', 'aurea').spec).containers = [
@@ -163,7 +164,8 @@ describe('k8s admission: schemas of the pinned releases and Pod Security', () =>
       /unrestricted capabilities \(container "config-reloader" must not include "NET_ADMIN"/,
     );
     expect(of('Alertmanager/aurea')).toMatch(/runAsUser=0 \(pod must not set runAsUser=0\)/);
-    expect(problems).toHaveLength(7);
+    expect(of('Kafka/aurea kafka-exporter')).toMatch(/privileged \(container "kafka-exporter" must not set/);
+    expect(problems).toHaveLength(8);
   });
 
   it("a namespace's level comes from its labels, and a pod-creating kind without a pod model is reported", () => {

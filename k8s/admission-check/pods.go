@@ -180,21 +180,19 @@ func strimziPods(id string, kafka map[string]interface{}, all []map[string]inter
 		}
 		pods = append(pods, p)
 	}
-	if ke := get(kafka, "spec", "kafkaExporter"); ke != nil {
-		p, err := strimziPod(id+" kafka-exporter", get(ke, "template", "pod"),
-			map[string]interface{}{"kafka-exporter": get(ke, "template", "container")})
-		if err != nil {
-			return nil, err
+	// Single-container deployments of the Kafka: spec field, pod name, container template.
+	for _, d := range [][3]string{
+		{"kafkaExporter", "kafka-exporter", "container"},
+		{"cruiseControl", "cruise-control", "cruiseControlContainer"},
+	} {
+		if c := get(kafka, "spec", d[0]); c != nil {
+			p, err := strimziPod(id+" "+d[1], get(c, "template", "pod"),
+				map[string]interface{}{d[1]: get(c, "template", d[2])})
+			if err != nil {
+				return nil, err
+			}
+			pods = append(pods, p)
 		}
-		pods = append(pods, p)
-	}
-	if cc := get(kafka, "spec", "cruiseControl"); cc != nil {
-		p, err := strimziPod(id+" cruise-control", get(cc, "template", "pod"),
-			map[string]interface{}{"cruise-control": get(cc, "template", "cruiseControlContainer")})
-		if err != nil {
-			return nil, err
-		}
-		pods = append(pods, p)
 	}
 	return pods, nil
 }
