@@ -103,6 +103,17 @@ describe('OpenAI-compatible provider', () => {
     });
   });
 
+  it('reads the cache writes the response reports (prompt_tokens_details.cache_write_tokens)', () => {
+    // A chat completion usage block as GPT-5.6-family models return it: 9,654 of 9,657 prompt tokens written.
+    const u = {
+      prompt_tokens: 9657,
+      completion_tokens: 78,
+      prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 9654 },
+      completion_tokens_details: { reasoning_tokens: 37 },
+    };
+    expect(normalizeOpenAiUsage(u)).toEqual({ input: 3, output: 41, cacheRead: 0, cacheWrite: 9654, reasoning: 37 });
+  });
+
   it('streams: text, response model, usage with cached and reasoning tokens, time to first chunk', async () => {
     handlers.push(streamOk);
     const out = await call(provider());

@@ -31,7 +31,7 @@ export interface OpenAiProviderOptions {
 interface OpenAiUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
-  prompt_tokens_details?: { cached_tokens?: number | null } | null;
+  prompt_tokens_details?: { cached_tokens?: number | null; cache_write_tokens?: number | null } | null;
   completion_tokens_details?: { reasoning_tokens?: number | null } | null;
 }
 
@@ -41,13 +41,23 @@ interface ChatCompletion {
   usage?: OpenAiUsage | null;
 }
 
-/** OpenAI counts cached tokens inside prompt_tokens and reasoning inside completion_tokens. */
+/**
+ * OpenAI counts cached tokens and cache writes (prompt_tokens_details.cache_write_tokens, reported
+ * by models that bill writes) inside prompt_tokens, and reasoning inside completion_tokens.
+ */
 export function normalizeOpenAiUsage(u: OpenAiUsage): TokenUsage {
   const prompt = u.prompt_tokens ?? 0;
   const completion = u.completion_tokens ?? 0;
   const cached = Math.min(prompt, u.prompt_tokens_details?.cached_tokens ?? 0);
+  const written = Math.min(prompt - cached, u.prompt_tokens_details?.cache_write_tokens ?? 0);
   const reasoning = Math.min(completion, u.completion_tokens_details?.reasoning_tokens ?? 0);
-  return { input: prompt - cached, output: completion - reasoning, cacheRead: cached, cacheWrite: 0, reasoning };
+  return {
+    input: prompt - cached - written,
+    output: completion - reasoning,
+    cacheRead: cached,
+    cacheWrite: written,
+    reasoning,
+  };
 }
 
 export class OpenAiCompatibleProvider implements ProviderAdapter {
