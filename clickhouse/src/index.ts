@@ -3,3 +3,4 @@ export * from './migrate.js';
 export * from './rows.js';
 export * from './insert.js';
 export * from './errors.js';
+export * from './rollups.js';

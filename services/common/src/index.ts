@@ -5,3 +5,4 @@ export * from './kafka-log.js';
 export * from './probes.js';
 export * from './rng.js';
 export * from './kafka.js';
+export * from './retry.js';

@@ -14,11 +14,11 @@ import {
   type CompressionAlgorithmValue,
 } from '@platformatic/kafka';
 import { z } from 'zod';
-import { env, parseConfig } from './config.js';
+import { commonEnv, env, parseConfig } from './config.js';
 
 export const kafkaEnv = {
-  KAFKA_BROKERS: env.list(['127.0.0.1:9092']),
-  KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  KAFKA_BROKERS: commonEnv.KAFKA_BROKERS,
+  KAFKA_CLIENT_ID: commonEnv.KAFKA_CLIENT_ID,
   /** Static membership id of this process; default `<service>-<POD_NAME or HOSTNAME or host name>`. */
   KAFKA_GROUP_INSTANCE_ID: z.string().min(1).optional(),
   POD_NAME: z.string().min(1).optional(),
@@ -39,8 +39,11 @@ export interface KafkaConfig {
   requestTimeoutMs: number;
 }
 
-export function kafkaConfigFromEnv(service: string, source: NodeJS.ProcessEnv = process.env): KafkaConfig {
-  const e = parseConfig(z.object(kafkaEnv), source);
+const kafkaEnvSchema = z.object(kafkaEnv);
+export type KafkaEnv = z.infer<typeof kafkaEnvSchema>;
+
+/** The Kafka settings of a service from its parsed configuration (which includes kafkaEnv). */
+export function kafkaConfigOf(service: string, e: KafkaEnv): KafkaConfig {
   return {
     brokers: e.KAFKA_BROKERS,
     clientId: e.KAFKA_CLIENT_ID ?? service,
@@ -49,6 +52,10 @@ export function kafkaConfigFromEnv(service: string, source: NodeJS.ProcessEnv = 
     heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS,
     requestTimeoutMs: e.KAFKA_REQUEST_TIMEOUT_MS,
   };
+}
+
+export function kafkaConfigFromEnv(service: string, source: NodeJS.ProcessEnv = process.env): KafkaConfig {
+  return kafkaConfigOf(service, parseConfig(kafkaEnvSchema, source));
 }
 
 type Base = Pick<KafkaConfig, 'brokers' | 'clientId'> & Partial<Pick<KafkaConfig, 'requestTimeoutMs'>>;
@@ -65,27 +72,37 @@ function baseOptions(c: Base) {
   };
 }
 
+type ProducerOptions = Base & { compression?: CompressionAlgorithmValue };
+
+function producerOptions(c: ProducerOptions) {
+  return { ...baseOptions(c), idempotent: true, compression: c.compression ?? 'gzip', autocreateTopics: false };
+}
+
 /** Idempotent producer (acks=all), gzip unless told otherwise, string keys and values. */
-export function createProducer(
-  c: Base & { compression?: CompressionAlgorithmValue },
-): Producer<string, string, string, string> {
+export function createProducer(c: ProducerOptions): Producer<string, string, string, string> {
+  return new Producer({ ...producerOptions(c), serializers: stringSerializers });
+}
+
+/**
+ * The same producer for bytes: keys and values are sent as given (dead letters carry the
+ * original message's bytes unchanged, whatever they are); string headers.
+ */
+export function createBytesProducer(c: ProducerOptions): Producer<Buffer, Buffer, string, string> {
   return new Producer({
-    ...baseOptions(c),
-    idempotent: true,
-    compression: c.compression ?? 'gzip',
-    autocreateTopics: false,
-    serializers: stringSerializers,
+    ...producerOptions(c),
+    serializers: { headerKey: stringSerializers.headerKey, headerValue: stringSerializers.headerValue },
   });
 }
 
 /**
- * A group consumer with string keys and Buffer values (the consumer decodes and validates the
- * bytes itself, and dead-letters them unchanged). Static membership unless groupInstanceId is null.
+ * A group consumer with Buffer keys and values (the consumer decodes and validates the bytes
+ * itself, and dead-letters them unchanged) and string headers. Static membership unless
+ * groupInstanceId is null.
  */
 export function createConsumer(
   c: Base & Partial<Pick<KafkaConfig, 'sessionTimeoutMs' | 'heartbeatIntervalMs'>>,
   o: { groupId: string; groupInstanceId: string | null; maxWaitMs?: number; maxBytes?: number },
-): Consumer<string, Buffer, string, string> {
+): Consumer<Buffer, Buffer, string, string> {
   return new Consumer({
     ...baseOptions(c),
     groupId: o.groupId,
@@ -95,7 +112,7 @@ export function createConsumer(
     maxWaitTime: o.maxWaitMs ?? 200,
     maxBytes: o.maxBytes ?? 4 * 1024 * 1024,
     deserializers: {
-      key: stringDeserializers.key,
+      key: (data?: Buffer) => data ?? Buffer.alloc(0),
       value: (data?: Buffer) => data ?? Buffer.alloc(0),
       headerKey: stringDeserializers.headerKey,
       headerValue: stringDeserializers.headerValue,

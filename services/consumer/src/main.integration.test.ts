@@ -8,7 +8,6 @@ import { expect, it } from 'vitest';
 import {
   BROKERS,
   createTopics,
-  kafka,
   makeStream,
   emptyExpected,
   produce,
@@ -17,11 +16,9 @@ import {
 } from './integration-helpers.js';
 
 it('serves /health, /ready and /metrics, and exits 0 on SIGTERM', async () => {
-  const admin = kafka.admin();
-  await admin.connect();
   const topic = uniqueName('main-events');
   const dlq = uniqueName('main-dlq');
-  await createTopics(admin, [
+  const deleteTopics = await createTopics([
     { topic, partitions: 2 },
     { topic: dlq, partitions: 1 },
   ]);
@@ -72,8 +69,7 @@ it('serves /health, /ready and /metrics, and exits 0 on SIGTERM', async () => {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n--- consumer output ---\n${out.slice(-3000)}`);
   } finally {
-    await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
-    await admin.disconnect();
+    await deleteTopics();
     await rm(dataDir, { recursive: true, force: true });
   }
 });

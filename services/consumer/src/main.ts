@@ -38,19 +38,23 @@ try {
     ch,
     logger: log,
     meter: aurea.meter,
+    // Unable to consume for CONSUMER_GIVE_UP_MS: exit non-zero so the orchestrator restarts it.
+    onFatal: () => void shutdown.run('consumer gave up').then(() => process.exit(1)),
   });
-  // /ready = ClickHouse answers and the consumer is not paused waiting for it (a paused consumer
-  // holds its partitions but makes no progress).
+  // /ready = the consumer is consuming, its writes succeed, no partition is stalled behind its
+  // high watermark (consumer.readiness), and ClickHouse answers.
   const live = { ch, consumer };
   probes = await serveProbes({
     host: cfg.CONSUMER_HTTP_HOST,
     port: cfg.CONSUMER_HTTP_PORT,
     metrics: aurea.metricsHandler,
     ready: async () => {
-      const s = live.consumer.stats();
-      if (s.paused) return { ready: false, reason: 'paused: ClickHouse inserts are failing and being retried' };
+      const r = live.consumer.readiness();
+      if (!r.ready) return { ready: false, reason: r.reason ?? 'not ready' };
       const ping = await live.ch.client.ping();
-      return ping.success ? { ready: true, lag: s.lag } : { ready: false, reason: 'ClickHouse ping failed' };
+      return ping.success
+        ? { ready: true, lag: live.consumer.stats().lag }
+        : { ready: false, reason: 'ClickHouse ping failed' };
     },
   });
   if (probes.server)

@@ -1,118 +1,109 @@
-// Unit tests of the batching plan: skips below the watermark, dead-letters bad messages with
-// reasons, splits inserts by size and by month, and rebuilds the half-applied block after a
-// crash exactly (same rows, same token).
+// Unit tests of the cycle plan: dead letters with reasons, one insert per month touched whatever
+// the order of months in the partitions, rows in (partition, offset) order, deterministic tokens,
+// commits per partition, and the halving that isolates rows the engine refuses.
 import { describe, expect, it } from 'vitest';
-import { PartitionPlanner, insertToken, splitInsert, type KafkaMessageLike } from './plan.js';
-import { makeEvent } from './testing.js';
 import { rowObject } from '@aurea/clickhouse/rows';
+import { CycleBuilder, cycleId, planCycle, splitInsert, type InMessage } from './plan.js';
+import { makeEvent } from './testing.js';
 
-function msgs(from: number, values: (string | object)[]): KafkaMessageLike[] {
-  return values.map((v, i) => ({
-    offset: String(from + i),
-    key: Buffer.from('k'),
-    value: Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)),
-  }));
-}
-const ev = (endedAt?: string) =>
-  makeEvent({ jobId: 'j1', costNanos: 1, inputTokens: 1, outputTokens: 1, ...(endedAt ? { endedAt } : {}) });
+const ev = (jobId: string, endedAt: string) =>
+  JSON.stringify(makeEvent({ jobId, costNanos: 1, inputTokens: 1, outputTokens: 1, endedAt }));
+const msg = (partition: number, offset: number, value: string | Buffer | null): InMessage => ({
+  partition,
+  offset: BigInt(offset),
+  key: Buffer.from('k'),
+  value: typeof value === 'string' ? Buffer.from(value) : value,
+});
+const JAN = '2026-01-31T23:59:00.000Z';
+const FEB = '2026-02-01T00:01:00.000Z';
 
-describe('PartitionPlanner', () => {
-  it('skips offsets at or below the watermark and batches the rest by size', () => {
-    const p = new PartitionPlanner('t', 3, { lo: 4, hi: 4 }, 3);
-    const plan = p.plan(
-      msgs(
-        0,
-        Array.from({ length: 12 }, () => ev()),
-      ),
-    );
-    expect(plan.skipped).toBe(5);
-    expect(plan.inserts.map((i) => [i.firstOffset, i.lastOffset, i.rows.length])).toEqual([
-      [5, 7, 3],
-      [8, 10, 3],
-      [11, 11, 1],
+describe('planCycle', () => {
+  it('one insert per month touched, rows in (partition, offset) order, commits = last offset + 1 per partition', () => {
+    // Months interleaved within each partition, partitions interleaved in arrival order.
+    const messages = [
+      msg(1, 10, ev('a', JAN)),
+      msg(0, 5, ev('b', FEB)),
+      msg(1, 11, ev('c', FEB)),
+      msg(0, 6, ev('d', JAN)),
+      msg(1, 12, ev('e', JAN)),
+      msg(0, 7, ev('f', FEB)),
+    ];
+    const plan = planCycle('t', messages);
+    expect(plan.inserts.map((i) => i.month)).toEqual([202601, 202602]);
+    const where = (i: number) => plan.inserts[i]!.rows.map((r) => [r.message.partition, Number(r.message.offset)]);
+    expect(where(0)).toEqual([
+      [0, 6],
+      [1, 10],
+      [1, 12],
     ]);
-    expect(plan.inserts[0]!.token).toBe(insertToken('t', 3, 5, 7));
-    expect(rowObject(plan.inserts[0]!.rows[0]!.row)).toMatchObject({
-      kafka_partition: 3,
-      kafka_offset: 5,
-      job_id: 'j1',
+    expect(where(1)).toEqual([
+      [0, 5],
+      [0, 7],
+      [1, 11],
+    ]);
+    expect(rowObject(plan.inserts[0]!.rows[1]!.row)).toMatchObject({
+      job_id: 'a',
+      kafka_partition: 1,
+      kafka_offset: 10,
     });
-  });
-
-  it('dead-letters invalid JSON, schema violations and unknown versions with reasons; good events still flow', () => {
-    const p = new PartitionPlanner('t', 0, { lo: -1, hi: -1 }, 100);
-    const bad = { ...ev(), usage: { input_tokens: -1 } };
-    const plan = p.plan(msgs(0, [ev(), '{not json', bad, { ...ev(), schema_version: 2 }, ev()]));
-    expect(plan.dlq.map((d) => [d.message.offset, d.reason])).toEqual([
-      ['1', 'invalid_json'],
-      ['2', 'schema_violation'],
-      ['3', 'unknown_schema_version'],
-    ]);
-    expect(plan.dlq[1]!.errors[0]!.field).toBe('/usage/input_tokens');
-    expect(plan.inserts).toHaveLength(1);
-    expect(plan.inserts[0]!.rows.map((r) => r.offset)).toEqual([0, 4]);
-  });
-
-  it('never lets one insert span two months (one part per table per insert)', () => {
-    const p = new PartitionPlanner('t', 0, { lo: -1, hi: -1 }, 100);
-    const plan = p.plan(
-      msgs(0, [
-        ev('2026-01-31T23:59:59Z'),
-        ev('2026-01-31T23:59:59.5Z'),
-        ev('2026-02-01T00:00:00Z'),
-        ev('2026-01-30T10:00:00Z'),
+    expect(plan.commits).toEqual(
+      new Map([
+        [1, 13n],
+        [0, 8n],
       ]),
     );
-    expect(plan.inserts.map((i) => [i.firstOffset, i.lastOffset])).toEqual([
-      [0, 1],
-      [2, 2],
-      [3, 3],
-    ]);
-  });
-
-  it('after a crash, replays (lo, hi] as one insert with the original token, even across fetches', () => {
-    const all = msgs(
-      0,
-      Array.from({ length: 10 }, () => ev()),
+    expect(plan.inserts.map((i) => i.token)).toEqual(['t|0:5-7,1:10-12|202601', 't|0:5-7,1:10-12|202602']);
+    // The same cycle in another arrival order plans the same inserts (retries are deduplicated).
+    const again = planCycle('t', [...messages].reverse());
+    expect(again.inserts.map((i) => [i.token, i.rows.map((r) => r.message.offset)])).toEqual(
+      plan.inserts.map((i) => [i.token, i.rows.map((r) => r.message.offset)]),
     );
-    // original run: the insert of offsets 3..7 reached some tables only (lo=2, hi=7)
-    const p = new PartitionPlanner('t', 1, { lo: 2, hi: 7 }, 2);
-    expect(p.needsSeekBack(5)).toBe(true);
-    expect(p.needsSeekBack(3)).toBe(false);
-    const first = p.plan(all.slice(0, 5)); // fetch ends inside the block: hold the rows
-    expect(first.skipped).toBe(3);
-    expect(first.inserts).toEqual([]);
-    expect(p.repairPending).toBe(true);
-    const second = p.plan(all.slice(3, 10)); // redelivered 3,4 + the rest
-    expect(second.skipped).toBe(2);
-    expect(second.inserts[0]).toMatchObject({
-      repair: true,
-      firstOffset: 3,
-      lastOffset: 7,
-      token: insertToken('t', 1, 3, 7),
-    });
-    expect(second.inserts[0]!.rows).toHaveLength(5); // larger than maxInsertRows: the block is replayed whole
-    expect(second.inserts.slice(1).map((i) => [i.firstOffset, i.lastOffset, i.repair])).toEqual([[8, 9, false]]);
-    for (const i of second.inserts) p.acknowledged(i);
-    expect([p.lo, p.hi, p.repairPending]).toEqual([9, 9, false]);
   });
 
-  it('splits a refused insert into halves with their own tokens', () => {
-    const p = new PartitionPlanner('t', 0, { lo: -1, hi: -1 }, 100);
-    const [ins] = p.plan(msgs(0, [ev(), ev(), ev()])).inserts;
-    const [a, b] = splitInsert(ins!, 't', 0);
-    expect([a.firstOffset, a.lastOffset, b.firstOffset, b.lastOffset]).toEqual([0, 1, 2, 2]);
-    expect(a.token).toBe(insertToken('t', 0, 0, 1));
+  it('dead-letters what does not decode or validate, with reasons; commits still cover it', () => {
+    const plan = planCycle('t', [
+      msg(0, 0, ev('a', JAN)),
+      msg(0, 1, '{"schema_version":1, trunc'),
+      msg(0, 2, null),
+      msg(0, 3, Buffer.from([0x7b, 0xff, 0x7d])),
+      msg(0, 4, JSON.stringify({ ...JSON.parse(ev('b', JAN)), schema_version: 9 })),
+      msg(0, 5, ev('c', JAN)),
+    ]);
+    expect(plan.dlq.map((d) => [Number(d.message.offset), d.reason])).toEqual([
+      [1, 'invalid_json'],
+      [2, 'invalid_json'],
+      [3, 'invalid_utf8'],
+      [4, 'unknown_schema_version'],
+    ]);
+    expect(plan.inserts[0]!.rows.map((r) => Number(r.message.offset))).toEqual([0, 5]);
+    expect(plan.commits.get(0)).toBe(6n);
+    expect(plan.messages).toBe(6);
+  });
+
+  it('applies the source policy to every valid event before it becomes a row', () => {
+    const b = new CycleBuilder('t', (e) => ({ ...e, cost_usd: null, pricing_status: 'unknown_model' as const }));
+    b.add(msg(0, 0, ev('a', JAN)));
+    expect(rowObject(b.build().inserts[0]!.rows[0]!.row)).toMatchObject({
+      cost_usd: null,
+      pricing_status: 'unknown_model',
+    });
+  });
+
+  it('names a cycle by every partition’s offset range', () => {
+    expect(cycleId('t', [msg(3, 9, null), msg(0, 2, null), msg(3, 4, null)])).toBe('t|0:2-2,3:4-9');
   });
 });
 
-describe('PartitionPlanner.abandonRepair', () => {
-  it('gives up a replay block that Kafka no longer has and continues after the highest stored offset', () => {
-    const p = new PartitionPlanner('t', 0, { lo: 10, hi: 20 }, 100);
-    expect(p.repairPending).toBe(true);
-    expect(p.needsSeekBack(50)).toBe(true);
-    expect(p.abandonRepair()).toEqual({ lo: 10, hi: 20 });
-    expect(p.repairPending).toBe(false);
-    expect(p.needsSeekBack(50)).toBe(false);
+describe('splitInsert', () => {
+  it('halves an insert, each half with its own token derived from the whole', () => {
+    const plan = planCycle(
+      't',
+      [0, 1, 2, 3, 4].map((o) => msg(0, o, ev('a', JAN))),
+    );
+    const [a, b] = splitInsert(plan.inserts[0]!);
+    expect(a.rows.map((r) => Number(r.message.offset))).toEqual([0, 1, 2]);
+    expect(b.rows.map((r) => Number(r.message.offset))).toEqual([3, 4]);
+    expect([a.token, b.token]).toEqual([`${plan.inserts[0]!.token}/1`, `${plan.inserts[0]!.token}/2`]);
+    expect(new Set([a.month, b.month])).toEqual(new Set([202601]));
   });
 });

@@ -1,176 +1,150 @@
-// Pure batching logic for one Kafka partition: which messages are already stored (skip), which
-// go to the dead-letter topic, and which rows form which inserts. No I/O, unit-tested.
-//
-// Exactness rests on three facts (docs/consumer.md):
-//  1. every insert holds one partition's rows in offset order, one month only (one part per
-//     table) and the token "<topic>:<partition>:<first>-<last>" of its first and last row;
-//  2. inserts of a partition run one at a time, so in every table (task_events and each
-//     rollup) "max offset stored for p" means "every row of p up to it is stored";
-//  3. a crash can therefore leave at most one insert per partition applied to some tables
-//     and not others. Its rows are exactly (lo, hi] — lo/hi the lowest/highest watermark over
-//     the tables — so replaying them as one insert with the same token fills the tables that
-//     lack the block and is deduplicated by the ones that have it.
-import { decodeTaskEvent, type FieldError, type InvalidReason } from '@aurea/events';
+// Pure planning of one fetch cycle: which messages go to the dead-letter topic, which rows form
+// which inserts, and which offsets may be committed once they are written. No I/O, unit-tested.
+// docs/consumer.md, "One insert per month touched" states the design; its invariants:
+//  1. One insert per calendar month (UTC, of ended_at) touched by the cycle, whatever the order
+//     of the months in the partitions: task_events is partitioned by month, so an insert is one
+//     part of one table — it is applied whole or not at all.
+//  2. An insert's token names the cycle (every partition's offset range) and the month, so a
+//     retry of the same insert is deduplicated by the engine; rows are in (partition, offset)
+//     order, so the same cycle always builds the same blocks.
+//  3. A partition's offset is committed only after every insert and every dead letter of the
+//     cycle succeeded. After a crash the cycle is fetched again from the committed offset and
+//     rewritten: rows written twice collapse by (job_id, event_id) under FINAL, which every
+//     money read and every rollup uses (docs/clickhouse.md, "Exactness").
+import { decodeTaskEvent, type FieldError, type InvalidReason, type NormalizedTaskEvent } from '@aurea/events';
 import { monthOfRow, toRow, type RowValues } from '@aurea/clickhouse/rows';
 
-export interface KafkaMessageLike {
-  offset: string;
+/** A Kafka message as the consumer sees it (the client's message narrowed to what it uses). */
+export interface InMessage {
+  partition: number;
+  offset: bigint;
   key: Buffer | null;
   value: Buffer | null;
-  headers?: Record<string, unknown> | undefined;
-}
-
-export interface PlannedRow {
-  row: RowValues;
-  /** The message's Kafka offset (also the row's kafka_offset). */
-  offset: number;
-  message: KafkaMessageLike;
-}
-
-export interface InsertPlan {
-  rows: PlannedRow[];
-  firstOffset: number;
-  lastOffset: number;
-  token: string;
-  /** Replays the one block a crash may have left half-applied. */
-  repair: boolean;
 }
 
 export type DlqReason = InvalidReason | 'insert_rejected';
 
 export interface DlqItem {
-  message: KafkaMessageLike;
+  message: InMessage;
   reason: DlqReason;
   errors: FieldError[];
 }
 
-export interface BatchPlan {
-  skipped: number;
+export interface PlannedRow {
+  row: RowValues;
+  message: InMessage;
+}
+
+export interface MonthInsert {
+  /** toYYYYMM(ended_at) of every row. */
+  month: number;
+  rows: PlannedRow[];
+  /** insert_deduplication_token: the cycle's ranges and the month (invariant 2). */
+  token: string;
+}
+
+export interface CyclePlan {
   dlq: DlqItem[];
-  inserts: InsertPlan[];
+  inserts: MonthInsert[];
+  /** Per partition, the next offset to consume once the cycle is written (last offset + 1). */
+  commits: Map<number, bigint>;
+  messages: number;
 }
 
-/** Watermarks read from ClickHouse: per table, the highest kafka_offset stored (-1: none). */
-export interface Watermarks {
-  lo: number;
-  hi: number;
+/**
+ * What to do with a valid event before it is stored: the source policy (docs/consumer.md,
+ * "Whose figures are stored") — e.g. reprice an event whose source is not trusted. Returns the
+ * event to store.
+ */
+export type Accept = (e: NormalizedTaskEvent) => NormalizedTaskEvent;
+
+/** The cycle's identity: every partition's first and last offset, in partition order. */
+export function cycleId(topic: string, messages: readonly InMessage[]): string {
+  const ranges = new Map<number, [bigint, bigint]>();
+  for (const m of messages) {
+    const r = ranges.get(m.partition);
+    if (!r) ranges.set(m.partition, [m.offset, m.offset]);
+    else {
+      if (m.offset < r[0]) r[0] = m.offset;
+      if (m.offset > r[1]) r[1] = m.offset;
+    }
+  }
+  const parts = [...ranges].sort((a, b) => a[0] - b[0]).map(([p, [lo, hi]]) => `${p}:${lo}-${hi}`);
+  return `${topic}|${parts.join(',')}`;
 }
 
-export function insertToken(topic: string, partition: number, first: number, last: number): string {
-  return `${topic}:${partition}:${first}-${last}`;
-}
-
-export class PartitionPlanner {
-  /** Every table holds every row at or below lo. */
-  lo: number;
-  /** Some table holds rows up to hi; (lo, hi] is the block to replay. */
-  hi: number;
-  private repairRows: PlannedRow[] = [];
+/**
+ * A cycle being collected: each message is decoded, validated and mapped to its row as it
+ * arrives (while the previous cycle's insert runs), then build() groups the rows into inserts.
+ */
+export class CycleBuilder {
+  private readonly dlq: DlqItem[] = [];
+  private readonly byMonth = new Map<number, PlannedRow[]>();
+  private readonly messages: InMessage[] = [];
 
   constructor(
-    readonly topic: string,
-    readonly partition: number,
-    marks: Watermarks,
-    private readonly maxInsertRows: number,
-  ) {
-    this.lo = marks.lo;
-    this.hi = Math.max(marks.hi, marks.lo);
+    private readonly topic: string,
+    private readonly accept?: Accept,
+  ) {}
+
+  get size(): number {
+    return this.messages.length;
   }
 
-  get repairPending(): boolean {
-    return this.hi > this.lo;
-  }
-
-  /** True when the batch starts after the replay block: the caller must seek back to lo+1. */
-  needsSeekBack(firstOffset: number): boolean {
-    return this.repairPending && this.repairRows.length === 0 && firstOffset > this.lo + 1;
-  }
-
-  /**
-   * The replay block is no longer in Kafka (retention deleted it while the consumer was down, or
-   * TTL emptied one table before another): it cannot be replayed. Continue from what the most
-   * advanced table holds instead of seeking back forever; the caller logs it as an error.
-   */
-  abandonRepair(): { lo: number; hi: number } {
-    const gap = { lo: this.lo, hi: this.hi };
-    this.lo = this.hi;
-    this.repairRows = [];
-    return gap;
-  }
-
-  plan(messages: KafkaMessageLike[]): BatchPlan {
-    const out: BatchPlan = { skipped: 0, dlq: [], inserts: [] };
-    let current: PlannedRow[] = [];
-    let currentMonth = -1;
-    const flush = () => {
-      if (current.length === 0) return;
-      out.inserts.push(this.makeInsert(current, false));
-      current = [];
-    };
-    for (const message of messages) {
-      const offset = Number(message.offset);
-      if (offset <= this.lo) {
-        out.skipped++;
-        continue;
-      }
-      if (offset <= this.hi && this.repairRows.some((r) => r.offset === offset)) {
-        out.skipped++; // a redelivery of a message already held for the replay block
-        continue;
-      }
-      const decoded = decodeTaskEvent(message.value);
-      if (!decoded.ok) {
-        out.dlq.push({ message, reason: decoded.reason, errors: decoded.errors });
-      } else if (offset <= this.hi) {
-        this.repairRows.push({ row: toRow(decoded.event, this.partition, offset), offset, message });
-      } else {
-        const row = toRow(decoded.event, this.partition, offset);
-        const month = monthOfRow(row);
-        if (current.length >= this.maxInsertRows || (current.length > 0 && month !== currentMonth)) flush();
-        currentMonth = month;
-        current.push({ row, offset, message });
-      }
-      if (this.repairPending && offset >= this.hi && this.repairRows.length > 0) {
-        // The replay block is complete: it goes first, as one insert, whatever its size.
-        out.inserts.unshift(this.makeInsert(this.repairRows, true));
-        this.repairRows = [];
-      }
+  add(message: InMessage): void {
+    this.messages.push(message);
+    const decoded = decodeTaskEvent(message.value);
+    if (!decoded.ok) {
+      this.dlq.push({ message, reason: decoded.reason, errors: decoded.errors });
+      return;
     }
-    flush();
-    return out;
+    const event = this.accept ? this.accept(decoded.event) : decoded.event;
+    const row = toRow(event, message.partition, Number(message.offset));
+    const month = monthOfRow(row);
+    let rows = this.byMonth.get(month);
+    if (!rows) this.byMonth.set(month, (rows = []));
+    rows.push({ row, message });
   }
 
-  /** The insert reached ClickHouse (every table): advance the watermarks. */
-  acknowledged(plan: InsertPlan): void {
-    this.lo = Math.max(this.lo, plan.lastOffset);
-    this.hi = Math.max(this.hi, this.lo);
-  }
-
-  private makeInsert(rows: PlannedRow[], repair: boolean): InsertPlan {
-    const first = rows[0]!.offset;
-    const last = rows[rows.length - 1]!.offset;
+  build(): CyclePlan {
+    const byOffset = (a: PlannedRow, b: PlannedRow) => compareMessages(a.message, b.message);
+    const commits = new Map<number, bigint>();
+    for (const m of this.messages) {
+      const next = m.offset + 1n;
+      const c = commits.get(m.partition);
+      if (c === undefined || next > c) commits.set(m.partition, next);
+    }
+    const id = cycleId(this.topic, this.messages);
+    const inserts = [...this.byMonth]
+      .sort((a, b) => a[0] - b[0])
+      .map(([month, rows]) => ({ month, rows: rows.sort(byOffset), token: `${id}|${month}` }));
     return {
-      rows,
-      firstOffset: first,
-      lastOffset: last,
-      token: insertToken(this.topic, this.partition, first, last),
-      repair,
+      dlq: this.dlq.sort((a, b) => compareMessages(a.message, b.message)),
+      inserts,
+      commits,
+      messages: this.messages.length,
     };
   }
 }
 
-/** Split an insert in two halves (to isolate a row ClickHouse rejects); each half gets its own token. */
-export function splitInsert(plan: InsertPlan, topic: string, partition: number): [InsertPlan, InsertPlan] {
-  const mid = Math.ceil(plan.rows.length / 2);
-  const mk = (rows: PlannedRow[]): InsertPlan => {
-    const first = rows[0]!.offset;
-    const last = rows[rows.length - 1]!.offset;
-    return {
-      rows,
-      firstOffset: first,
-      lastOffset: last,
-      token: insertToken(topic, partition, first, last),
-      repair: plan.repair,
-    };
-  };
-  return [mk(plan.rows.slice(0, mid)), mk(plan.rows.slice(mid))];
+const compareMessages = (a: InMessage, b: InMessage) =>
+  a.partition !== b.partition ? a.partition - b.partition : a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0;
+
+/** The plan of a whole list of messages at once. */
+export function planCycle(topic: string, messages: readonly InMessage[], accept?: Accept): CyclePlan {
+  const b = new CycleBuilder(topic, accept);
+  for (const m of messages) b.add(m);
+  return b.build();
+}
+
+/**
+ * Halves of an insert the engine refused for its content, to find the refused rows; each half's
+ * token extends the whole's, so a retried half is deduplicated too.
+ */
+export function splitInsert(ins: MonthInsert): [MonthInsert, MonthInsert] {
+  const mid = Math.ceil(ins.rows.length / 2);
+  return [
+    { month: ins.month, rows: ins.rows.slice(0, mid), token: `${ins.token}/1` },
+    { month: ins.month, rows: ins.rows.slice(mid), token: `${ins.token}/2` },
+  ];
 }

@@ -18,3 +18,38 @@ export const DLQ_HEADERS = {
   sourceOffset: 'aurea-dlq-source-offset',
   failedAt: 'aurea-dlq-failed-at',
 } as const;
+
+/** Where a dead-lettered message came from. */
+export interface DeadLetterSource {
+  topic: string;
+  partition: number;
+  offset: bigint | string;
+}
+
+/** Field errors kept on a dead letter: the first 50, each message cut to 500 characters. */
+export const DLQ_LIMITS = { errors: 50, message: 500, field: 256 } as const;
+
+/**
+ * The headers of a dead-lettered message (every writer of the dead-letter topic uses this):
+ * the reason, the field errors as JSON (bounded by DLQ_LIMITS), the source coordinates and the
+ * time. The message's key and value are the original bytes, unchanged.
+ */
+export function deadLetterHeaders(
+  reason: string,
+  errors: readonly { field: string; message: string }[],
+  source: DeadLetterSource,
+  failedAt: Date = new Date(),
+): Record<string, string> {
+  const bounded = errors.slice(0, DLQ_LIMITS.errors).map((e) => ({
+    field: e.field.slice(0, DLQ_LIMITS.field),
+    message: e.message.slice(0, DLQ_LIMITS.message),
+  }));
+  return {
+    [DLQ_HEADERS.reason]: reason,
+    [DLQ_HEADERS.errors]: JSON.stringify(bounded),
+    [DLQ_HEADERS.sourceTopic]: source.topic,
+    [DLQ_HEADERS.sourcePartition]: String(source.partition),
+    [DLQ_HEADERS.sourceOffset]: String(source.offset),
+    [DLQ_HEADERS.failedAt]: failedAt.toISOString(),
+  };
+}
