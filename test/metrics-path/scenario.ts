@@ -41,10 +41,11 @@ export function leLabel(b: number | undefined): string {
 
 /**
  * Sends the scenario to `otlpHttp` for service `service` and returns what Prometheus must
- * show. Values are multiples of 1/4 so float sums are exact.
+ * show. Values are multiples of 1/4 so float sums are exact. With several endpoints, the
+ * HTTP requests go to them in turn (a client whose connections spread over gateway replicas).
  */
 export async function sendRawScenario(
-  otlpHttp: string,
+  otlpHttp: string | string[],
   service: string,
   jobs = 60,
   rounds = 3,
@@ -160,7 +161,8 @@ export async function sendRawScenario(
           ...merged(shared.hist),
         ]),
       );
-      await exportMetrics(otlpHttp, rms);
+      const endpoints = typeof otlpHttp === 'string' ? [otlpHttp] : otlpHttp;
+      await exportMetrics(endpoints[exp.requests % endpoints.length] ?? '', rms);
       exp.requests++;
     }
   }
