@@ -69,6 +69,10 @@ function fmt(v: number, unit: string | undefined, decimals?: number): string {
       return `$${d(v, Math.abs(v) < 1 ? 4 : 2)}`;
     case 's':
       return Math.abs(v) < 1 ? `${(v * 1000).toFixed(0)} ms` : `${d(v, 2)} s`;
+    case 'ms':
+      // Grafana scales milliseconds up: 950 ms, 3.20 s, 1.50 min.
+      if (Math.abs(v) < 1000) return `${v.toFixed(0)} ms`;
+      return Math.abs(v) < 60_000 ? `${(v / 1000).toFixed(2)} s` : `${(v / 60_000).toFixed(2)} min`;
     case 'percentunit':
       return `${(v * 100).toFixed(decimals ?? 1)}%`;
     case 'reqps':
