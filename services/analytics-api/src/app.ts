@@ -22,6 +22,7 @@ import { budgetsRoutes } from './routes/budgets.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes, type ReadinessChecks } from './routes/health.js';
 import { jobsRoutes } from './routes/jobs.js';
+import { repriceRoutes } from './routes/reprice.js';
 
 /** The parts of the SDK handle (`await init(...)` of @aurea/sdk) the API uses. */
 export interface AureaHandle {
@@ -164,6 +165,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       await v1.register(attributionRoutes, ctx);
       await v1.register(budgetsRoutes, ctx);
       await v1.register(eventsRoutes, ctx);
+      await v1.register(repriceRoutes, ctx);
     },
     { prefix: '/v1' },
   );
