@@ -66,9 +66,9 @@ describe('migrate', () => {
     expect(first.applied).toEqual(files.map((f) => f.version));
     expect(await tables(ch)).toEqual([
       'daily_costs',
-      'daily_costs_mv',
+      'daily_costs_refresh',
       'job_costs',
-      'job_costs_mv',
+      'job_costs_refresh',
       'schema_migrations',
       'task_events',
     ]);
