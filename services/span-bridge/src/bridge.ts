@@ -2,21 +2,25 @@
 // exporter, GenAI spans only) → task events v1 on the task-events topic (keyed by job_id), so
 // the one ClickHouse writer (services/consumer) stores them like SDK events.
 //
-// Per fetched batch (one partition): decode each message, convert each span, produce the events
-// (idempotent producer, acks=all) and the dead letters, and only after the broker acknowledged
-// them commit the span offsets. A crash in between redelivers the spans; they convert to the
-// same event ids (trace id + span id), which is what downstream dedupes on.
-import { Kafka, type Consumer, type EachBatchPayload, type KafkaConfig, type Message, type Producer } from 'kafkajs';
+// A CycleConsumer (@aurea/common): messages are decoded and their spans converted as they arrive;
+// a cycle's events and dead letters are produced (idempotent producer, acks=all) and only after
+// the broker acknowledged them are the span offsets committed. A crash in between redelivers the
+// spans; they convert to the same event ids (trace id + span id), which is what downstream
+// dedupes on. Every codec the Collector's exporter may use (zstd by default) is decoded by the
+// Kafka client itself.
 import type { Logger } from 'pino';
-import { kafkaLogCreator } from '@aurea/common';
-import { DLQ_HEADERS, TOPICS } from '@aurea/events';
+import {
+  CycleConsumer,
+  type CycleConsumerState,
+  type KafkaConfig,
+  type KafkaMessage,
+  type Readiness,
+  type WriteContext,
+} from '@aurea/common';
+import { TOPICS, deadLetterHeaders, type FieldError } from '@aurea/events';
 import type { PriceTable } from '@aurea/sdk/pricing';
 import { convertSpan, type SpanRejectReason } from './convert.js';
-import { registerZstdCodec } from './kafka-zstd.js';
 import { decodeTraceRequest, spanToRequest } from './otlp-proto.js';
-
-// The Collector writes the spans topic zstd-compressed.
-registerZstdCodec();
 
 export interface SpanBridgeOptions {
   kafka: KafkaConfig;
@@ -33,14 +37,21 @@ export interface SpanBridgeOptions {
   priceTable?: PriceTable;
   /** A new group starts at the oldest retained span (default true: cost needs every span). */
   fromBeginning?: boolean;
-  /** Most events in one produce request; larger batches are split (default 5000). */
+  /** A cycle is produced when it holds this many Kafka messages … (default 200) */
+  maxCycleMessages?: number;
+  /** … or this long after its first message (default 100 ms). */
+  cycleMs?: number;
+  /** Most events in one produce request; larger cycles are sent in several (default 5000). */
   maxEventsPerProduce?: number;
-  partitionsConcurrently?: number;
-  /** Deadline for stop(): finish the batch in hand, commit, disconnect (default 10 s). */
+  /** Deadline for stop(): finish the cycle in hand, commit, disconnect (default 10 s). */
   shutdownDeadlineMs?: number;
+  lagIntervalMs?: number;
+  stallMs?: number;
+  giveUpMs?: number;
+  onFatal?: (err: Error) => void;
 }
 
-export interface SpanBridgeStats {
+export interface SpanBridgeStats extends CycleConsumerState {
   messages: number;
   spans: number;
   events: number;
@@ -48,43 +59,37 @@ export interface SpanBridgeStats {
   skipped: number;
   /** Dead-lettered spans (or whole messages that did not decode). */
   deadLettered: number;
-  /** Kafka messages whose offsets were committed. */
-  committed: number;
-  lag: Record<number, number>;
 }
 
 export interface SpanBridgeHandle {
-  /** Resolves when the consumer has joined its group and has partitions assigned. */
-  readonly joined: Promise<void>;
   stats(): SpanBridgeStats;
+  readiness(): Readiness;
   stop(): Promise<void>;
 }
 
 export type DeadLetterReason = SpanRejectReason | 'invalid_protobuf';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+interface Out {
+  key: Buffer;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+/** One cycle: the events and dead letters its messages converted to. */
+class SpanCycle {
+  readonly events: Out[] = [];
+  readonly dead: Out[] = [];
+  size = 0;
+}
 
 class SpanBridge {
+  readonly member: CycleConsumer<SpanCycle>;
   private readonly input: string;
   private readonly output: string;
   private readonly dlq: string;
   private readonly log: Logger;
-  private readonly consumer: Consumer;
-  private readonly producer: Producer;
   private readonly maxEvents: number;
-  private stopped: Promise<void> | undefined;
-  private stopping = false;
-  private readonly s: SpanBridgeStats = {
-    messages: 0,
-    spans: 0,
-    events: 0,
-    skipped: 0,
-    deadLettered: 0,
-    committed: 0,
-    lag: {},
-  };
-  readonly joined: Promise<void>;
-  private markJoined!: () => void;
+  private readonly counts = { messages: 0, spans: 0, events: 0, skipped: 0, deadLettered: 0 };
 
   constructor(private readonly o: SpanBridgeOptions) {
     this.input = o.inputTopic ?? TOPICS.otlpSpans;
@@ -92,197 +97,132 @@ class SpanBridge {
     this.dlq = o.dlqTopic ?? TOPICS.deadLetter;
     this.log = o.logger;
     this.maxEvents = o.maxEventsPerProduce ?? 5000;
-    const kafka = new Kafka({ logCreator: kafkaLogCreator(o.logger), ...o.kafka });
-    this.consumer = kafka.consumer({
+    this.member = new CycleConsumer<SpanCycle>({
+      kafka: o.kafka,
       groupId: o.groupId ?? 'aurea-span-bridge',
+      topic: this.input,
+      logger: o.logger,
       // OTLP messages are up to a few MB (2048 spans per Collector batch).
-      maxBytesPerPartition: 8 * 1024 * 1024,
+      maxCycleMessages: o.maxCycleMessages ?? 200,
+      cycleMs: o.cycleMs ?? 100,
       maxBytes: 32 * 1024 * 1024,
-      minBytes: 1,
-      maxWaitTimeInMs: 100,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      ...(o.fromBeginning === undefined ? {} : { fromBeginning: o.fromBeginning }),
+      ...(o.lagIntervalMs === undefined ? {} : { lagIntervalMs: o.lagIntervalMs }),
+      ...(o.stallMs === undefined ? {} : { stallMs: o.stallMs }),
+      ...(o.giveUpMs === undefined ? {} : { giveUpMs: o.giveUpMs }),
+      ...(o.onFatal === undefined ? {} : { onFatal: o.onFatal }),
+      writeFailureReason: 'producing task events or dead letters is failing and being retried',
+      hooks: {
+        newCycle: () => new SpanCycle(),
+        add: (cycle, m) => this.add(cycle, m),
+        write: (cycle, ctx) => this.write(cycle, ctx),
+      },
     });
-    // Idempotent: the broker drops a retried duplicate of a produce; acks=all is implied.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    this.joined = new Promise<void>((resolve) => (this.markJoined = resolve));
   }
 
   stats(): SpanBridgeStats {
-    return { ...this.s, lag: { ...this.s.lag } };
-  }
-
-  async start(): Promise<void> {
-    await this.producer.connect();
-    await this.consumer.connect();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-      this.log.info({ memberAssignment: e.payload.memberAssignment }, 'span bridge joined its group');
-      this.markJoined();
-    });
-    await this.consumer.subscribe({ topic: this.input, fromBeginning: this.o.fromBeginning ?? true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.o.partitionsConcurrently ?? 2,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
-    this.log.info(
-      { input: this.input, output: this.output, dlq: this.dlq, groupId: this.o.groupId ?? 'aurea-span-bridge' },
-      'span bridge started',
-    );
-  }
-
-  stop(): Promise<void> {
-    this.stopped ??= (async () => {
-      this.stopping = true;
-      const deadline = this.o.shutdownDeadlineMs ?? 10_000;
-      const race = <T>(p: Promise<T>, ms: number) =>
-        Promise.race([p, sleep(Math.max(ms, 100)).then(() => Promise.reject(new Error('deadline exceeded')))]);
-      const end = Date.now() + deadline;
-      try {
-        // Stops fetching and waits for the batch in hand (which produces and commits).
-        await race(this.consumer.disconnect(), end - Date.now());
-      } catch (err) {
-        this.log.warn(
-          { err },
-          'span bridge consumer did not disconnect in time; uncommitted spans will be redelivered (same event ids)',
-        );
-      }
-      await race(this.producer.disconnect(), Math.max(end - Date.now(), 2_000)).catch((err: unknown) =>
-        this.log.warn({ err }, 'span bridge producer disconnect failed'),
-      );
-      this.log.info(this.stats(), 'span bridge stopped');
-    })();
-    return this.stopped;
+    return { ...this.member.state(), ...this.counts };
   }
 
   private deadLetter(
     value: Buffer,
+    key: Buffer | null,
     reason: DeadLetterReason,
-    errors: unknown,
-    partition: number,
-    offset: string,
-    key: Buffer | string | null,
-  ): Message {
+    errors: FieldError[],
+    m: KafkaMessage,
+    extra: Record<string, string> = {},
+  ): Out {
     return {
-      key,
+      key: key ?? Buffer.alloc(0),
       value,
       headers: {
-        [DLQ_HEADERS.reason]: reason,
-        [DLQ_HEADERS.errors]: JSON.stringify(errors).slice(0, 4096),
-        [DLQ_HEADERS.sourceTopic]: this.input,
-        [DLQ_HEADERS.sourcePartition]: String(partition),
-        [DLQ_HEADERS.sourceOffset]: offset,
-        [DLQ_HEADERS.failedAt]: new Date().toISOString(),
+        ...deadLetterHeaders(reason, errors, { topic: this.input, partition: m.partition, offset: m.offset }),
         'content-type': 'application/x-protobuf',
+        ...extra,
       },
     };
   }
 
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    const partition = batch.partition;
-    let events: Message[] = [];
-    let dead: Message[] = [];
-    let pendingLast: string | null = null;
-    let pendingMessages = 0;
-
-    const flush = async () => {
-      if (pendingLast === null) return;
-      const topicMessages = [];
-      if (events.length > 0) topicMessages.push({ topic: this.output, messages: events });
-      if (dead.length > 0) topicMessages.push({ topic: this.dlq, messages: dead });
-      if (topicMessages.length > 0) await this.producer.sendBatch({ topicMessages, acks: -1 });
-      // Only now, with every event and dead letter acknowledged, may the span offsets move.
-      payload.resolveOffset(pendingLast);
-      await payload.commitOffsetsIfNecessary({
-        topics: [{ topic: this.input, partitions: [{ partition, offset: String(BigInt(pendingLast) + 1n) }] }],
-      });
-      this.s.events += events.length;
-      this.s.deadLettered += dead.length;
-      this.s.committed += pendingMessages;
-      pendingMessages = 0;
-      events = [];
-      dead = [];
-      pendingLast = null;
-      await payload.heartbeat();
-    };
-
-    for (const m of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
-      this.s.messages++;
-      const bytes = m.value;
-      if (bytes === null || bytes.length === 0) {
-        dead.push(
-          this.deadLetter(
-            Buffer.alloc(0),
-            'invalid_protobuf',
-            [{ field: '/', message: 'empty message' }],
-            partition,
-            m.offset,
-            null,
-          ),
-        );
-      } else {
-        let req;
-        try {
-          req = decodeTraceRequest(bytes);
-        } catch (err) {
-          this.log.warn({ err, partition, offset: m.offset }, 'undecodable OTLP message dead-lettered');
-          req = null;
-          dead.push(
-            this.deadLetter(
-              bytes,
-              'invalid_protobuf',
-              [{ field: '/', message: (err as Error).message }],
-              partition,
-              m.offset,
-              m.key,
-            ),
-          );
-        }
-        for (const rs of req?.resourceSpans ?? []) {
-          for (const ss of rs.scopeSpans) {
-            for (const span of ss.spans) {
-              this.s.spans++;
-              const r = convertSpan(span, {
-                resourceAttributes: rs.resource.attributes,
-                scopeName: ss.scope.name,
-                priceTable: this.o.priceTable,
-              });
-              if (r.kind === 'event') {
-                events.push({ key: r.event.job_id, value: JSON.stringify(r.event) });
-              } else if (r.kind === 'skipped') {
-                this.s.skipped++;
-              } else {
-                this.log.warn(
-                  { reason: r.reason, errors: r.errors, traceId: span.traceId, spanId: span.spanId },
-                  'span dead-lettered',
-                );
-                const value = spanToRequest(bytes, rs, ss, span);
-                const msg = this.deadLetter(value, r.reason, r.errors, partition, m.offset, span.traceId || null);
-                msg.headers!['aurea-dlq-span'] = `${span.traceId}:${span.spanId}`;
-                dead.push(msg);
-              }
-            }
+  /** Decode one OTLP message and convert its spans (runs while the previous cycle is produced). */
+  private add(cycle: SpanCycle, m: KafkaMessage): void {
+    cycle.size++;
+    this.counts.messages++;
+    const bytes = m.value;
+    if (bytes.length === 0) {
+      cycle.dead.push(this.deadLetter(bytes, null, 'invalid_protobuf', [{ field: '/', message: 'empty message' }], m));
+      return;
+    }
+    let req;
+    try {
+      req = decodeTraceRequest(bytes);
+    } catch (err) {
+      this.log.warn(
+        { err, partition: m.partition, offset: String(m.offset) },
+        'undecodable OTLP message dead-lettered',
+      );
+      const key = m.key.length > 0 ? m.key : null;
+      cycle.dead.push(
+        this.deadLetter(bytes, key, 'invalid_protobuf', [{ field: '/', message: (err as Error).message }], m),
+      );
+      return;
+    }
+    for (const rs of req.resourceSpans) {
+      for (const ss of rs.scopeSpans) {
+        for (const span of ss.spans) {
+          this.counts.spans++;
+          const r = convertSpan(span, {
+            resourceAttributes: rs.resource.attributes,
+            scopeName: ss.scope.name,
+            ...(this.o.priceTable ? { priceTable: this.o.priceTable } : {}),
+          });
+          if (r.kind === 'event') {
+            cycle.events.push({ key: Buffer.from(r.event.job_id), value: Buffer.from(JSON.stringify(r.event)) });
+          } else if (r.kind === 'skipped') {
+            this.counts.skipped++;
+          } else {
+            this.log.warn(
+              { reason: r.reason, errors: r.errors, traceId: span.traceId, spanId: span.spanId },
+              'span dead-lettered',
+            );
+            cycle.dead.push(
+              this.deadLetter(
+                spanToRequest(bytes, rs, ss, span),
+                span.traceId ? Buffer.from(span.traceId) : null,
+                r.reason,
+                r.errors,
+                m,
+                { 'aurea-dlq-span': `${span.traceId}:${span.spanId}` },
+              ),
+            );
           }
         }
       }
-      pendingLast = m.offset;
-      pendingMessages++;
-      // Spans of one message are produced together; the offset commits after the message's last span.
-      if (events.length + dead.length >= this.maxEvents) await flush();
     }
-    await flush();
-    const last = batch.lastOffset();
-    this.s.lag[partition] = Math.max(0, Number(batch.highWatermark) - Number(last) - 1);
-    if (this.stopping) this.log.debug({ partition }, 'batch finished while stopping');
+  }
+
+  /** Produce the cycle's events and dead letters; the span offsets commit after (CycleConsumer). */
+  private async write(cycle: SpanCycle, ctx: WriteContext): Promise<void> {
+    const send = (topic: string, out: Out[]) =>
+      ctx.retry('produce', () => ctx.producer.send({ messages: out.map((x) => ({ topic, ...x })) }), {
+        topic,
+        count: out.length,
+      });
+    for (let i = 0; i < cycle.events.length; i += this.maxEvents)
+      await send(this.output, cycle.events.slice(i, i + this.maxEvents));
+    if (cycle.dead.length > 0) await send(this.dlq, cycle.dead);
+    this.counts.events += cycle.events.length;
+    this.counts.deadLettered += cycle.dead.length;
   }
 }
 
-/** Start the span bridge (consumer group + producer). `stop()` finishes the batch in hand. */
-export async function startSpanBridge(opts: SpanBridgeOptions): Promise<SpanBridgeHandle> {
+/** Start the span bridge (in the background: Kafka being down does not fail the start). */
+export function startSpanBridge(opts: SpanBridgeOptions): Promise<SpanBridgeHandle> {
   const b = new SpanBridge(opts);
-  await b.start();
-  return { joined: b.joined, stats: () => b.stats(), stop: () => b.stop() };
+  b.member.start();
+  return Promise.resolve({
+    stats: () => b.stats(),
+    readiness: () => b.member.readiness(),
+    stop: () =>
+      b.member.stop(opts.shutdownDeadlineMs ?? 10_000).then(() => opts.logger.info(b.stats(), 'span bridge stopped')),
+  });
 }

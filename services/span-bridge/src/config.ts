@@ -1,11 +1,12 @@
 // Span bridge configuration from the environment (zod, through @aurea/common's parseConfig).
 import { z } from 'zod';
-import { commonEnv, env } from '@aurea/common';
+import { commonEnv, env, kafkaConfigOf, kafkaEnv } from '@aurea/common';
 import { TOPICS } from '@aurea/events';
 import type { SpanBridgeOptions } from './bridge.js';
 
 export const spanBridgeEnv = {
   ...commonEnv,
+  ...kafkaEnv,
   SPAN_BRIDGE_INPUT_TOPIC: z.string().min(1).default(TOPICS.otlpSpans),
   SPAN_BRIDGE_OUTPUT_TOPIC: z.string().min(1).default(TOPICS.taskEvents),
   SPAN_BRIDGE_DLQ_TOPIC: z.string().min(1).default(TOPICS.deadLetter),
@@ -13,8 +14,13 @@ export const spanBridgeEnv = {
   /** A new group starts at the oldest retained span (cost needs every span). */
   SPAN_BRIDGE_FROM_BEGINNING: env.bool(true),
   SPAN_BRIDGE_MAX_EVENTS_PER_PRODUCE: env.int(5000, 1),
-  SPAN_BRIDGE_PARTITIONS_CONCURRENTLY: env.int(2, 1),
+  /** A cycle is produced when it holds this many Kafka messages … */
+  SPAN_BRIDGE_MAX_CYCLE_MESSAGES: env.int(200, 1),
+  /** … or this many milliseconds after its first message. */
+  SPAN_BRIDGE_CYCLE_MS: env.int(100, 1),
   SPAN_BRIDGE_SHUTDOWN_DEADLINE_MS: env.int(10_000, 100),
+  /** Unable to consume for this long: exit non-zero (the orchestrator restarts the process). */
+  SPAN_BRIDGE_GIVE_UP_MS: env.int(300_000, 1_000),
   /** Price table JSON layered over the built-in one (same file the SDK and API read); empty: built-in. */
   AUREA_PRICE_TABLE: z.string().default(''),
   /** Standalone service only: /health, /ready, /metrics (port 0 disables the endpoint). */
@@ -27,14 +33,16 @@ export type SpanBridgeConfig = z.infer<typeof spanBridgeConfigSchema>;
 
 export function spanBridgeOptionsFromEnv(cfg: SpanBridgeConfig): Omit<SpanBridgeOptions, 'logger' | 'priceTable'> {
   return {
-    kafka: { brokers: cfg.KAFKA_BROKERS, clientId: cfg.KAFKA_CLIENT_ID ?? 'aurea-span-bridge' },
+    kafka: kafkaConfigOf('aurea-span-bridge', cfg),
     groupId: cfg.SPAN_BRIDGE_GROUP_ID,
     inputTopic: cfg.SPAN_BRIDGE_INPUT_TOPIC,
     outputTopic: cfg.SPAN_BRIDGE_OUTPUT_TOPIC,
     dlqTopic: cfg.SPAN_BRIDGE_DLQ_TOPIC,
     fromBeginning: cfg.SPAN_BRIDGE_FROM_BEGINNING,
     maxEventsPerProduce: cfg.SPAN_BRIDGE_MAX_EVENTS_PER_PRODUCE,
-    partitionsConcurrently: cfg.SPAN_BRIDGE_PARTITIONS_CONCURRENTLY,
+    maxCycleMessages: cfg.SPAN_BRIDGE_MAX_CYCLE_MESSAGES,
+    cycleMs: cfg.SPAN_BRIDGE_CYCLE_MS,
     shutdownDeadlineMs: cfg.SPAN_BRIDGE_SHUTDOWN_DEADLINE_MS,
+    giveUpMs: cfg.SPAN_BRIDGE_GIVE_UP_MS,
   };
 }

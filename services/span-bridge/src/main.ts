@@ -1,6 +1,6 @@
 // Standalone span bridge: `node --import tsx services/span-bridge/src/main.ts` (config: env, see
-// config.ts and docs/otlp-spans.md). SIGTERM/SIGINT: finish the batch in hand, commit, disconnect.
-// /health, /ready (joined its consumer group) and /metrics on SPAN_BRIDGE_HTTP_HOST:PORT.
+// config.ts and docs/otlp-spans.md). SIGTERM/SIGINT: finish the cycle in hand, commit, disconnect.
+// /health, /ready (consuming, producing, not stalled) and /metrics on SPAN_BRIDGE_HTTP_HOST:PORT.
 import { Shutdown, createLogger, parseConfig, serveProbes, type ProbeServer } from '@aurea/common';
 import { init, type Aurea } from '@aurea/sdk';
 import { loadPriceTable } from '@aurea/sdk/pricing';
@@ -25,20 +25,22 @@ try {
   aurea = await init({ serviceName: 'aurea-span-bridge', kafka: false, prometheus: { enabled: true } });
   const priceTable = loadPriceTable(cfg.AUREA_PRICE_TABLE);
   log.info({ priceVersion: priceTable.version }, 'price table loaded');
-  const started = await startSpanBridge({ ...spanBridgeOptionsFromEnv(cfg), logger: log, priceTable });
+  const started = await startSpanBridge({
+    ...spanBridgeOptionsFromEnv(cfg),
+    logger: log,
+    priceTable,
+    // Unable to consume for SPAN_BRIDGE_GIVE_UP_MS: exit non-zero so the orchestrator restarts it.
+    onFatal: () => void shutdown.run('span bridge gave up').then(() => process.exit(1)),
+  });
   bridge = started;
-  let joined = false;
-  void started.joined.then(() => (joined = true));
   probes = await serveProbes({
     host: cfg.SPAN_BRIDGE_HTTP_HOST,
     port: cfg.SPAN_BRIDGE_HTTP_PORT,
     metrics: aurea.metricsHandler,
-    ready: () =>
-      Promise.resolve(
-        joined
-          ? { ready: true, lag: started.stats().lag }
-          : { ready: false, reason: 'not yet joined its consumer group' },
-      ),
+    ready: () => {
+      const r = started.readiness();
+      return Promise.resolve(r.ready ? { ready: true, lag: started.stats().lag } : r);
+    },
   });
 } catch (err) {
   log.fatal({ err }, 'span bridge failed to start');
