@@ -478,7 +478,8 @@ describe('properties: any request gets an answer, never a 5xx; errors in the doc
           const clientsOwn =
             sentCost === e.cost_usd &&
             sentStatus === e.pricing_status &&
-            (sent.price_version ?? null) === e.price_version;
+            (sent.price_version ?? null) === e.price_version &&
+            (sent.price_source ?? null) === e.price_source;
           const provided = (sent.provided_cost_usd ?? null) as number | null;
           expect(e.provided_cost_usd).toBe(clientsOwn ? provided : (provided ?? sentCost));
         });

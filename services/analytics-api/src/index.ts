@@ -12,7 +12,7 @@ export {
 } from './budgets.js';
 export { createKafkaPublisher, type EventPublisher, type KafkaPublisherOptions } from './publisher.js';
 export { jobEventSchema } from './schemas.js';
-export type { PartState, ReadinessChecks } from './routes/health.js';
+export type { PartReadiness, PartState, ReadinessChecks } from './routes/health.js';
 export {
   TRUSTED_SOURCES,
   isTrustedSource,

@@ -4,8 +4,9 @@
 // @aurea/events and the pricing module).
 //  - Trusted: events whose producer priced them with Aurea's own pricing module before publishing —
 //    the SDK (`sdk`) and the span bridge (`otlp`). Their figures are kept.
-//  - Anything else is priced by Aurea: cost_usd, pricing_status and price_version come from the
-//    price table; an unknown model is `unknown_model` with no cost, whatever the producer claimed;
+//  - Anything else is priced by Aurea: cost_usd, pricing_status, price_version and price_source
+//    come from the pricing module (the price in force at started_at, for the event's tenant and
+//    service tier); an unknown model is `unknown_model` with no cost, whatever the producer claimed;
 //    the producer's own figure is kept in provided_cost_usd only (its provided_cost_usd, else its
 //    cost_usd).
 // The pricing module is called in exactly one place below (aureaPrice), so replacing the catalog
@@ -22,7 +23,8 @@ export const isTrustedSource = (source: EventSource): boolean => TRUSTED_SOURCES
 export type IngestPriceTable = PriceTable;
 export const loadIngestPriceTable = (path?: string): IngestPriceTable => loadPriceTable(path);
 
-type Figures = Pick<NormalizedTaskEvent, 'cost_usd' | 'pricing_status' | 'price_version'>;
+type Figures = Pick<NormalizedTaskEvent, 'cost_usd' | 'pricing_status' | 'price_version' | 'price_source'>;
+const FIGURES = ['cost_usd', 'pricing_status', 'price_version', 'price_source'] as const satisfies (keyof Figures)[];
 
 /** Aurea's figures for the event's usage, at the price in force when the task started (as the SDK prices). */
 function aureaPrice(e: NormalizedTaskEvent, table: IngestPriceTable | undefined): Figures {
@@ -31,9 +33,11 @@ function aureaPrice(e: NormalizedTaskEvent, table: IngestPriceTable | undefined)
     model: e.request_model,
     usage: e.usage,
     at: e.started_at,
+    tenant: e.tenant,
+    serviceTier: e.service_tier,
     ...(table ? { table } : {}),
   });
-  return { cost_usd: r.costUsd, pricing_status: r.status, price_version: r.priceVersion };
+  return { cost_usd: r.costUsd, pricing_status: r.status, price_version: r.priceVersion, price_source: r.source };
 }
 
 /**
@@ -44,12 +48,7 @@ function aureaPrice(e: NormalizedTaskEvent, table: IngestPriceTable | undefined)
  */
 export function priceUntrusted(e: NormalizedTaskEvent, table?: IngestPriceTable): NormalizedTaskEvent {
   const ours = aureaPrice(e, table);
-  if (
-    e.cost_usd === ours.cost_usd &&
-    e.pricing_status === ours.pricing_status &&
-    e.price_version === ours.price_version
-  )
-    return e;
+  if (FIGURES.every((k) => e[k] === ours[k])) return e;
   return { ...e, ...ours, provided_cost_usd: e.provided_cost_usd ?? e.cost_usd };
 }
 

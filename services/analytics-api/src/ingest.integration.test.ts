@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access --
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment --
    HTTP response bodies are untyped JSON (inject().json() is any); the assertions below check their shape. */
 // POST /v1/events against the real Kafka broker of the stack (unique topic per run): accepted
 // events are on the topic keyed by job_id, as sent but marked `api` and priced by Aurea (a price

@@ -3,14 +3,15 @@
 // Kafka consumer and the span bridge on the same client. Configuration: the consumer's and the
 // API's own environment variables (their config modules), parsed once.
 //
-// The API listens before the consumer starts: joining a consumer group can take as long as the
-// group's session timeout after a crash (the dead member holds its partitions until then), and
-// the API must answer meanwhile. /health is 200 as soon as the process serves; /ready reflects
-// ClickHouse, Kafka and the consumer and span bridge (`starting` until they run, `unavailable`
-// while a start failed and is being retried, `paused` while the consumer waits for ClickHouse).
+// The API listens before the consumer and span bridge start: joining a consumer group can take as
+// long as the group's session timeout after a crash (the dead member holds its partitions until
+// then), and the API must answer meanwhile. /health is 200 as soon as the process serves; /ready
+// reflects ClickHouse, Kafka, the consumer (its own readiness: consuming, writes succeed, not
+// stalled) and the span bridge (`starting` until it runs, `unavailable` while a start failed and is
+// being retried).
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiConfigFromEnv, buildApp, createKafkaPublisher, loadApiEnv, type PartState } from '@aurea/analytics-api';
+import { apiConfigFromEnv, buildApp, createKafkaPublisher, loadApiEnv, type PartReadiness } from '@aurea/analytics-api';
 import { clickhouseOptionsFromEnv, createClickHouse, migrate, type AureaClickHouse } from '@aurea/clickhouse';
 import { Shutdown, createLogger, env, parseConfig, type Logger } from '@aurea/common';
 import { consumerEnv, consumerOptionsFromEnv, startConsumer, type ConsumerHandle } from '@aurea/consumer';
@@ -57,7 +58,7 @@ const RETRY_MAX_MS = 30_000;
  * end on stop, stop a part whose start finishes after stop, and expose its state to /ready.
  */
 class BackgroundPart<T extends { stop(): Promise<void> }> {
-  private state: PartState = 'starting';
+  private state: 'starting' | 'unavailable' = 'starting';
   private readonly abort = new AbortController();
   readonly started: Promise<T | undefined>;
   private handle: T | undefined;
@@ -80,7 +81,6 @@ class BackgroundPart<T extends { stop(): Promise<void> }> {
           return undefined;
         }
         this.handle = h;
-        this.state = 'ok';
         return h;
       } catch (err) {
         if (this.abort.signal.aborted) return undefined;
@@ -93,9 +93,9 @@ class BackgroundPart<T extends { stop(): Promise<void> }> {
     return undefined;
   }
 
-  /** `ok`, `starting`, `unavailable`, or what `running` says of the running part. */
-  readiness(running: (h: T) => PartState = () => 'ok'): PartState {
-    return this.handle ? running(this.handle) : this.state;
+  /** `starting`, `unavailable`, or what `running` says of the running part (default: ok). */
+  readiness(running: (h: T) => PartReadiness = () => ({ state: 'ok' })): PartReadiness {
+    return this.handle ? running(this.handle) : { state: this.state };
   }
 
   async stop(): Promise<void> {
@@ -150,8 +150,14 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
     aurea,
     budgetRefreshMs: apiEnv.BUDGET_REFRESH_MS,
     readiness: {
-      consumer: () => parts.consumer?.readiness((h) => (h.stats().paused ? 'paused' : 'ok')) ?? 'starting',
-      ...(local.AUREA_LOCAL_SPAN_BRIDGE ? { span_bridge: () => parts.spanBridge?.readiness() ?? 'starting' } : {}),
+      consumer: () =>
+        parts.consumer?.readiness((h) => {
+          const r = h.readiness();
+          return r.ready ? { state: 'ok' } : { state: 'not_ready', reason: r.reason };
+        }) ?? { state: 'starting' },
+      ...(local.AUREA_LOCAL_SPAN_BRIDGE
+        ? { span_bridge: () => parts.spanBridge?.readiness() ?? { state: 'starting' } }
+        : {}),
     },
   });
 

@@ -7,10 +7,18 @@ import { runQuery } from '../ch.js';
 import type { RouteContext } from '../context.js';
 import { sendError } from '../errors.js';
 
-/** State of a part of the process that readiness reflects (e.g. the local runtime's consumer). */
-export type PartState = 'ok' | 'starting' | 'paused' | 'unavailable';
+/**
+ * State of a part of the process that readiness reflects (the local runtime's consumer and span
+ * bridge): `starting` until it runs, `unavailable` while its start failed and is retried,
+ * `not_ready` when it runs but says it is not ready (with its reason).
+ */
+export type PartState = 'ok' | 'starting' | 'unavailable' | 'not_ready';
+export interface PartReadiness {
+  state: PartState;
+  reason?: string | undefined;
+}
 /** More readiness checks, by name (answered in `checks`); each must be `ok` for the process to be ready. */
-export type ReadinessChecks = Record<string, () => PartState | Promise<PartState>>;
+export type ReadinessChecks = Record<string, () => PartReadiness | Promise<PartReadiness>>;
 
 export interface HealthOptions extends RouteContext {
   metricsHandler?: ((req: IncomingMessage, res: ServerResponse) => void | Promise<void>) | undefined;
@@ -19,13 +27,16 @@ export interface HealthOptions extends RouteContext {
 }
 
 const Check = Type.Union(
-  (['ok', 'starting', 'paused', 'unavailable', 'not_configured'] as const).map((s) => Type.Literal(s)),
+  (['ok', 'starting', 'unavailable', 'not_ready', 'not_configured'] as const).map((s) => Type.Literal(s)),
 );
 const ReadyBody = Type.Object({
   status: Type.String(),
   checks: Type.Object(
     { clickhouse: Check, kafka: Check },
     { additionalProperties: Check, description: 'Also other parts of the process (the local runtime: consumer)' },
+  ),
+  reasons: Type.Optional(
+    Type.Record(Type.String(), Type.String(), { description: 'Why a part that runs is not ready, by check name' }),
   ),
 });
 
@@ -82,18 +93,21 @@ export const healthRoutes: FastifyPluginCallback<HealthOptions> = (app, ctx, don
       const states = await Promise.all(
         parts.map(([name, check]) =>
           withTimeout(Promise.resolve().then(check), timeout).then(
-            (s) => [name, s] as const,
-            (err: unknown) => {
+            (s): [string, PartReadiness] => [name, s],
+            (err: unknown): [string, PartReadiness] => {
               req.log.warn({ err, part: name }, 'readiness check failed');
-              return [name, 'unavailable' as const] as const;
+              return [name, { state: 'unavailable', reason: (err as Error).message }];
             },
           ),
         ),
       );
-      const ready = clickhouse === 'ok' && kafka !== 'unavailable' && states.every(([, s]) => s === 'ok');
-      return reply
-        .code(ready ? 200 : 503)
-        .send({ status: ready ? 'ready' : 'not_ready', checks: { ...Object.fromEntries(states), clickhouse, kafka } });
+      const ready = clickhouse === 'ok' && kafka !== 'unavailable' && states.every(([, s]) => s.state === 'ok');
+      const reasons = states.filter(([, s]) => s.reason !== undefined).map(([n, s]) => [n, s.reason!] as const);
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not_ready',
+        checks: { ...Object.fromEntries(states.map(([n, s]) => [n, s.state])), clickhouse, kafka },
+        ...(reasons.length > 0 ? { reasons: Object.fromEntries(reasons) } : {}),
+      });
     },
   );
 
