@@ -73,6 +73,27 @@ export interface Attribution {
   truncated: boolean;
 }
 
+export interface RepriceRequest {
+  from: string;
+  to: string;
+  tenant?: string | undefined;
+  provider?: string | undefined;
+  model?: string | undefined;
+  dry_run: boolean;
+}
+
+/** The answer of POST /v1/reprice: totals over the changed events, decimal strings with 9 decimals. */
+export interface RepriceReport {
+  currency: string;
+  events_scanned: number;
+  events_changed: number;
+  old_total_usd: string;
+  new_total_usd: string;
+  unpriced_after: number;
+  price_version: string;
+  dry_run: boolean;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -89,14 +110,34 @@ export class AnalyticsClient {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  async get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+  get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+    return this.request<T>('GET', path, query);
+  }
+
+  post<T>(path: string, body: unknown, timeoutMs?: number): Promise<T> {
+    return this.request<T>('POST', path, {}, body, timeoutMs);
+  }
+
+  private async request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Record<string, string | number | undefined>,
+    body?: unknown,
+    timeoutMs = this.timeoutMs,
+  ): Promise<T> {
     const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
     } catch (err) {
       throw new ApiError(
         0,
@@ -127,6 +168,11 @@ export class AnalyticsClient {
 
   attribution(q: Record<string, string | number | undefined>): Promise<Attribution> {
     return this.get<Attribution>('v1/attribution', q);
+  }
+
+  /** POST /v1/reprice (docs/api.md, "Repricing"); a large range takes a while, hence its own timeout. */
+  reprice(body: RepriceRequest, timeoutMs: number): Promise<RepriceReport> {
+    return this.post<RepriceReport>('v1/reprice', body, timeoutMs);
   }
 }
 

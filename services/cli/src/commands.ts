@@ -1,5 +1,6 @@
-// `aurea jobs`, `aurea job <id>`, `aurea costs --by <dims>`: tables over the analytics API.
-import type { AnalyticsClient, AttributionRow, JobListItem, JobSummary } from './api.js';
+// `aurea jobs`, `aurea job <id>`, `aurea costs --by <dims>`: tables over the analytics API;
+// `aurea reprice`: repricing a time range through it.
+import type { AnalyticsClient, AttributionRow, JobListItem, JobSummary, RepriceReport } from './api.js';
 import { int, ms, renderTable, shortTime, usd } from './table.js';
 
 export interface Filters {
@@ -110,4 +111,57 @@ export async function costsCommand(
     },
   ]);
   return `${table}\n\ntotal ${usd(total)} from ${shortTime(res.from)} to ${shortTime(res.to)} UTC${res.truncated ? ' (truncated: raise --limit)' : ''}`;
+}
+
+export interface RepriceOptions {
+  from: string;
+  to: string;
+  tenant?: string | undefined;
+  provider?: string | undefined;
+  model?: string | undefined;
+  /** Write the new prices after the dry run (default: dry run only). */
+  apply: boolean;
+  json: boolean;
+  timeoutMs: number;
+}
+
+/**
+ * `aurea reprice`: a dry run of POST /v1/reprice first (what would change), then — with --apply
+ * and only when something changes — the run that writes. Totals are the API's decimal strings,
+ * printed as they are (exact, 9 decimals).
+ */
+export async function repriceCommand(api: AnalyticsClient, o: RepriceOptions): Promise<string> {
+  const range = { from: o.from, to: o.to, tenant: o.tenant, provider: o.provider, model: o.model };
+  const dry = await api.reprice({ ...range, dry_run: true }, o.timeoutMs);
+  const applied =
+    o.apply && dry.events_changed > 0 ? await api.reprice({ ...range, dry_run: false }, o.timeoutMs) : null;
+  if (o.json) return JSON.stringify({ dry_run: dry, applied }, null, 2);
+  const scope = [
+    o.tenant !== undefined ? `tenant ${o.tenant}` : '',
+    o.provider !== undefined ? `provider ${o.provider}` : '',
+    o.model !== undefined ? `model ${o.model}` : '',
+  ].filter(Boolean);
+  const lines = [`events that ended in [${o.from}, ${o.to})${scope.length ? `, ${scope.join(', ')}` : ''}`];
+  const block = (title: string, r: RepriceReport) =>
+    lines.push(
+      '',
+      title,
+      `  price table      ${r.price_version}`,
+      `  events scanned   ${r.events_scanned}`,
+      `  events changed   ${r.events_changed}`,
+      `  old total        ${r.old_total_usd} ${r.currency}`,
+      `  new total        ${r.new_total_usd} ${r.currency}`,
+      `  unpriced after   ${r.unpriced_after}`,
+    );
+  block('dry run (nothing written)', dry);
+  if (applied) block('applied', applied);
+  lines.push(
+    '',
+    dry.events_changed === 0
+      ? 'nothing to change: every event already has these prices'
+      : applied
+        ? `wrote ${applied.events_changed} repriced events (their original cost is kept)`
+        : 'run again with --apply to write these prices',
+  );
+  return lines.join('\n');
 }

@@ -3,11 +3,12 @@
 //   aurea job <job-id>
 //   aurea costs --by model[,tenant,…] [--bucket none|hour|day|month]
 //   aurea watch [--orchestrator URL] [--prometheus URL]     live summary
+//   aurea reprice --from T --to T [--tenant t] [--provider p] [--model m] [--apply]
 // Common: --api URL (AUREA_API_URL, default http://127.0.0.1:8080), --api-key (AUREA_API_KEY),
 // --from/--to (RFC 3339), --json.
 import { parseArgs } from 'node:util';
 import { AnalyticsClient, ApiError } from './api.js';
-import { costsCommand, jobCommand, jobsCommand } from './commands.js';
+import { costsCommand, jobCommand, jobsCommand, repriceCommand } from './commands.js';
 import { watch } from './watch.js';
 
 const USAGE = `usage: aurea <command> [options]
@@ -17,6 +18,9 @@ commands:
   job <job-id>         one job: cost, tokens, status, per task and per model
   costs --by <dims>    cost attribution grouped by model, provider, service, task, tenant, user, repository
   watch                live summary: jobs/s, events/s, cost so far, top jobs (what npm start shows)
+  reprice --from <time> --to <time> [--tenant t] [--provider p] [--model m] [--apply]
+                       apply the API's current price table to events that ended in [from, to):
+                       a dry run (events changed, old and new total), then with --apply the write
 
 options:
   --api <url>          analytics API (env AUREA_API_URL, default http://127.0.0.1:8080)
@@ -27,6 +31,8 @@ options:
   --sort <key>         jobs: cost|tokens|latency|tasks|time (default cost)
   --status <s>         jobs: ok|error|cancelled
   --bucket <b>         costs: none|hour|day|month (default none)
+  --apply              reprice: write the new prices after the dry run (needs an ingest key)
+  --timeout <s>        reprice: seconds to wait for each API answer (default 600)
   --json               print the API's JSON instead of a table
 `;
 
@@ -57,6 +63,8 @@ export async function run(
         by: { type: 'string' },
         bucket: { type: 'string' },
         json: { type: 'boolean', default: false },
+        apply: { type: 'boolean', default: false },
+        timeout: { type: 'string' },
         orchestrator: { type: 'string' },
         prometheus: { type: 'string' },
         'service-name': { type: 'string' },
@@ -141,6 +149,29 @@ export async function run(
           signal: ac.signal,
         });
         return { code: 0, out: '' };
+      }
+      case 'reprice': {
+        if (!v.from || !v.to)
+          return {
+            code: 2,
+            out: 'usage: aurea reprice --from <time> --to <time> [--tenant t] [--provider p] [--model m] [--apply]',
+          };
+        const timeoutS = v.timeout === undefined ? 600 : Number(v.timeout);
+        if (!Number.isFinite(timeoutS) || timeoutS <= 0)
+          return { code: 2, out: `--timeout must be a positive number of seconds, got ${v.timeout}` };
+        return {
+          code: 0,
+          out: await repriceCommand(api, {
+            from: v.from,
+            to: v.to,
+            tenant: v.tenant,
+            provider: v.provider,
+            model: v.model,
+            apply: v.apply,
+            json: v.json,
+            timeoutMs: timeoutS * 1000,
+          }),
+        };
       }
       default:
         return { code: 2, out: `unknown command "${cmd}"\n\n${USAGE}` };
