@@ -142,7 +142,8 @@ describe('k8s overlays', () => {
       for (const name of ['aurea-orchestrator', 'aurea-analytics-api', 'aurea-otel-gateway'])
         expect(Number(obj(named(prod, 'Deployment', name).spec).replicas), `${o} ${name}`).toBeGreaterThanOrEqual(2);
       const chi = arr(obj(obj(named(prod, 'ClickHouseInstallation', 'aurea').spec).configuration).clusters)[0];
-      expect(Number(obj(chi?.layout).shardsCount)).toBeGreaterThanOrEqual(2);
+      // One shard (docs/clickhouse.md, "Cluster notes"), replicated for availability.
+      expect(Number(obj(chi?.layout).shardsCount)).toBe(1);
       expect(Number(obj(chi?.layout).replicasCount)).toBeGreaterThanOrEqual(2);
       const keeper = arr(
         obj(obj(named(prod, 'ClickHouseKeeperInstallation', 'aurea-keeper').spec).configuration).clusters,
