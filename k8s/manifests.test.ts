@@ -1,7 +1,7 @@
 // Renders every overlay in k8s/overlays with the project's kustomize (scripts/stack/install-kustomize.sh)
 // and checks the rendered objects: cross-object checks of Strimzi/Altinity resources (schemas and
 // Pod Security: k8s/admission.test.ts), and the deployment rules of
-// issue 7 (probes, resources, non-root read-only pods, PDBs, consumer replicas ≤ partitions,
+// docs/deploy.md (probes, resources, non-root read-only pods, PDBs, consumer replicas ≤ partitions,
 // secrets by reference only, images built by a Dockerfile in the repository, NetworkPolicies).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';

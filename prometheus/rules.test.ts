@@ -30,7 +30,7 @@ interface PromtoolTest {
 const tests = (parse(readFileSync(join(DIR, 'tests/alerts.test.yml'), 'utf8')) as { tests: PromtoolTest[] }).tests;
 
 describe('alerting rules', () => {
-  it('there are alerts for everything issue 12 lists', () => {
+  it('there are alerts for everything docs/alerts.md lists', () => {
     const names = alerts.map((a) => a.alert);
     for (const n of [
       'AureaLLMLatencyP95High',

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time (idempotent) project setup for both README commands:
-#  1. npm dependencies (npm ci) when node_modules is missing or package-lock.json changed —
+#  1. npm dependencies (npm install of the locked versions) when node_modules is missing or
+#     package-lock.json changed —
 #     this also brings the pinned Node 24 runtime (the `node` devDependency) that every npm
 #     script then runs on;
 #  2. the stack's third-party components (Kafka jars, Collector, Prometheus, kustomize) into
