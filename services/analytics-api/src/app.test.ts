@@ -10,7 +10,7 @@
 // port: every request that reaches the engine fails as "unavailable", which is what these
 // tests need (queries against real data are in api.integration.test.ts).
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -376,6 +376,43 @@ describe('errors fastify and Node produce answer in the API shape', () => {
     const none = await app.inject({ url: '/v1/nope', headers: auth(KEYS.read) });
     expect(none.statusCode).toBe(404);
     shape(none.body, 'not_found');
+  });
+
+  it('a body over the limit → 413, a non-JSON content type → 415, an empty or broken JSON body → 400', async () => {
+    const post = (payload: string, type = 'application/json') =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { ...auth(KEYS.ingest), 'content-type': type },
+        payload,
+      });
+    const big = await post(JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }));
+    expect(big.statusCode).toBe(413);
+    shape(big.body, 'payload_too_large');
+    const text = await post('<event/>', 'application/xml');
+    expect(text.statusCode).toBe(415);
+    shape(text.body, 'unsupported_media_type');
+    for (const body of ['', '{oops']) {
+      const r = await post(body);
+      expect(r.statusCode, body).toBe(400);
+      shape(r.body, 'bad_request');
+    }
+  });
+
+  it('bytes that are not HTTP → 400 in shape, connection closed (the HTTP parser)', async () => {
+    const server = await buildApp({ ch, config: testConfig(), logger: pino({ level: 'silent' }) });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const port = (server.server.address() as AddressInfo).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      let got = '';
+      const s = connect(port, '127.0.0.1', () => s.write('NOT HTTP AT ALL\r\n\r\n'));
+      s.on('data', (d: Buffer) => (got += d.toString()));
+      s.on('close', () => resolve(got));
+      s.on('error', reject);
+    });
+    await server.close();
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    shape(answer.slice(answer.indexOf('\r\n\r\n') + 4), 'bad_request');
   });
 
   it('headers larger than Node accepts → 431 in shape (a real socket: the HTTP parser answers)', async () => {
