@@ -1,15 +1,16 @@
 // The rollup-pruned "most expensive jobs" page (listJobs sort=cost desc, no filters) must return
 // exactly what the full task_events FINAL aggregation returns — with the cases that make the
-// job_costs rollup differ from the truth: a duplicate event (counted twice by the rollup,
-// once under FINAL), jobs with events outside the range (the rollup counts all of them), ties
-// on cost, unpriced events, and fewer jobs in range than the limit.
+// job_costs rollup differ from the truth in range: jobs with events outside the range (the rollup
+// counts all of them), events stored after the rollup's last refresh (0005: it is recomputed every
+// 30 s), a duplicate event, ties on cost, unpriced events, and fewer jobs in range than the limit.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse, type AureaClickHouse } from './client.js';
 import { migrate } from './migrate.js';
-import { listJobs, topJobsByCost, type NamedQuery } from './queries.js';
+import { listJobs, TABLES, topJobsByCost, type NamedQuery } from './queries.js';
+import { refreshRollups } from './rollups.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aurea-queries-'));
 let ch: AureaClickHouse;
@@ -79,7 +80,15 @@ beforeAll(async () => {
       row('cheap', '2026-11-18T00:00:00.000Z', '0.000000001'),
     ],
   ];
-  for (const values of inserts) await ch.client.insert({ table: 'task_events', format: 'JSONEachRow', values });
+  // Stored long before the refresh below: the pruning finds these through the rollup alone.
+  const old = { inserted_at: '2026-11-01 00:00:00.000' };
+  for (const values of inserts)
+    await ch.client.insert({
+      table: TABLES.events,
+      format: 'JSONEachRow',
+      values: values.map((v) => ({ ...v, ...old })),
+    });
+  await refreshRollups(ch);
 });
 
 afterAll(async () => {
@@ -88,13 +97,13 @@ afterAll(async () => {
 });
 
 describe('top jobs by cost through the job_costs rollup', () => {
-  it('the rollup really differs from the truth here (duplicate and out-of-range events)', async () => {
+  it('the rollup really differs from the truth in range (whole jobs), duplicates collapsed', async () => {
     const r = (await rows({
       name: 'x',
-      sql: "SELECT job_id, toString(sum(cost_usd)) AS c FROM job_costs WHERE job_id IN ('dup', 'straddle') GROUP BY job_id ORDER BY job_id",
+      sql: `SELECT job_id, toString(sum(cost_usd)) AS c FROM ${TABLES.jobCosts} WHERE job_id IN ('dup', 'straddle') GROUP BY job_id ORDER BY job_id`,
       params: {},
     })) as { c: string }[];
-    expect(r.map((x) => x.c)).toEqual(['6', '101']);
+    expect(r.map((x) => x.c)).toEqual(['3', '101']);
   });
 
   it('returns exactly the full FINAL scan, for every limit', async () => {
@@ -126,6 +135,20 @@ describe('top jobs by cost through the job_costs rollup', () => {
       'cheap=0.000000001',
       'unpriced=0.000000000',
     ]);
+  });
+
+  it('finds what was stored after the rollup\u2019s refresh: a new job, and more cost for a known one', async () => {
+    const late = [
+      row('late', '2026-11-19T00:00:00.000Z', '7.000000000'),
+      row('cheap', '2026-11-18T01:00:00.000Z', '10.000000000'),
+    ];
+    await ch.client.insert({ table: TABLES.events, format: 'JSONEachRow', values: late });
+    for (let limit = 1; limit <= 10; limit++)
+      expect(await rows(topJobsByCost(FROM, TO, limit)), `limit ${limit}`).toEqual(
+        await rows(topJobsByCost(FROM, TO, limit, { rollup: false })),
+      );
+    const two = (await rows(topJobsByCost(FROM, TO, 2))) as { job_id: string; cost_usd_sum: string }[];
+    expect(two.map((r) => `${r.job_id}=${r.cost_usd_sum}`)).toEqual(['cheap=10.000000001', 'late=7.000000000']);
   });
 
   it('uses the rollup only for the unfiltered first page sorted by cost, descending', () => {

@@ -9,8 +9,8 @@
 //
 // Exactness: task_events is a ReplacingMergeTree keyed by event_id, and merges happen lazily, so
 // a redelivered event can exist twice until a merge. Every figure a query returns is computed
-// from `task_events FINAL`, which collapses duplicates at read time — except the daily trend
-// (dailyCostTrend), which reads the daily_costs rollup (see there).
+// from `task_events FINAL`, which collapses duplicates at read time — the daily trend
+// (dailyCostTrend) through the daily_costs rollup, which is recomputed from it (see there).
 // One exception in *how* rows are found, not in what is returned: the unfiltered "most
 // expensive jobs first" page (listJobs sort=cost desc, no filters, first page — the
 // benchmark's top-N) uses the job_costs rollup to prune which jobs it must aggregate
@@ -358,9 +358,12 @@ LIMIT ${limit}`,
  * Candidate job ids for the first page of "most expensive jobs first" without filters, found
  * through the job_costs rollup instead of aggregating every event in the range — exact:
  *
- *  R(j) = the job's rollup cost (all its events, any time) is an upper bound of E(j), its exact
- *  cost inside [from, to): costs are never negative (schema: minimum 0), the range only removes
- *  events, and a duplicate that FINAL collapses is at most counted twice by the rollup.
+ *  R(j) = the job's rollup cost (all its events, any time, as of the rollup's last refresh, 0005)
+ *  plus the cost of every stored row inserted since (inserted_at > as_of − 60 s: a row missing from
+ *  a refresh was inserted after it began, docs/clickhouse.md), duplicates included — an upper bound
+ *  of E(j), its exact cost inside [from, to): costs are never negative (schema: minimum 0), the
+ *  range only removes events, and a row that FINAL collapses or a repricing replaces is at most
+ *  counted twice here. A job with no refresh yet is found through its recent rows.
  *  1. C = the `limit` jobs first by (R desc, job_id asc) that can have events in range
  *     (max(ended_at) >= from, min(started_at) < to: started_at <= ended_at is validated);
  *  2. θ = (E, job_id) of the last of C in the page's order (E desc, job_id asc), computed
@@ -370,8 +373,6 @@ LIMIT ${limit}`,
  *     true first `limit` ranks at or before θ (C holds `limit` jobs ranked at or before θ), so
  *     E > θ.E, or E = θ.E and job_id <= θ.job_id; with R >= E it is a candidate, ties included.
  * The caller then computes every figure exactly for the candidates only and ranks them.
- * Assumes the rollup holds every stored event: true except for at most one block per partition
- * between a consumer crash and its restart (the consumer replays it at start, docs/clickhouse.md).
  */
 function rollupPrunedCostPage(i: Inputs, limit: string): string {
   const r = i.range();
@@ -379,7 +380,12 @@ function rollupPrunedCostPage(i: Inputs, limit: string): string {
     defined,
   );
   const conds = rangeConditions(i);
-  const top = `SELECT job_id FROM ${JOB_COSTS_TABLE}
+  // The rollup's rows and the rows stored since its refresh: per job, sum and bounds are upper bounds.
+  const bounds = `(SELECT job_id, cost_usd, first_started_at, last_ended_at FROM ${JOB_COSTS_TABLE}
+        UNION ALL
+        SELECT job_id, toDecimal128(ifNull(cost_usd, 0), ${MONEY_SCALE}), started_at, ended_at FROM ${TABLES.events}
+        WHERE inserted_at > (SELECT min(as_of) FROM ${JOB_COSTS_TABLE}) - INTERVAL 60 SECOND)`;
+  const top = `SELECT job_id FROM ${bounds}
           GROUP BY job_id ${overlap.length ? `HAVING ${overlap.join(' AND ')}` : ''}
           ORDER BY sum(cost_usd) DESC, job_id ASC
           LIMIT ${limit}`;
@@ -391,7 +397,7 @@ function rollupPrunedCostPage(i: Inputs, limit: string): string {
         WHERE job_id IN (${top})${conds.length ? ` AND ${conds.join(' AND ')}` : ''}
         GROUP BY job_id)`;
   return `WITH (${theta}) AS theta
-    SELECT job_id FROM ${JOB_COSTS_TABLE}
+    SELECT job_id FROM ${bounds}
     GROUP BY job_id
     HAVING ${[...overlap, '(sum(cost_usd) > theta.1 OR (sum(cost_usd) = theta.1 AND job_id <= theta.2))'].join(' AND ')}`;
 }
@@ -482,10 +488,9 @@ export interface DailyCostTrendOptions {
 /**
  * Cost, tokens and task counts per UTC day × the chosen dimensions, from the daily_costs rollup
  * (a few rows per day instead of every event). Days that overlap [from, to) count whole.
- * The rollup is exact under consumer redelivery and crashes, but counts an event published twice
- * at two offsets twice (docs/clickhouse.md, "Known limits"), where task_events FINAL — and so
- * attribution(bucket: 'day') — counts it once. This builder is the rollup's only reader: a
- * redefinition of the rollup changes this function alone.
+ * Since 0005 the rollup is recomputed from task_events FINAL by a refreshable view (every 30 s):
+ * exact, duplicates collapsed, as of its last refresh. This builder is the rollup's only reader:
+ * a redefinition of the rollup changes this function alone.
  */
 export function dailyCostTrend(o: DailyCostTrendOptions): NamedQuery {
   const i = o.inputs;

@@ -5,7 +5,7 @@
 import type { AureaClickHouse } from '@aurea/clickhouse';
 import { uuidv7, validateTaskEvent, type NormalizedTaskEvent, type TaskEventV1 } from '@aurea/events';
 import { defaultPriceTable } from '@aurea/sdk/pricing';
-import { insertRows, toRow as storedRow, type RowValues } from '@aurea/clickhouse';
+import { insertRows, refreshRollups, toRow as storedRow, type RowValues } from '@aurea/clickhouse';
 
 /** Mulberry32: a small seeded PRNG. */
 export function rng(seed: number): () => number {
@@ -126,7 +126,8 @@ export function toRow(e: NormalizedTaskEvent, kafka: { partition: number; offset
 
 /**
  * Validate events like the consumer does and insert them; `duplicate` events are inserted a
- * second time (a redelivery), which the boards must not double-count.
+ * second time (a redelivery), which the boards must not double-count. The rollups are then
+ * recomputed, as their refreshable views do every 30 s (0005), so the daily panels see the events.
  */
 export async function loadTaskEvents(
   ch: AureaClickHouse,
@@ -141,6 +142,7 @@ export async function loadTaskEvents(
   const rows = normalized.map((e, i) => toRow(e, { partition: i % 3, offset: Math.floor(i / 3) }));
   await insertRows(ch, rows);
   if (duplicate > 0) await insertRows(ch, rows.slice(0, duplicate));
+  await refreshRollups(ch);
   return normalized;
 }
 

@@ -394,7 +394,7 @@ function dailyTrend(dim: DailyDimension) {
   const q = dailyCostTrend({ inputs: boardInputs(FILTERS), groupBy: [dim], limit: 10_000 });
   return costSeries(
     `Daily cost by ${dim}`,
-    `USD per UTC day by ${dim}, from the daily_costs rollup: whole days that overlap the time range (the job filter does not apply). Days are exact, except that an event published twice at two Kafka offsets counts twice here (docs/clickhouse.md).`,
+    `USD per UTC day by ${dim}, from the daily_costs rollup (recomputed from the deduplicated events every 30 s): whole days that overlap the time range; the job filter does not apply.`,
     project(q, ['bucket AS time', `${none(`\`${dim}\``)} AS ${LABELS[dim]}`, 'cost_usd_sum AS cost']),
     LABELS[dim],
   ).interval('1d');
