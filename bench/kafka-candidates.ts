@@ -38,12 +38,15 @@ export function kafkajsTransport(o: { brokers: string[]; topic: string; clientId
       if (partitions < 1) throw new Error(`topic ${o.topic} has no partitions`);
     },
     partitionFor: (key) => partitionForKey(key, partitions),
-    send: async (partition, messages) => {
+    // No leaderOf: every partition gets its own request, so one never waits on another's leader.
+    send: async (batches) => {
       await producer.send({
         topic: o.topic,
         acks: -1,
         compression: CompressionTypes.GZIP,
-        messages: messages.map((m) => ({ key: m.key, value: m.value, partition })),
+        messages: batches.flatMap(({ partition, messages }) =>
+          messages.map((m) => ({ key: m.key, value: m.value, partition })),
+        ),
       });
     },
     disconnect: async () => {

@@ -12,7 +12,7 @@ import { Producer, ProduceAcks, stringSerializers } from '@platformatic/kafka';
 import { BufferedPublisher, createKafkaPublisher } from '@aurea/sdk';
 import { kafkajsTransport } from './kafka-candidates.js';
 import { benchEvent } from './events.js';
-import { medianOf, report, round } from './harness.js';
+import { median, medianOf, report, round } from './harness.js';
 
 const N = Number(process.env.BENCH_PRODUCER_EVENTS ?? 100_000);
 const RUNS = Number(process.env.BENCH_PRODUCER_RUNS ?? 3);
@@ -37,7 +37,7 @@ async function topicCount(topic: string): Promise<number> {
   return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
 }
 
-const sdk = await medianOf(RUNS, async () => {
+const runSdk = async (): Promise<number> => {
   const topic = await freshTopic();
   const publisher = createKafkaPublisher({
     brokers: [broker],
@@ -53,10 +53,9 @@ const sdk = await medianOf(RUNS, async () => {
   const rate = N / ((performance.now() - t0) / 1000);
   if (r.pending !== 0 || (await topicCount(topic)) !== N) throw new Error('SDK publisher lost events');
   return rate;
-});
-console.log(`sdk publisher: ${sdk.runs.map((r) => r.toFixed(0)).join(', ')} events/s`);
+};
 
-const kafkajsRaw = await medianOf(RUNS, async () => {
+const runKafkajsRaw = async (): Promise<number> => {
   const topic = await freshTopic();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -68,10 +67,9 @@ const kafkajsRaw = await medianOf(RUNS, async () => {
   const rate = N / ((performance.now() - t0) / 1000);
   await producer.disconnect();
   return rate;
-});
-console.log(`kafkajs raw: ${kafkajsRaw.runs.map((r) => r.toFixed(0)).join(', ')} events/s`);
+};
 
-const platformatic = await medianOf(RUNS, async () => {
+const runPlatformatic = async (): Promise<number> => {
   const topic = await freshTopic();
   const producer = new Producer({
     clientId: 'bench-platformatic',
@@ -90,12 +88,11 @@ const platformatic = await medianOf(RUNS, async () => {
   await producer.close();
   if ((await topicCount(topic)) !== N) throw new Error('platformatic lost events');
   return rate;
-});
-console.log(`@platformatic/kafka raw: ${platformatic.runs.map((r) => r.toFixed(0)).join(', ')} events/s`);
+};
 
 // The SDK's buffer (the same publisher code) over the other candidate client behind the Transport
 // seam: kafkajs with its internal retries off (bench/kafka-candidates.ts; docs/kafka.md).
-const sdkKafkajs = await medianOf(RUNS, async () => {
+const runSdkKafkajs = async (): Promise<number> => {
   const topic = await freshTopic();
   const publisher = new BufferedPublisher(
     kafkajsTransport({ brokers: [broker], topic, clientId: 'bench-sdk-kafkajs' }),
@@ -111,7 +108,29 @@ const sdkKafkajs = await medianOf(RUNS, async () => {
   const rate = N / ((performance.now() - t0) / 1000);
   if (r.pending !== 0 || (await topicCount(topic)) !== N) throw new Error('SDK buffer over kafkajs lost events');
   return rate;
-});
+};
+
+// Interleaved (one run of each in turn), so a change of load on the shared machine hits every
+// candidate alike; medians of RUNS.
+const runs: Record<'sdk' | 'kafkajsRaw' | 'platformatic' | 'sdkKafkajs', number[]> = {
+  sdk: [],
+  kafkajsRaw: [],
+  platformatic: [],
+  sdkKafkajs: [],
+};
+for (let i = 0; i < RUNS; i++) {
+  runs.sdk.push(await runSdk());
+  runs.kafkajsRaw.push(await runKafkajsRaw());
+  runs.platformatic.push(await runPlatformatic());
+  runs.sdkKafkajs.push(await runSdkKafkajs());
+}
+const sdk = { median: median(runs.sdk), runs: runs.sdk };
+const kafkajsRaw = { median: median(runs.kafkajsRaw), runs: runs.kafkajsRaw };
+const platformatic = { median: median(runs.platformatic), runs: runs.platformatic };
+const sdkKafkajs = { median: median(runs.sdkKafkajs), runs: runs.sdkKafkajs };
+console.log(`sdk publisher: ${sdk.runs.map((r) => r.toFixed(0)).join(', ')} events/s`);
+console.log(`kafkajs raw: ${kafkajsRaw.runs.map((r) => r.toFixed(0)).join(', ')} events/s`);
+console.log(`@platformatic/kafka raw: ${platformatic.runs.map((r) => r.toFixed(0)).join(', ')} events/s`);
 console.log(`sdk buffer over kafkajs: ${sdkKafkajs.runs.map((r) => r.toFixed(0)).join(', ')} events/s`);
 
 let kcat = NaN;

@@ -56,17 +56,26 @@ export interface OutgoingMessage {
   value: string;
 }
 
+/** One partition's messages in a request. */
+export interface PartitionBatch {
+  partition: number;
+  messages: OutgoingMessage[];
+}
+
 /**
- * The wire: swap the Kafka client by implementing this. `send` carries messages of ONE partition
- * and must resolve only when Kafka acknowledged all of them with acks=all (reject otherwise: the
- * publisher resends the whole batch).
+ * The wire: swap the Kafka client by implementing this. `send` carries batches of distinct
+ * partitions (those one broker leads, when `leaderOf` knows it) and must resolve only when Kafka
+ * acknowledged every message of every batch with acks=all (reject otherwise: the publisher resends
+ * them all).
  */
 export interface Transport {
   /** Reach the cluster and learn the topic's partitions; rejects when that is not possible now. */
   connect(): Promise<void>;
   /** The partition a key goes to (valid after connect()). */
   partitionFor(key: string): number;
-  send(partition: number, messages: OutgoingMessage[]): Promise<void>;
+  /** The broker leading a partition, as last known; without it every partition gets its own request. */
+  leaderOf?(partition: number): number | undefined;
+  send(batches: PartitionBatch[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -148,7 +157,13 @@ export class BufferedPublisher implements EventPublisher {
   /** Serialised, waiting for the transport to connect (partition unknown). */
   private readonly unplaced = new Fifo<Queued>();
   private readonly queues: Fifo<Queued>[] = [];
+  /** Per partition: a batch in flight, and when a failed one may be resent (epoch ms). */
   private readonly sending: boolean[] = [];
+  private readonly retryAt: number[] = [];
+  private readonly backoff: number[] = [];
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Bumped when close() gives up on what is left: answers to older requests are ignored. */
+  private generation = 0;
   private count = 0;
   private bytes = 0;
   private freshBytes = 0;
@@ -307,11 +322,89 @@ export class BufferedPublisher implements EventPublisher {
         while (this.queues.length <= p) {
           this.queues.push(new Fifo<Queued>());
           this.sending.push(false);
+          this.retryAt.push(0);
+          this.backoff.push(this.retryMinMs);
         }
         this.queues[p]!.push(m);
       }
     }
-    for (let p = 0; p < this.queues.length; p++) if (!this.sending[p] && this.queues[p]!.length > 0) void this.drain(p);
+    this.dispatch();
+  }
+
+  /**
+   * Send what waits, one request per partition leader (per partition when the transport does not
+   * know leaders): partitions with a batch in flight or waiting out a backoff are left for later.
+   */
+  private dispatch(): void {
+    if (!this.connected || (this.closing && this.deadlinePassed())) return;
+    const now = Date.now();
+    let nextRetry = Infinity;
+    const groups = new Map<number | string, number[]>();
+    for (let p = 0; p < this.queues.length; p++) {
+      if (this.sending[p] || this.queues[p]!.length === 0) continue;
+      if (this.retryAt[p]! > now) {
+        nextRetry = Math.min(nextRetry, this.retryAt[p]!);
+        continue;
+      }
+      const leader = this.transport.leaderOf?.(p);
+      const key = leader === undefined || leader < 0 ? `p${p}` : leader;
+      const g = groups.get(key);
+      if (g) g.push(p);
+      else groups.set(key, [p]);
+    }
+    for (const ps of groups.values()) void this.sendGroup(ps);
+    if (nextRetry < Infinity && this.retryTimer === null) {
+      this.retryTimer = setTimeout(
+        () => {
+          this.retryTimer = null;
+          this.dispatch();
+        },
+        Math.max(1, nextRetry - now),
+      );
+      this.retryTimer.unref();
+    }
+  }
+
+  /** One request: a batch from each partition; acknowledged together or resent (each with its backoff). */
+  private async sendGroup(ps: number[]): Promise<void> {
+    const generation = this.generation;
+    const batches = ps.map((p) => {
+      const queue = this.queues[p]!;
+      let n = 0;
+      let size = 0;
+      while (n < queue.length && n < this.batchSize && (n === 0 || size + queue.at(n).bytes <= this.maxBatchBytes))
+        size += queue.at(n++).bytes;
+      this.sending[p] = true;
+      return { partition: p, n, size, messages: queue.peek(n).map((m) => ({ key: m.key, value: m.value })) };
+    });
+    try {
+      await this.transport.send(batches.map((b) => ({ partition: b.partition, messages: b.messages })));
+      if (generation !== this.generation) return; // close() gave up on them meanwhile: counted as shutdown drops
+      for (const b of batches) {
+        this.queues[b.partition]!.drop(b.n);
+        this.count -= b.n;
+        this.bytes -= b.size;
+        this.published += b.n;
+        this.backoff[b.partition] = this.retryMinMs;
+      }
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.log.log(
+        'warn',
+        `send:${ps.join(',')}`,
+        { err: (err as Error).message, partitions: ps, buffered: this.count },
+        'aurea: Kafka unavailable, task events buffered and retried',
+      );
+      const now = Date.now();
+      for (const p of ps) {
+        this.retryAt[p] = now + this.backoff[p]!;
+        this.backoff[p] = Math.min(this.retryMaxMs, this.backoff[p]! * 2);
+      }
+    } finally {
+      if (generation === this.generation) for (const p of ps) this.sending[p] = false;
+      this.notify();
+      this.dispatch();
+    }
   }
 
   private async connect(): Promise<void> {
@@ -341,49 +434,6 @@ export class BufferedPublisher implements EventPublisher {
     this.notify();
   }
 
-  /** One partition's sender: one batch in flight, the head resent with backoff until acknowledged. */
-  private async drain(p: number): Promise<void> {
-    this.sending[p] = true;
-    const queue = this.queues[p]!;
-    let backoff = this.retryMinMs;
-    try {
-      while (queue.length > 0 && !(this.closing && this.closed !== null && this.deadlinePassed())) {
-        let n = 0;
-        let size = 0;
-        while (n < queue.length && n < this.batchSize && (n === 0 || size + queue.at(n).bytes <= this.maxBatchBytes))
-          size += queue.at(n++).bytes;
-        const batch = queue.peek(n);
-        try {
-          await this.transport.send(
-            p,
-            batch.map((m) => ({ key: m.key, value: m.value })),
-          );
-        } catch (err) {
-          if (queue.length === 0) break; // close() gave up on it meanwhile (counted as shutdown drops)
-          this.log.log(
-            'warn',
-            `send:${p}`,
-            { err: (err as Error).message, partition: p, buffered: this.count },
-            'aurea: Kafka unavailable, task events buffered and retried',
-          );
-          await this.sleep(backoff);
-          backoff = Math.min(this.retryMaxMs, backoff * 2);
-          continue;
-        }
-        if (queue.length === 0) break; // cleared by close() while in flight: already counted
-        queue.drop(n);
-        this.count -= n;
-        this.bytes -= size;
-        this.published += n;
-        backoff = this.retryMinMs;
-        this.notify();
-      }
-    } finally {
-      this.sending[p] = false;
-      this.notify();
-    }
-  }
-
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const wake = (): void => {
@@ -397,8 +447,11 @@ export class BufferedPublisher implements EventPublisher {
     });
   }
 
+  /** Retry now: wake the connect loop, end every partition's backoff. */
   private wakeAll(): void {
     for (const w of [...this.wakers]) w();
+    this.retryAt.fill(0);
+    this.dispatch();
   }
 
   private deadlinePassed(): boolean {
@@ -448,9 +501,12 @@ export class BufferedPublisher implements EventPublisher {
         this.freshBytes = 0;
         this.unplaced.clear();
         for (const q of this.queues) q.clear();
+        this.sending.fill(false);
+        this.generation++;
         this.count = 0;
         this.bytes = 0;
       }
+      if (this.retryTimer !== null) clearTimeout(this.retryTimer);
       const remaining = Math.max(100, this.deadlineAt - Date.now());
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
