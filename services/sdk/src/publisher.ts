@@ -2,11 +2,12 @@
 //
 // publish() appends to a bounded in-memory buffer and returns. On a short timer (lingerMs) the
 // events are serialised once, off the caller's path, and queued per Kafka partition (the key's
-// partition, as Kafka's default partitioner picks it). Each partition has its own sender: at most
-// one batch in flight, sent through a Transport that resolves only when Kafka acknowledged every
-// message of it with acks=all. A failed batch stays at the head of its partition and is resent
-// with backoff, so one dead partition leader stalls only the partitions it leads. An event counts
-// as published only after that acknowledgement. The buffer is bounded in bytes (and optionally in
+// partition, as Kafka's default partitioner picks it). Each partition has at most one batch in
+// flight; the batches of the partitions one broker leads go out in one request, through a
+// Transport that resolves only when Kafka acknowledged every message of it with acks=all. A failed
+// batch stays at the head of its partition and is resent with that partition's backoff, so a dead
+// leader stalls only the partitions it leads. An event counts as published only after that
+// acknowledgement. The buffer is bounded in bytes (and optionally in
 // events), in flight included; events arriving past the bound are dropped and counted by reason,
 // with one rate-limited log line. close() delivers what is buffered within a deadline; what is
 // left is counted as dropped (reason `shutdown`). Duplicates after an ambiguous failure are
