@@ -40,7 +40,8 @@ export interface SyntheticEventsOptions {
  * Synthetic task events generated in the engine (INSERT … SELECT FROM numbers()), shaped like the
  * consumer's rows: `tasksPerJob` tasks per job, 3 services, 5 task names, 3 providers, 8 models,
  * 5 tenants, 200 users, 50 repositories, one Kafka partition per job (6 partitions), every 50th
- * task an error, costs Decimal. Job ids are `job-<n / tasksPerJob>`.
+ * task an error, costs Decimal. Job ids are `job-<n / tasksPerJob>`. Each row counts as stored when it
+ * ended (inserted_at), as in steady state: older than the rollups' last refresh.
  */
 export function syntheticEvents(o: SyntheticEventsOptions): NamedQuery {
   const t = int('tasksPerJob', o.tasksPerJob);
@@ -52,10 +53,10 @@ export function syntheticEvents(o: SyntheticEventsOptions): NamedQuery {
     `INSERT INTO ${TABLES.events} (event_id, schema_version, source, started_at, ended_at, job_id, task_id, service,
   task_name, operation, provider, request_model, response_model, input_tokens, output_tokens, cache_read_tokens,
   cache_write_tokens, reasoning_tokens, latency_ms, status, error_type, cost_usd, pricing_status, price_version, tenant,
-  user, repository, attributes, kafka_partition, kafka_offset)
+  user, repository, attributes, kafka_partition, kafka_offset, inserted_at)
 SELECT generateUUIDv7(), 1, 'sdk',
   fromUnixTimestamp64Milli(toInt64(${start} + ${job} * 5000 % ${span} + (n % ${t}) * 1000), 'UTC') AS s,
-  s + toIntervalMillisecond(200 + n % 3000),
+  s + toIntervalMillisecond(200 + n % 3000) AS e,
   concat('job-', toString(${job})), concat('task-', toString(n)),
   ['orchestrator','agent-runner','llm-proxy'][1 + ${job} % 3],
   ['plan','search','summarize','code','review'][1 + n % 5], 'chat',
@@ -66,7 +67,7 @@ SELECT generateUUIDv7(), 1, 'sdk',
   toDecimal64((100 + n % 4000) * 0.0000025 + (20 + n % 800) * 0.00001, 9), 'priced', '2026-11-01',
   ['acme','globex','initech','umbrella','hooli'][1 + ${job} % 5],
   concat('user-', toString(${job} % 200)), concat('repo-', toString(${job} % 50)),
-  map(), toInt32(${job} % 6), toInt64(n)
+  map(), toInt32(${job} % 6), toInt64(n), e
 FROM (SELECT number + ${int('first', o.first)} AS n FROM numbers(${int('count', o.count)}))`,
   );
 }
