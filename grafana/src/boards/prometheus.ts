@@ -150,6 +150,9 @@ function timeline(s: PromPanel) {
     .legend(legendList());
 }
 
+/** A ratio (0 and up, as percent), a third of a row wide. */
+const RATIO_THIRD = { w: 8, h: 8, unit: 'percentunit', min: 0 };
+
 /** Token counts as bars, a quarter of a row wide. */
 const TOKEN_BARS = { w: 6, h: 8, unit: 'suffix: tokens', decimals: 0 };
 
@@ -410,10 +413,7 @@ export function operationsBoard(): Dashboard {
         title: 'Shed ratio',
         description:
           'Share of arrivals rejected by each admission stage: shed / (admitted + shed). Dashed lines: 1 % and 10 %.',
-        w: 8,
-        h: 8,
-        unit: 'percentunit',
-        min: 0,
+        ...RATIO_THIRD,
         thresholds: badAbove(0.01, 0.1),
         showThresholds: true,
         targets: [
@@ -428,10 +428,7 @@ export function operationsBoard(): Dashboard {
       bars({
         title: 'Queue utilisation',
         description: 'Depth over capacity per stage, now. Yellow above 70 %, red above 90 %.',
-        w: 8,
-        h: 8,
-        unit: 'percentunit',
-        min: 0,
+        ...RATIO_THIRD,
         max: 1,
         thresholds: badAbove(0.7, 0.9),
         thresholdColors: true,
@@ -722,10 +719,7 @@ export function llmCostBoard(): Dashboard {
       series({
         title: 'Budget used',
         description: 'Spend over limit per budget. Dashed lines: 80 % and 100 %.',
-        w: 8,
-        h: 8,
-        unit: 'percentunit',
-        min: 0,
+        ...RATIO_THIRD,
         thresholds: badAbove(0.8, 1),
         showThresholds: true,
         targets: [
