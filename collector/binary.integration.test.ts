@@ -1,6 +1,7 @@
 // The built Collectors (scripts/stack/install-collector.sh, keyed by the manifest hash) validate
 // their configs and build exactly the components their manifests list: the gateway/guard tier
 // (otelcol-aurea, collector/) and the routing tier (otelcol-aurea-routing, collector/routing/).
+// Our own component's Go unit tests (collector/components/idsplitconnector) run here too.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,5 +42,20 @@ describe.each(DISTRIBUTIONS)('built Collector, $name', ({ dir, bin }) => {
       const m = ((manifest[kind] as { gomod: string }[] | undefined) ?? []).map((c) => c.gomod).sort();
       expect(b, kind).toEqual(m);
     }
+  });
+});
+
+describe('collector/components/idsplitconnector', () => {
+  it('go vet and go test pass', () => {
+    const dir = join(DIR, 'components/idsplitconnector');
+    const go = (...args: string[]) =>
+      execFileSync('go', args, {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, GOFLAGS: '-mod=mod' },
+      });
+    expect(() => go('vet', './...')).not.toThrow();
+    expect(go('test', '-count=1', './...')).toMatch(/^ok\s+aurea\.dev\/otelcol\/idsplitconnector/m);
   });
 });

@@ -12,34 +12,35 @@ interface Transform {
 }
 const config = parse(readFileSync(join(ROOT, 'collector/config.yaml'), 'utf8')) as {
   processors: Record<string, unknown>;
+  connectors?: Record<string, unknown>;
   service: { pipelines: Record<string, { receivers: string[]; processors: string[] }> };
 };
 const prom = parse(readFileSync(join(ROOT, 'prometheus/prometheus.yml'), 'utf8')) as {
   otlp: { promote_resource_attributes: string[]; translation_strategy: string };
 };
-const direct = config.service.pipelines['metrics/direct']?.processors ?? [];
-const guard = config.service.pipelines['metrics/guard']?.processors ?? [];
-interface Filter {
-  metric_conditions: string[];
-}
-const filterOf = (id: string) => config.processors[id] as Filter;
+const pipelines = config.service.pipelines;
+const direct = pipelines['metrics/direct']?.processors ?? [];
+const guard = pipelines['metrics/guard']?.processors ?? [];
+const split = config.connectors?.['idsplit/metrics'] as
+  { id_key_pattern: string; guard: string[]; direct: string[] } | undefined;
 
 describe('metrics pipelines: the direct/guard split', () => {
-  it('exactly two metrics pipelines, both fed by the same receiver', () => {
-    const names = Object.keys(config.service.pipelines).filter((p) => p.startsWith('metrics'));
-    expect(names.sort()).toEqual(['metrics/direct', 'metrics/guard']);
-    const receivers = (p: string) => config.service.pipelines[p]?.receivers;
-    expect(receivers('metrics/direct')).toEqual(receivers('metrics/guard'));
+  it('metrics/in (memory_limiter, then the idsplit connector) feeds metrics/direct and metrics/guard', () => {
+    const names = Object.keys(pipelines).filter((p) => p.startsWith('metrics'));
+    expect(names.sort()).toEqual(['metrics/direct', 'metrics/guard', 'metrics/in']);
+    expect(pipelines['metrics/in']).toEqual({
+      receivers: ['otlp/services'],
+      processors: ['memory_limiter/gateway'],
+      exporters: ['idsplit/metrics'],
+    });
+    expect(pipelines['metrics/direct']?.receivers).toEqual(['idsplit/metrics']);
+    expect(pipelines['metrics/guard']?.receivers).toEqual(['idsplit/metrics']);
+    expect(split?.guard).toEqual(['metrics/guard']);
+    expect(split?.direct).toEqual(['metrics/direct']);
   });
-  it('memory_limiter first, then the split filter, then batch (one batch at a time downstream)', () => {
-    for (const [p, split] of [
-      [direct, 'filter/direct'],
-      [guard, 'filter/guard'],
-    ] as const) {
-      expect(p[0]).toMatch(/^memory_limiter\//);
-      expect(p[1]).toBe(split);
-      expect(p[2]).toMatch(/^batch\//);
-    }
+  it('each side batches first (one batch at a time downstream)', () => {
+    expect(direct[0]).toMatch(/^batch\//);
+    expect(guard[0]).toMatch(/^batch\//);
   });
   it('the direct pipeline has no stateful or id-stripping step', () => {
     expect(direct.filter((p) => /^(cumulativetodelta|deltatocumulative|groupbyattrs|transform)\//.test(p))).toEqual([]);
@@ -57,35 +58,24 @@ describe('metrics pipelines: the direct/guard split', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(order.at(-1)).toBe(guard.length - 1);
   });
-  it('the two split filters are exact complements: guard drops not(what direct drops)', () => {
-    // direct: [resource has ids, point is delta or has ids] (ORed); guard: one condition, their negation.
-    const [resourceIds, pointCond] = filterOf('filter/direct').metric_conditions;
-    const [guardCond, ...more] = filterOf('filter/guard').metric_conditions;
-    expect(more).toEqual([]);
-    expect(guardCond).toBe(`not (${pointCond} or ${resourceIds})`);
-    expect(resourceIds).toMatch(/^IsMatch\(Keys\(resource\.attributes\), /);
-    expect(pointCond).toMatch(
-      /^metric\.aggregation_temporality == AGGREGATION_TEMPORALITY_DELTA or IsMatch\(Keys\(datapoint/,
-    );
-  });
 });
 
-/** Every id-key pattern in the config (filters match Keys(...) as JSON: "…"; deletions: ^…$). */
-function idPatterns(): string[] {
-  const text = readFileSync(join(ROOT, 'collector/config.yaml'), 'utf8');
-  const quoted = [...text.matchAll(/IsMatch\(Keys\([a-z.]+\), "\\"(.*?)\\""\)/g)].map((m) => m[1] ?? '');
-  const anchored = [...text.matchAll(/delete_matching_keys\((?:datapoint|resource)\.attributes, "\^(.*?)\$"\)/g)].map(
-    (m) => m[1] ?? '',
-  );
-  return [...quoted, ...anchored];
+/** The guard's deletion pattern (strip_ids, datapoint context), without its ^…$ anchors. */
+function deletionPattern(): string {
+  const strip = config.processors['transform/strip_ids'] as Transform;
+  const stmt =
+    strip.metric_statements
+      .find((s) => s.context === 'datapoint')
+      ?.statements.find((s) => s.startsWith('delete_matching_keys(datapoint.attributes')) ?? '';
+  // OTTL string literal: \\ is one backslash.
+  return (/"\^\((.*)\)\$"\)$/.exec(stmt)?.[1] ?? '').replaceAll('\\\\', '\\');
 }
-const ID_PATTERN = new RegExp(`^${(idPatterns()[0] ?? '^$').replaceAll('\\\\', '\\')}$`);
+const ID_PATTERN = new RegExp(`^(?:${split?.id_key_pattern ?? '^$'})$`);
 
 describe('one id pattern', () => {
-  it('the split filters and the guard deletion use the same id-key pattern', () => {
-    const all = idPatterns();
-    expect(all.length).toBe(5); // 4 split conditions + the guard's datapoint deletion
-    expect(new Set(all).size).toBe(1);
+  it('the split routes and the guard deletes the same keys', () => {
+    expect(split?.id_key_pattern).toBeTruthy();
+    expect(deletionPattern()).toBe(split?.id_key_pattern);
   });
 });
 

@@ -48,7 +48,8 @@ function usedIds(config: CollectorConfig, kind: Kind): Set<string> {
   if (kind === 'extensions') for (const e of config.service.extensions ?? []) used.add(e);
   for (const p of Object.values(config.service.pipelines)) {
     if (kind === 'receivers' || kind === 'processors' || kind === 'exporters')
-      for (const id of p[kind] ?? []) used.add(id);
+      // A connector stands in a pipeline's receivers or exporters; it is counted as a connector.
+      for (const id of p[kind] ?? []) if (config.connectors?.[id] === undefined) used.add(id);
     if (kind === 'connectors')
       for (const id of [...(p.receivers ?? []), ...(p.exporters ?? [])])
         if (config.connectors?.[id] !== undefined) used.add(id);

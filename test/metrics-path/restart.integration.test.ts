@@ -306,7 +306,10 @@ describe('a client with ids on its points (the guard), the guard Collector SIGKI
     await collector.ports();
     await collector.start();
     const sel = `job="${service}"`;
+    // The streams start after this Collector did (so their first points count) and each point is
+    // later than its start (a point at its own start time is a restart marker, not a count).
     const startNs = nowNs();
+    await sleep(20);
     const sumCost = (rounds: number) =>
       Array.from({ length: JOBS }, (_, j) => costOf(j) * rounds).reduce((a, b) => a + b);
     const sumTokens = (from: number, to: number) => {
@@ -320,12 +323,22 @@ describe('a client with ids on its points (the guard), the guard Collector SIGKI
       await sleep(1200); // one batch per round (batch timeout 1 s)
     }
     // Everything the old process received has reached Prometheus before the crash.
+    const selfMetrics = async () =>
+      (await (await fetch(`http://127.0.0.1:${collector.env.OTELCOL_METRICS_PORT}/metrics`)).text())
+        .split('\n')
+        .filter((l) => /^otelcol_(cumulativetodelta|deltatocumulative)/.test(l))
+        .join('\n');
     await eventually('pre-crash totals', async () =>
       (await value(`sum(aurea_llm_cost_USD_total{${sel}})`)) === sumCost(3) &&
       (await value(`sum(aurea_llm_tokens_total{${sel}})`)) === sumTokens(1, 3)
         ? true
         : undefined,
-    );
+    ).catch(async (e: unknown) => {
+      throw new Error(
+        `${String(e)}: cost ${await value(`sum(aurea_llm_cost_USD_total{${sel}})`)} of ${sumCost(3)}, ` +
+          `tokens ${await value(`sum(aurea_llm_tokens_total{${sel}})`)} of ${sumTokens(1, 3)}\n${await selfMetrics()}`,
+      );
+    });
     await collector.crash();
     await collector.start();
     for (let round = 4; round <= 6; round++) {
