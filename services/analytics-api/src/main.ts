@@ -50,6 +50,11 @@ try {
     },
     'analytics API ready',
   );
+  if ((config.cursorSecrets ?? []).length === 0)
+    logger.warn(
+      'CURSOR_SECRET is not set: pagination cursors are signed with a random secret and stop working on restart ' +
+        '(and across replicas); docs/api.md, "Cursors"',
+    );
 } catch (err) {
   logger.fatal({ err }, 'analytics API failed to start');
   await shutdown.run('startup failure');
