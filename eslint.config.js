@@ -8,7 +8,7 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       '.aurea/**',
-      'dist/**',
+      '**/dist/**',
       'coverage/**',
       'bench/tmp/**',
       '**/.scratch/**',

@@ -2,12 +2,17 @@
 //  - unit: *.test.ts next to the code, no external processes.
 //  - integration: *.integration.test.ts and test/e2e/**, need the stack started by
 //    scripts/stack/start.sh (the README's test command does that).
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+// Workspace packages export their TypeScript sources under this condition (docs/sdk.md, "Install").
+const sources = { resolve: { conditions: ['@aurea/source', ...defaultServerConditions] } };
 
 export default defineConfig({
   test: {
     projects: [
       {
+        ssr: sources,
         test: {
           name: 'unit',
           include: [
@@ -25,6 +30,7 @@ export default defineConfig({
         },
       },
       {
+        ssr: sources,
         test: {
           name: 'integration',
           include: ['**/*.integration.test.ts', 'test/e2e/**/*.test.ts'],

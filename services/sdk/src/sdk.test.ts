@@ -237,6 +237,7 @@ describe('monitorTask metrics (InMemoryMetricExporter)', () => {
       'http.request.method': 'GET',
       'http.route': '/v1/jobs/:jobId',
       'http.response.status_code': 200,
+      'url.scheme': 'http',
     });
     // setBudgets replaces the set
     aurea.setBudgets([{ name: 'acme', scope: 'tenant', period: 'day', limitUsd: 5, spendUsd: 1 }]);
@@ -458,5 +459,78 @@ describe('a custom publisher with broken stats()', () => {
     expect(names).toContain('aurea.tasks');
     expect(names).toContain('aurea.llm.cost');
     await a.shutdown({ deadlineMs: 500 });
+  });
+});
+
+describe('streaming latency and the server on the GenAI client metrics', () => {
+  it('recordChunk: time to first chunk, one time_per_output_chunk value per later chunk, server.address/port', async () => {
+    const { publisher, collect } = await setup();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await aurea!.monitorTask({ ...task, serverAddress: 'api.openai.com', serverPort: 443 }, async (ctx) => {
+      await sleep(30);
+      ctx.recordChunk();
+      for (let i = 0; i < 3; i++) {
+        await sleep(15);
+        ctx.recordChunk();
+      }
+      ctx.setResponseModel('gpt-4o-2024-08-06');
+      ctx.recordUsage({ input: 10, output: 3 });
+    });
+    const m = await collect();
+    const server = { 'server.address': 'api.openai.com', 'server.port': 443 };
+    const first = m.get('gen_ai.client.operation.time_to_first_chunk')!;
+    expect(first.dataPoints).toHaveLength(1);
+    expect(first.dataPoints[0]!.attributes).toEqual({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.response.model': 'gpt-4o-2024-08-06',
+      ...server,
+    });
+    const ttfc = first.dataPoints[0]!.value as Hist;
+    expect(ttfc.count).toBe(1);
+    expect(ttfc.sum).toBeGreaterThanOrEqual(0.025);
+    expect(ttfc.sum).toBeLessThan(1);
+    expect(first.descriptor.unit).toBe('s');
+    expect(ttfc.buckets.boundaries).toEqual([...METRICS.timeToFirstChunk.buckets]);
+    const per = m.get('gen_ai.client.operation.time_per_output_chunk')!.dataPoints[0]!;
+    expect((per.value as Hist).count).toBe(3);
+    expect((per.value as Hist).sum).toBeGreaterThanOrEqual(0.03);
+    expect(per.attributes).toMatchObject(server);
+    expect(m.get('gen_ai.client.operation.duration')!.dataPoints[0]!.attributes).toMatchObject(server);
+    for (const p of m.get('gen_ai.client.token.usage')!.dataPoints) expect(p.attributes).toMatchObject(server);
+    // The task event carries the time to first chunk in ms (same measurement).
+    expect(publisher.events[0]!.time_to_first_token_ms).toBeCloseTo(ttfc.sum * 1000, 6);
+  });
+
+  it('a call that did not stream records no chunk metrics; server.port needs server.address', async () => {
+    const { collect } = await setup();
+    await aurea!.monitorTask({ ...task, serverPort: 8443 }, () => [null, { input: 1, output: 1 }]);
+    const m = await collect();
+    expect(m.has('gen_ai.client.operation.time_to_first_chunk')).toBe(false);
+    expect(m.has('gen_ai.client.operation.time_per_output_chunk')).toBe(false);
+    const attrs = m.get('gen_ai.client.operation.duration')!.dataPoints[0]!.attributes;
+    expect(attrs).not.toHaveProperty('server.port');
+    expect(attrs).not.toHaveProperty('server.address');
+  });
+
+  it('recordLlmCall: caller-timed time to first token and chunk intervals', async () => {
+    const { publisher, collect } = await setup();
+    aurea!.recordLlmCall({
+      ...task,
+      durationMs: 900,
+      usage: { input: 5, output: 4 },
+      timeToFirstTokenMs: 250,
+      chunkIntervalsMs: [100, 200, Number.NaN, -1, 300],
+      serverAddress: 'api.anthropic.com',
+    });
+    const m = await collect();
+    const first = m.get('gen_ai.client.operation.time_to_first_chunk')!.dataPoints[0]!;
+    expect(first.value).toMatchObject({ count: 1, sum: 0.25 });
+    expect(first.attributes['server.address']).toBe('api.anthropic.com');
+    const per = m.get('gen_ai.client.operation.time_per_output_chunk')!.dataPoints[0]!.value as Hist;
+    expect(per.count).toBe(3);
+    expect(per.sum).toBeCloseTo(0.6, 12);
+    expect(publisher.events[0]!.time_to_first_token_ms).toBe(250);
   });
 });

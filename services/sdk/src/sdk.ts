@@ -127,6 +127,10 @@ export interface TaskOptions {
   serviceTier?: ServiceTier;
   /** false: do not check budgets before this task (default: check when init has `budgets`). */
   checkBudget?: boolean;
+  /** Host of the provider endpoint called (server.address on the GenAI client metrics), e.g. api.openai.com. */
+  serverAddress?: string;
+  /** Port of that endpoint (server.port, reported with serverAddress), e.g. 443. */
+  serverPort?: number;
 }
 
 export interface TaskContext {
@@ -135,7 +139,13 @@ export interface TaskContext {
   /** Add usage (accumulates over several calls). Overrides usage found in the result. */
   recordUsage(usage: Usage | Record<string, unknown> | number): void;
   setResponseModel(model: string): void;
+  /** Time to the first chunk of a streamed response, ms from the task's start (wins over recordChunk's). */
   setTimeToFirstToken(ms: number): void;
+  /**
+   * A chunk of a streamed response arrived (call it per chunk): the first gives the time to first
+   * chunk, each later one a gen_ai.client.operation.time_per_output_chunk value (time since the last).
+   */
+  recordChunk(): void;
   /** Cost reported by the provider or the caller, kept apart from the computed cost. */
   setProvidedCost(usd: number): void;
   setAttribute(key: string, value: string | number | boolean): void;
@@ -152,6 +162,8 @@ export interface LlmCall extends Omit<TaskOptions, 'estimateCost'> {
   startedAt?: Date | number;
   responseModel?: string;
   timeToFirstTokenMs?: number;
+  /** Streamed calls timed by the caller: ms between consecutive chunks, one per chunk after the first. */
+  chunkIntervalsMs?: readonly number[];
   providedCostUsd?: number;
   estimateCost?: TaskOptions['estimateCost'];
 }
@@ -182,6 +194,8 @@ export interface HttpRequestRecord {
   route: string;
   statusCode: number;
   durationS: number;
+  /** url.scheme of the request as the client sent it; default 'http' (what a plain node:http server serves). */
+  urlScheme?: string;
   errorType?: string;
 }
 
@@ -218,6 +232,8 @@ interface TaskResult {
   errorType: string | null;
   responseModel: string | null;
   ttftMs: number | null;
+  /** Seconds between consecutive streamed chunks (metrics only); null when none were recorded. */
+  chunkIntervalsS: number[] | null;
   providedCostUsd: number | null;
   /** Attributes set with ctx.setAttribute (over the task options' attributes). */
   extraAttributes: AttributeValues | null;
@@ -292,6 +308,11 @@ class Ctx implements TaskContext {
   usage: NormalizedUsage | null = null;
   responseModel: string | null = null;
   ttft: number | null = null;
+  /** performance.now() of the task's start and of the last chunk. */
+  t0 = 0;
+  lastChunk: number | null = null;
+  firstChunkMs: number | null = null;
+  chunkIntervalsS: number[] | null = null;
   provided: number | null = null;
   attrs: Record<string, string | number | boolean> | null = null;
   tier: ServiceTier | null = null;
@@ -319,6 +340,12 @@ class Ctx implements TaskContext {
   }
   setTimeToFirstToken(ms: number): void {
     if (Number.isFinite(ms) && ms >= 0) this.ttft = ms;
+  }
+  recordChunk(): void {
+    const now = performance.now();
+    if (this.lastChunk === null) this.firstChunkMs = now - this.t0;
+    else (this.chunkIntervalsS ??= []).push((now - this.lastChunk) / 1000);
+    this.lastChunk = now;
   }
   setProvidedCost(usd: number): void {
     if (Number.isFinite(usd) && usd >= 0) this.provided = usd;
@@ -460,6 +487,7 @@ export class Aurea {
       : (series.convention ??= this.priceTable.convention(o.provider));
     const ctx = new Ctx(conv, o.taskId);
     const t0 = performance.now();
+    ctx.t0 = t0;
     series.active.value++;
     let out: T;
     try {
@@ -531,6 +559,7 @@ export class Aurea {
           errorType: err.name,
           responseModel: null,
           ttftMs: null,
+          chunkIntervalsS: null,
           providedCostUsd: null,
           extraAttributes: { 'aurea.budget.name': err.budget },
           serviceTier: o.serviceTier ?? null,
@@ -565,7 +594,8 @@ export class Aurea {
         status,
         errorType,
         responseModel: ctx.responseModel,
-        ttftMs: ctx.ttft,
+        ttftMs: ctx.ttft ?? ctx.firstChunkMs,
+        chunkIntervalsS: ctx.chunkIntervalsS,
         providedCostUsd: ctx.provided,
         extraAttributes: ctx.attrs,
         serviceTier: ctx.tier ?? (err === undefined ? serviceTierFromResult(result) : undefined) ?? null,
@@ -623,15 +653,15 @@ export class Aurea {
       if (this.budgets !== null && p.cost !== null) nanos = parseUsdNanos(p.cost);
     }
     if (nanos > 0n) this.budgets!.spent(o, nanos);
-    series.finish(
-      r.status,
-      r.latencyMs / 1000,
-      r.usage,
-      cost,
-      pricingStatus === 'unknown_model',
-      r.responseModel,
-      r.errorType,
-    );
+    series.finish(r.status, r.latencyMs / 1000, r.usage, cost, pricingStatus === 'unknown_model', {
+      responseModel: r.responseModel,
+      errorType: r.errorType,
+      serverAddress: o.serverAddress || null,
+      serverPort:
+        o.serverPort !== undefined && Number.isInteger(o.serverPort) && o.serverPort > 0 ? o.serverPort : null,
+      timeToFirstChunkS: r.ttftMs === null ? null : r.ttftMs / 1000,
+      chunkIntervalsS: r.chunkIntervalsS,
+    });
     if (this.publisher !== null) {
       const sc = trace.getSpanContext(otelContext.active());
       this.publisher.publish(
@@ -659,7 +689,11 @@ export class Aurea {
       const started = c.startedAt instanceof Date ? c.startedAt.getTime() : (c.startedAt ?? Date.now() - c.durationMs);
       const status: Status = c.status ?? (c.errorType ? 'error' : 'ok');
       const errorType = c.errorType ?? (status === 'ok' ? null : status);
-      const ttft = c.timeToFirstTokenMs ?? null;
+      const ttft =
+        c.timeToFirstTokenMs !== undefined && Number.isFinite(c.timeToFirstTokenMs) && c.timeToFirstTokenMs >= 0
+          ? c.timeToFirstTokenMs
+          : null;
+      const intervals = c.chunkIntervalsMs?.filter((ms) => Number.isFinite(ms) && ms >= 0).map((ms) => ms / 1000);
       const provided =
         c.providedCostUsd !== undefined && Number.isFinite(c.providedCostUsd) && c.providedCostUsd >= 0
           ? c.providedCostUsd
@@ -673,6 +707,7 @@ export class Aurea {
         errorType,
         responseModel: c.responseModel ?? null,
         ttftMs: ttft,
+        chunkIntervalsS: intervals?.length ? intervals : null,
         providedCostUsd: provided,
         extraAttributes: null,
         serviceTier: c.serviceTier ?? null,
@@ -749,6 +784,7 @@ export class Aurea {
       method,
       r.route,
       r.statusCode,
+      r.urlScheme ?? 'http',
       r.durationS,
       r.errorType ?? (r.statusCode >= 500 ? String(r.statusCode) : undefined),
     );

@@ -1,5 +1,25 @@
 // Every metric the SDK emits: one table that the code registers from, the Views' attribute
-// allow-lists come from, and docs/metrics.md is checked against (spec.test.ts).
+// allow-lists come from, and docs/metrics.md is checked against (spec.test.ts). OpenTelemetry
+// names come from @opentelemetry/semantic-conventions (../semconv.ts); aurea.* names are ours.
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_SCHEME,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+  METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  METRIC_HTTP_SERVER_REQUEST_DURATION,
+} from '../semconv.js';
 
 export type MetricKind = 'Counter' | 'UpDownCounter' | 'Histogram' | 'Gauge';
 
@@ -15,7 +35,10 @@ export interface MetricSpec {
   buckets?: readonly number[];
 }
 
-/** gen_ai.client.operation.duration bucket advice (semconv): 0.01 … 81.92 s, doubling. */
+/**
+ * Bucket advice of gen_ai.client.operation.duration, .time_to_first_chunk and .time_per_output_chunk
+ * (semconv): 0.01 … 81.92 s, doubling.
+ */
 export const DURATION_BUCKETS: readonly number[] = Object.freeze(
   Array.from({ length: 14 }, (_, i) => Math.round(0.01 * 2 ** i * 100) / 100),
 );
@@ -27,12 +50,14 @@ export const HTTP_BUCKETS: readonly number[] = Object.freeze([
 ]);
 
 export const A = {
-  operation: 'gen_ai.operation.name',
-  provider: 'gen_ai.provider.name',
-  requestModel: 'gen_ai.request.model',
-  responseModel: 'gen_ai.response.model',
-  tokenType: 'gen_ai.token.type',
-  errorType: 'error.type',
+  operation: ATTR_GEN_AI_OPERATION_NAME,
+  provider: ATTR_GEN_AI_PROVIDER_NAME,
+  requestModel: ATTR_GEN_AI_REQUEST_MODEL,
+  responseModel: ATTR_GEN_AI_RESPONSE_MODEL,
+  tokenType: ATTR_GEN_AI_TOKEN_TYPE,
+  serverAddress: ATTR_SERVER_ADDRESS,
+  serverPort: ATTR_SERVER_PORT,
+  errorType: ATTR_ERROR_TYPE,
   taskName: 'aurea.task.name',
   taskStatus: 'aurea.task.status',
   aureaTokenType: 'aurea.token.type',
@@ -43,9 +68,10 @@ export const A = {
   budgetPeriod: 'aurea.budget.period',
   budgetPolicy: 'aurea.budget.policy',
   dropReason: 'aurea.drop.reason',
-  httpMethod: 'http.request.method',
-  httpRoute: 'http.route',
-  httpStatus: 'http.response.status_code',
+  httpMethod: ATTR_HTTP_REQUEST_METHOD,
+  httpRoute: ATTR_HTTP_ROUTE,
+  httpStatus: ATTR_HTTP_RESPONSE_STATUS_CODE,
+  urlScheme: ATTR_URL_SCHEME,
   overflow: 'otel.metric.overflow',
 } as const;
 
@@ -56,6 +82,8 @@ export const ATTRIBUTE_BOUNDS: Record<string, string> = {
   [A.requestModel]: 'models the service is configured with; tens',
   [A.responseModel]: 'model versions providers answer with; tens',
   [A.tokenType]: 'input, output',
+  [A.serverAddress]: 'hosts of the provider endpoints the service calls (set with serverAddress); a handful',
+  [A.serverPort]: 'ports of those endpoints; a handful',
   [A.errorType]: 'exception class names / provider error codes / timeout, cancelled; tens (capped at 128 chars)',
   [A.taskName]: 'task names in the orchestrator code (never ids); tens',
   [A.taskStatus]: 'ok, error, timeout, cancelled, refused',
@@ -71,30 +99,50 @@ export const ATTRIBUTE_BOUNDS: Record<string, string> = {
   [A.httpMethod]: 'HTTP methods (others mapped to _OTHER)',
   [A.httpRoute]: 'route templates (/v1/jobs/:jobId), never raw paths',
   [A.httpStatus]: 'HTTP status codes',
+  [A.urlScheme]: 'http, https',
   [A.overflow]: 'true, only on the overflow series once the series limit is reached',
 };
 
-const GENAI_OP = [A.operation, A.provider, A.requestModel, A.responseModel, A.errorType] as const;
+/** The GenAI client metrics' attributes (semconv), error.type only on the duration. */
+const GENAI_CLIENT = [A.operation, A.provider, A.requestModel, A.responseModel, A.serverAddress, A.serverPort] as const;
 
 export const METRICS = {
   operationDuration: {
-    name: 'gen_ai.client.operation.duration',
+    name: METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
     prometheus: 'gen_ai_client_operation_duration_seconds',
     kind: 'Histogram',
     unit: 's',
     description: 'GenAI operation duration.',
-    attributes: GENAI_OP,
+    attributes: [...GENAI_CLIENT, A.errorType],
     buckets: DURATION_BUCKETS,
   },
   tokenUsage: {
-    name: 'gen_ai.client.token.usage',
+    name: METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
     prometheus: 'gen_ai_client_token_usage',
     kind: 'Histogram',
     unit: '{token}',
     description:
       'Number of input and output tokens used per operation (input includes cached input, output includes reasoning).',
-    attributes: [A.operation, A.provider, A.requestModel, A.responseModel, A.tokenType],
+    attributes: [...GENAI_CLIENT, A.tokenType],
     buckets: TOKEN_BUCKETS,
+  },
+  timeToFirstChunk: {
+    name: METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+    prometheus: 'gen_ai_client_operation_time_to_first_chunk_seconds',
+    kind: 'Histogram',
+    unit: 's',
+    description: 'Time from issuing the request to receiving the first chunk of a streamed response.',
+    attributes: GENAI_CLIENT,
+    buckets: DURATION_BUCKETS,
+  },
+  timePerOutputChunk: {
+    name: METRIC_GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK,
+    prometheus: 'gen_ai_client_operation_time_per_output_chunk_seconds',
+    kind: 'Histogram',
+    unit: 's',
+    description: 'Time between consecutive chunks of a streamed response, one value per chunk after the first.',
+    attributes: GENAI_CLIENT,
+    buckets: DURATION_BUCKETS,
   },
   cost: {
     name: 'aurea.llm.cost',
@@ -252,12 +300,12 @@ export const METRICS = {
     attributes: [A.dropReason],
   },
   httpDuration: {
-    name: 'http.server.request.duration',
+    name: METRIC_HTTP_SERVER_REQUEST_DURATION,
     prometheus: 'http_server_request_duration_seconds',
     kind: 'Histogram',
     unit: 's',
     description: 'Duration of HTTP server requests.',
-    attributes: [A.httpMethod, A.httpRoute, A.httpStatus, A.errorType],
+    attributes: [A.httpMethod, A.httpRoute, A.httpStatus, A.urlScheme, A.errorType],
     buckets: HTTP_BUCKETS,
   },
 } as const satisfies Record<string, MetricSpec>;

@@ -30,16 +30,29 @@ import {
 import { OTLPMetricExporter, AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { A, METRICS, type MetricSpec } from './spec.js';
+import {
+  ATTR_ENDUSER_ID,
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_RESPONSE_ID,
+  GEN_AI_TOKEN_TYPE_VALUE_INPUT,
+  GEN_AI_TOKEN_TYPE_VALUE_OUTPUT,
+} from '../semconv.js';
 import { CellTable, HistCell, SumCell, attrs } from './aggregate.js';
 import { TOKEN_TYPES, tokenField } from '@aurea/events';
 import type { NormalizedUsage } from '../usage.js';
 import { INPUT_TYPES } from '../pricing/catalog.js';
 
-export const SCOPE_NAME = '@aurea/sdk';
+/** The instrumentation scope: this package's name and version (its package.json, in src/ and dist/ alike). */
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  name: string;
+  version: string;
+};
+export const SCOPE_NAME = PACKAGE.name;
+export const SCOPE_VERSION = PACKAGE.version;
 const OVERFLOW_KEY = '\u0001otel.metric.overflow';
-export const SCOPE_VERSION = '0.1.0';
 
 export const STATUS_INDEX = { ok: 0, error: 1, timeout: 2, cancelled: 3, refused: 4 } as const;
 export type Status = keyof typeof STATUS_INDEX;
@@ -66,9 +79,9 @@ export const ID_ATTRIBUTE_KEYS: readonly string[] = (() => {
   }
   out.push(
     'gen_ai.request.id',
-    'gen_ai.response.id',
-    'gen_ai.conversation.id',
-    'enduser.id',
+    ATTR_GEN_AI_RESPONSE_ID,
+    ATTR_GEN_AI_CONVERSATION_ID,
+    ATTR_ENDUSER_ID,
     'http.request.id',
     'trace_id',
     'span_id',
@@ -93,6 +106,20 @@ interface OpCells {
   duration: HistCell;
   tokIn: HistCell;
   tokOut: HistCell;
+  firstChunk: HistCell;
+  perChunk: HistCell;
+}
+
+/** What one call adds to the GenAI client metrics beyond its status, duration and usage. */
+export interface CallDetail {
+  responseModel: string | null;
+  errorType: string | null;
+  serverAddress: string | null;
+  serverPort: number | null;
+  /** Time to the first chunk of a streamed response, seconds; null when not streamed. */
+  timeToFirstChunkS: number | null;
+  /** Seconds between consecutive chunks (one per chunk after the first); null or empty when none. */
+  chunkIntervalsS: readonly number[] | null;
 }
 
 /** Everything one (operation, provider, request model, task name) touches, resolved once. */
@@ -158,24 +185,36 @@ export class TaskSeries {
     return this.overflow ? table.get(OVERFLOW_KEY, () => ({ [A.overflow]: true })) : table.get(key, a);
   }
 
-  op(responseModel: string | null, errorType: string | null): OpCells {
-    const key = `${responseModel ?? ''}\u0000${errorType ?? ''}`;
+  op(d: CallDetail): OpCells {
+    const { responseModel, errorType, serverAddress, serverPort } = d;
+    const key = `${responseModel ?? ''}\u0000${errorType ?? ''}\u0000${serverAddress ?? ''}\u0000${serverPort ?? ''}`;
     if (key === this.lastOpKey) return this.lastOp!;
     let cells = this.ops.get(key);
     if (cells === undefined) {
-      const base = `${this.operation}\u0000${this.provider}\u0000${this.model}\u0000${responseModel ?? ''}`;
+      const base =
+        `${this.operation}\u0000${this.provider}\u0000${this.model}\u0000${responseModel ?? ''}` +
+        `\u0000${serverAddress ?? ''}\u0000${serverPort ?? ''}`;
+      // server.port only with server.address (semconv: conditionally required if server.address is set).
       const opAttrs = (extra: [string, string | null][]) => () =>
         attrs([
           [A.operation, this.operation],
           [A.provider, this.provider],
           [A.requestModel, this.model],
           [A.responseModel, responseModel],
+          [A.serverAddress, serverAddress],
+          [A.serverPort, serverAddress === null ? null : serverPort],
           ...extra,
         ]);
       cells = {
         duration: this.cell(this.t.opDuration, `${base}\u0000${errorType ?? ''}`, opAttrs([[A.errorType, errorType]])),
-        tokIn: this.cell(this.t.tokenUsage, `${base}\u0000input`, opAttrs([[A.tokenType, 'input']])),
-        tokOut: this.cell(this.t.tokenUsage, `${base}\u0000output`, opAttrs([[A.tokenType, 'output']])),
+        tokIn: this.cell(this.t.tokenUsage, `${base}\u0000in`, opAttrs([[A.tokenType, GEN_AI_TOKEN_TYPE_VALUE_INPUT]])),
+        tokOut: this.cell(
+          this.t.tokenUsage,
+          `${base}\u0000out`,
+          opAttrs([[A.tokenType, GEN_AI_TOKEN_TYPE_VALUE_OUTPUT]]),
+        ),
+        firstChunk: this.cell(this.t.timeToFirstChunk, base, opAttrs([])),
+        perChunk: this.cell(this.t.timePerOutputChunk, base, opAttrs([])),
       };
       if (this.ops.size < 256) this.ops.set(key, cells);
     }
@@ -205,14 +244,15 @@ export class TaskSeries {
     usage: NormalizedUsage | null,
     cost: number | null,
     unknownModel: boolean,
-    responseModel: string | null,
-    errorType: string | null,
+    d: CallDetail,
   ): void {
     const si = STATUS_INDEX[status];
     this.tasks[si]!.add(1);
     this.taskDuration[si]!.record(durationS);
-    const op = this.op(responseModel, errorType);
+    const op = this.op(d);
     op.duration.record(durationS);
+    if (d.timeToFirstChunkS !== null) op.firstChunk.record(d.timeToFirstChunkS);
+    if (d.chunkIntervalsS !== null) for (const s of d.chunkIntervalsS) op.perChunk.record(s);
     if (usage !== null) {
       let tin = 0;
       let tout = 0;
@@ -230,7 +270,7 @@ export class TaskSeries {
     }
     if (cost !== null) this.cost.add(cost);
     if (unknownModel) this.unpriced.add(1);
-    if (errorType !== null) this.error(errorType).add(1);
+    if (d.errorType !== null) this.error(d.errorType).add(1);
   }
 }
 
@@ -275,6 +315,8 @@ export class Telemetry implements MetricProducer {
   readonly opDuration: CellTable<HistCell>;
   readonly tokenUsage: CellTable<HistCell>;
   readonly taskDuration: CellTable<HistCell>;
+  readonly timeToFirstChunk: CellTable<HistCell>;
+  readonly timePerOutputChunk: CellTable<HistCell>;
 
   readonly queues = new Map<string, QueueState>();
   readonly breakers = new Map<string, { attributes: Attributes; state: number }>();
@@ -302,6 +344,11 @@ export class Telemetry implements MetricProducer {
     this.opDuration = new CellTable<HistCell>((a) => new HistCell(a, METRICS.operationDuration.buckets), limit);
     this.tokenUsage = new CellTable<HistCell>((a) => new HistCell(a, METRICS.tokenUsage.buckets), limit);
     this.taskDuration = new CellTable<HistCell>((a) => new HistCell(a, METRICS.taskDuration.buckets), limit);
+    this.timeToFirstChunk = new CellTable<HistCell>((a) => new HistCell(a, METRICS.timeToFirstChunk.buckets), limit);
+    this.timePerOutputChunk = new CellTable<HistCell>(
+      (a) => new HistCell(a, METRICS.timePerOutputChunk.buckets),
+      limit,
+    );
 
     const readers: IMetricReader[] = [];
     const producers = [this];
@@ -420,8 +467,20 @@ export class Telemetry implements MetricProducer {
     );
   }
 
-  recordHttp(method: string, route: string, statusCode: number, durationS: number, errorType?: string): void {
-    const a: Attributes = { [A.httpMethod]: method, [A.httpRoute]: route, [A.httpStatus]: statusCode };
+  recordHttp(
+    method: string,
+    route: string,
+    statusCode: number,
+    scheme: string,
+    durationS: number,
+    errorType?: string,
+  ): void {
+    const a: Attributes = {
+      [A.httpMethod]: method,
+      [A.httpRoute]: route,
+      [A.httpStatus]: statusCode,
+      [A.urlScheme]: scheme,
+    };
     if (errorType) a[A.errorType] = errorType;
     this.httpDuration.record(durationS, a);
   }
@@ -538,6 +597,8 @@ export class Telemetry implements MetricProducer {
     const metrics: MetricData[] = [
       hist(METRICS.operationDuration, this.opDuration),
       hist(METRICS.tokenUsage, this.tokenUsage),
+      hist(METRICS.timeToFirstChunk, this.timeToFirstChunk),
+      hist(METRICS.timePerOutputChunk, this.timePerOutputChunk),
       hist(METRICS.taskDuration, this.taskDuration),
       sum(METRICS.tasks, cells(this.tasks)),
       sum(METRICS.cost, cells(this.cost)),
