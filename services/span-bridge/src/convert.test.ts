@@ -215,6 +215,43 @@ describe('convertSpan', () => {
     expect(e.cost_usd).toBeCloseTo((300 * 1 + 250 * 4 + 600 * 0.25 + 100 * 1 + 150 * 4) / M, 12);
   });
 
+  it('reads cache writes under the current name (cache_write), the former one (cache_creation) when absent', async () => {
+    const claude = (usage: Attributes) =>
+      chat({
+        'gen_ai.provider.name': 'anthropic',
+        'gen_ai.request.model': 'claude-y',
+        'gen_ai.usage.input_tokens': 1000, // includes the 200 cache writes
+        'gen_ai.usage.output_tokens': 10,
+        ...usage,
+      });
+    const written = { input_tokens: 800, output_tokens: 10, cache_read_tokens: 0, cache_write_tokens: 200 };
+    // Priced at claude-y's cache-write price (3.75), not as plain input (3).
+    const cost = (800 * 3 + 10 * 15 + 200 * 3.75) / M;
+    const current = await one(claude({ 'gen_ai.usage.cache_write.input_tokens': 200 }));
+    expect(current.usage).toMatchObject(written);
+    expect(current.cost_usd).toBeCloseTo(cost, 12);
+    const former = await one(claude({ 'gen_ai.usage.cache_creation.input_tokens': 200 }));
+    expect(former.usage).toMatchObject(written);
+    expect(former.cost_usd).toBeCloseTo(cost, 12);
+    // Both present (an instrumentation emitting both names): the current one wins, never the sum.
+    const both = await one(
+      claude({ 'gen_ai.usage.cache_write.input_tokens': 200, 'gen_ai.usage.cache_creation.input_tokens': 999 }),
+    );
+    expect(both.usage).toMatchObject(written);
+    // A malformed value under the current name is rejected like any usage attribute.
+    const [bad] = await convert({ 'service.name': 's' }, [
+      { name: 'chat', start: JULY, end: JULY + 1, attributes: claude({ 'gen_ai.usage.cache_write.input_tokens': -1 }) },
+    ]);
+    expect(bad).toMatchObject({ kind: 'rejected', reason: 'invalid_attribute' });
+  });
+
+  it('time to first chunk (seconds on the span) becomes time_to_first_token_ms', async () => {
+    const e = await one(chat({ 'gen_ai.response.time_to_first_chunk': 0.42 }));
+    expect(e.time_to_first_token_ms).toBeCloseTo(420, 9);
+    expect((await one(chat({ 'gen_ai.response.time_to_first_chunk': -1 }))).time_to_first_token_ms).toBeNull();
+    expect((await one(chat())).time_to_first_token_ms).toBeNull();
+  });
+
   it('takes evidently exclusive counts as they are, and honours aurea.usage.convention', () => {
     // Parts exceed the total: the producer reported Anthropic-style exclusive input.
     expect(

@@ -3,7 +3,8 @@
 //
 // Usage follows the OTel GenAI conventions, where the counts are INCLUSIVE:
 // gen_ai.usage.input_tokens includes gen_ai.usage.cache_read.input_tokens and
-// gen_ai.usage.cache_creation.input_tokens, and gen_ai.usage.output_tokens includes
+// gen_ai.usage.cache_write.input_tokens (formerly gen_ai.usage.cache_creation.input_tokens, still
+// read when the new name is absent), and gen_ai.usage.output_tokens includes
 // gen_ai.usage.reasoning.output_tokens. Task events carry non-overlapping counts, so the parts
 // are subtracted. When a producer evidently reports exclusive counts (the parts exceed the
 // total — e.g. an instrumentation passing Anthropic's input_tokens through), the total is taken
@@ -22,6 +23,28 @@ import {
   type TaskStatus,
 } from '@aurea/events';
 import { defaultPriceTable, priceUsage, type PriceResult, type PriceTable } from '@aurea/sdk/pricing';
+import {
+  ATTR_ENDUSER_ID,
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_SYSTEM,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_COMPLETION_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_PROMPT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVICE_NAME,
+} from '@aurea/sdk/semconv';
 import { nanosToMs, STATUS_CODE, type AnyValue, type Attributes, type OtlpSpan } from './otlp-proto.js';
 
 /** Span/resource attributes the converter reads (besides the gen_ai.* ones). */
@@ -37,24 +60,26 @@ export const AUREA_ATTRS = {
   taskEvents: 'aurea.task_events',
 } as const;
 
+/** The semantic-convention attributes the converter reads (names from @aurea/sdk/semconv). */
 export const GENAI_ATTRS = {
-  operation: 'gen_ai.operation.name',
-  provider: 'gen_ai.provider.name',
-  system: 'gen_ai.system', // deprecated provider attribute
-  requestModel: 'gen_ai.request.model',
-  responseModel: 'gen_ai.response.model',
-  inputTokens: 'gen_ai.usage.input_tokens',
-  outputTokens: 'gen_ai.usage.output_tokens',
-  cacheReadTokens: 'gen_ai.usage.cache_read.input_tokens',
-  cacheCreationTokens: 'gen_ai.usage.cache_creation.input_tokens',
-  reasoningTokens: 'gen_ai.usage.reasoning.output_tokens',
-  promptTokens: 'gen_ai.usage.prompt_tokens', // deprecated
-  completionTokens: 'gen_ai.usage.completion_tokens', // deprecated
-  timeToFirstChunk: 'gen_ai.response.time_to_first_chunk',
-  responseId: 'gen_ai.response.id',
-  finishReasons: 'gen_ai.response.finish_reasons',
+  operation: ATTR_GEN_AI_OPERATION_NAME,
+  provider: ATTR_GEN_AI_PROVIDER_NAME,
+  system: ATTR_GEN_AI_SYSTEM, // deprecated provider attribute
+  requestModel: ATTR_GEN_AI_REQUEST_MODEL,
+  responseModel: ATTR_GEN_AI_RESPONSE_MODEL,
+  inputTokens: ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  outputTokens: ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  cacheReadTokens: ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  cacheWriteTokens: ATTR_GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+  cacheCreationTokens: ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, // former name of cacheWriteTokens
+  reasoningTokens: ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  promptTokens: ATTR_GEN_AI_USAGE_PROMPT_TOKENS, // deprecated
+  completionTokens: ATTR_GEN_AI_USAGE_COMPLETION_TOKENS, // deprecated
+  timeToFirstChunk: ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  responseId: ATTR_GEN_AI_RESPONSE_ID,
+  finishReasons: ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   cost: 'gen_ai.usage.cost', // not in the conventions; OpenLIT sets it
-  errorType: 'error.type',
+  errorType: ATTR_ERROR_TYPE,
 } as const;
 
 /** Older spellings some instrumentations still emit (OpenLLMetry), read after the convention's names. */
@@ -143,7 +168,12 @@ export function usageFromAttributes(span: Attributes, resource: Attributes = {})
   const input = count(span, GENAI_ATTRS.inputTokens) ?? count(span, GENAI_ATTRS.promptTokens) ?? 0;
   const output = count(span, GENAI_ATTRS.outputTokens) ?? count(span, GENAI_ATTRS.completionTokens) ?? 0;
   const cacheRead = count(span, GENAI_ATTRS.cacheReadTokens) ?? count(span, LEGACY_USAGE.cacheRead) ?? 0;
-  const cacheWrite = count(span, GENAI_ATTRS.cacheCreationTokens) ?? count(span, LEGACY_USAGE.cacheCreation) ?? 0;
+  // The current name wins; the former one and OpenLLMetry's spelling are read when it is absent.
+  const cacheWrite =
+    count(span, GENAI_ATTRS.cacheWriteTokens) ??
+    count(span, GENAI_ATTRS.cacheCreationTokens) ??
+    count(span, LEGACY_USAGE.cacheCreation) ??
+    0;
   const reasoning = count(span, GENAI_ATTRS.reasoningTokens) ?? count(span, LEGACY_USAGE.reasoning) ?? 0;
   const exclusive = text(lookup(span, resource, AUREA_ATTRS.usageConvention)) === 'exclusive';
   const cached = cacheRead + cacheWrite;
@@ -178,7 +208,7 @@ function extraAttributes(span: OtlpSpan, scopeName: string | undefined): Attribu
     ...(scopeName ? { 'otel.scope.name': scopeName } : {}),
     [GENAI_ATTRS.responseId]: a[GENAI_ATTRS.responseId],
     ...(Array.isArray(fr) ? { [GENAI_ATTRS.finishReasons]: fr.filter((x) => typeof x === 'string').join(',') } : {}),
-    'server.address': a['server.address'],
+    [ATTR_SERVER_ADDRESS]: a[ATTR_SERVER_ADDRESS],
   };
   for (const [k, v] of Object.entries(a)) if (k.startsWith('aurea.') && !MAPPED.has(k)) picked[k] = v;
   // Empty strings say nothing about a span: left out.
@@ -263,7 +293,7 @@ export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult 
       job_id: text(lookup(a, res, AUREA_ATTRS.jobId)) ?? span.traceId,
       task_id: span.spanId,
       parent_task_id: parentTask ?? null,
-      service: fitText('service', text(res['service.name']) ?? 'unknown_service')!,
+      service: fitText('service', text(res[ATTR_SERVICE_NAME]) ?? 'unknown_service')!,
       task_name: fitText('task_name', text(lookup(a, res, AUREA_ATTRS.taskName)) ?? (span.name || operation))!,
       operation: fitText('operation', operation)!,
       provider: fitText('provider', provider)!,
@@ -280,7 +310,7 @@ export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult 
       pricing_status: priced.status,
       price_version: fitText('price_version', priced.priceVersion),
       tenant: text(lookup(a, res, AUREA_ATTRS.tenant)) ?? null,
-      user: text(lookup(a, res, AUREA_ATTRS.user)) ?? text(a['enduser.id']) ?? null,
+      user: text(lookup(a, res, AUREA_ATTRS.user)) ?? text(a[ATTR_ENDUSER_ID]) ?? null,
       repository: text(lookup(a, res, AUREA_ATTRS.repository)) ?? null,
       attributes: extraAttributes(span, ctx.scopeName),
       trace_id: span.traceId,
