@@ -38,15 +38,12 @@ export function kafkajsTransport(o: { brokers: string[]; topic: string; clientId
       if (partitions < 1) throw new Error(`topic ${o.topic} has no partitions`);
     },
     partitionFor: (key) => partitionForKey(key, partitions),
-    // No leaderOf: every partition gets its own request, so one never waits on another's leader.
-    send: async (batches) => {
+    send: async (partition, messages) => {
       await producer.send({
         topic: o.topic,
         acks: -1,
         compression: CompressionTypes.GZIP,
-        messages: batches.flatMap(({ partition, messages }) =>
-          messages.map((m) => ({ key: m.key, value: m.value, partition })),
-        ),
+        messages: messages.map((m) => ({ key: m.key, value: m.value, partition })),
       });
     },
     disconnect: async () => {

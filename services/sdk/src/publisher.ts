@@ -3,11 +3,10 @@
 // publish() appends to a bounded in-memory buffer and returns. On a short timer (lingerMs) the
 // events are serialised once, off the caller's path, and queued per Kafka partition (the key's
 // partition, as Kafka's default partitioner picks it). Each partition has at most one batch in
-// flight; the batches of the partitions one broker leads go out in one request, through a
-// Transport that resolves only when Kafka acknowledged every message of it with acks=all. A failed
-// batch stays at the head of its partition and is resent with that partition's backoff, so a dead
-// leader stalls only the partitions it leads. An event counts as published only after that
-// acknowledgement. The buffer is bounded in bytes (and optionally in
+// flight, in a request of its own, through a Transport that resolves only when Kafka acknowledged
+// every message of it with acks=all. A failed batch stays at the head of its partition and is
+// resent with that partition's backoff, so a dead leader stalls only the partitions it leads. An
+// event counts as published only after that acknowledgement. The buffer is bounded in bytes (and optionally in
 // events), in flight included; events arriving past the bound are dropped and counted by reason,
 // with one rate-limited log line. close() delivers what is buffered within a deadline; what is
 // left is counted as dropped (reason `shutdown`). Duplicates after an ambiguous failure are
@@ -57,26 +56,17 @@ export interface OutgoingMessage {
   value: string;
 }
 
-/** One partition's messages in a request. */
-export interface PartitionBatch {
-  partition: number;
-  messages: OutgoingMessage[];
-}
-
 /**
- * The wire: swap the Kafka client by implementing this. `send` carries batches of distinct
- * partitions (those one broker leads, when `leaderOf` knows it) and must resolve only when Kafka
- * acknowledged every message of every batch with acks=all (reject otherwise: the publisher resends
- * them all).
+ * The wire: swap the Kafka client by implementing this. `send` carries one partition's batch and
+ * must resolve only when Kafka acknowledged every message of it with acks=all (reject otherwise:
+ * the publisher resends the batch).
  */
 export interface Transport {
   /** Reach the cluster and learn the topic's partitions; rejects when that is not possible now. */
   connect(): Promise<void>;
   /** The partition a key goes to (valid after connect()). */
   partitionFor(key: string): number;
-  /** The broker leading a partition, as last known; without it every partition gets its own request. */
-  leaderOf?(partition: number): number | undefined;
-  send(batches: PartitionBatch[]): Promise<void>;
+  send(partition: number, messages: OutgoingMessage[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -333,27 +323,18 @@ export class BufferedPublisher implements EventPublisher {
   }
 
   /**
-   * Send what waits, one request per partition leader (per partition when the transport does not
-   * know leaders): partitions with a batch in flight or waiting out a backoff are left for later.
+   * Send what waits: one request per partition (docs/kafka.md says why not one per leader);
+   * partitions with a batch in flight or waiting out a backoff are left for later.
    */
   private dispatch(): void {
     if (!this.connected || (this.closing && this.deadlinePassed())) return;
     const now = Date.now();
     let nextRetry = Infinity;
-    const groups = new Map<number | string, number[]>();
     for (let p = 0; p < this.queues.length; p++) {
       if (this.sending[p] || this.queues[p]!.length === 0) continue;
-      if (this.retryAt[p]! > now) {
-        nextRetry = Math.min(nextRetry, this.retryAt[p]!);
-        continue;
-      }
-      const leader = this.transport.leaderOf?.(p);
-      const key = leader === undefined || leader < 0 ? `p${p}` : leader;
-      const g = groups.get(key);
-      if (g) g.push(p);
-      else groups.set(key, [p]);
+      if (this.retryAt[p]! > now) nextRetry = Math.min(nextRetry, this.retryAt[p]!);
+      else void this.send(p);
     }
-    for (const ps of groups.values()) void this.sendGroup(ps);
     if (nextRetry < Infinity && this.retryTimer === null) {
       this.retryTimer = setTimeout(
         () => {
@@ -366,43 +347,38 @@ export class BufferedPublisher implements EventPublisher {
     }
   }
 
-  /** One request: a batch from each partition; acknowledged together or resent (each with its backoff). */
-  private async sendGroup(ps: number[]): Promise<void> {
+  /** One partition's head batch: acknowledged, or kept at the head and resent after its backoff. */
+  private async send(p: number): Promise<void> {
     const generation = this.generation;
-    const batches = ps.map((p) => {
-      const queue = this.queues[p]!;
-      let n = 0;
-      let size = 0;
-      while (n < queue.length && n < this.batchSize && (n === 0 || size + queue.at(n).bytes <= this.maxBatchBytes))
-        size += queue.at(n++).bytes;
-      this.sending[p] = true;
-      return { partition: p, n, size, messages: queue.peek(n).map((m) => ({ key: m.key, value: m.value })) };
-    });
+    const queue = this.queues[p]!;
+    let n = 0;
+    let size = 0;
+    while (n < queue.length && n < this.batchSize && (n === 0 || size + queue.at(n).bytes <= this.maxBatchBytes))
+      size += queue.at(n++).bytes;
+    this.sending[p] = true;
     try {
-      await this.transport.send(batches.map((b) => ({ partition: b.partition, messages: b.messages })));
-      if (generation !== this.generation) return; // close() gave up on them meanwhile: counted as shutdown drops
-      for (const b of batches) {
-        this.queues[b.partition]!.drop(b.n);
-        this.count -= b.n;
-        this.bytes -= b.size;
-        this.published += b.n;
-        this.backoff[b.partition] = this.retryMinMs;
-      }
+      await this.transport.send(
+        p,
+        queue.peek(n).map((m) => ({ key: m.key, value: m.value })),
+      );
+      if (generation !== this.generation) return; // close() gave up on it meanwhile: counted as shutdown drops
+      queue.drop(n);
+      this.count -= n;
+      this.bytes -= size;
+      this.published += n;
+      this.backoff[p] = this.retryMinMs;
     } catch (err) {
       if (generation !== this.generation) return;
       this.log.log(
         'warn',
-        `send:${ps.join(',')}`,
-        { err: (err as Error).message, partitions: ps, buffered: this.count },
+        `send:${p}`,
+        { err: (err as Error).message, partition: p, buffered: this.count },
         'aurea: Kafka unavailable, task events buffered and retried',
       );
-      const now = Date.now();
-      for (const p of ps) {
-        this.retryAt[p] = now + this.backoff[p]!;
-        this.backoff[p] = Math.min(this.retryMaxMs, this.backoff[p]! * 2);
-      }
+      this.retryAt[p] = Date.now() + this.backoff[p]!;
+      this.backoff[p] = Math.min(this.retryMaxMs, this.backoff[p]! * 2);
     } finally {
-      if (generation === this.generation) for (const p of ps) this.sending[p] = false;
+      if (generation === this.generation) this.sending[p] = false;
       this.notify();
       this.dispatch();
     }

@@ -1,9 +1,11 @@
 // The SDK's Kafka wire: @platformatic/kafka (docs/kafka.md says why this client). Idempotent
-// producer (acks=all), gzip (every Kafka consumer decodes it without plug-ins), keyed by job_id.
-// The publisher hands it the batches of the partitions one broker leads (leaderOf reads the
-// client's cached metadata); a send resolves only when that leader answered every partition without
-// error after replicating to min.insync.replicas; the client retries a few times inside (same
-// sequence numbers, so the broker drops duplicates) and then rejects, and the publisher resends.
+// producer (acks=all), gzip (every Kafka consumer decodes it without plug-ins), keyed by job_id,
+// one partition per request. A send resolves only when the partition's leader answered without
+// error after replicating to min.insync.replicas; the client retries a few times inside, towards the
+// partition's current leader and with the same sequence numbers, so the broker drops what it already
+// has (a request spanning partitions would be retried towards its first partition's leader only, and
+// a failed one resent under a new producer id: duplicates, docs/kafka.md); then it rejects and the
+// publisher resends.
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import type { Transport } from '../publisher.js';
 import { partitionForKey } from './partitioner.js';
@@ -46,13 +48,10 @@ export function createKafkaTransport(opts: KafkaTransportOptions): Transport {
   return {
     connect: readPartitions,
     partitionFor: (key) => partitionForKey(key, partitions),
-    leaderOf: (partition) => producer?.currentMetadata?.topics.get(opts.topic)?.partitions[partition]?.leader,
-    send: async (batches) => {
+    send: async (partition, messages) => {
       try {
         await open().send({
-          messages: batches.flatMap(({ partition, messages }) =>
-            messages.map((m) => ({ topic: opts.topic, partition, key: m.key, value: m.value })),
-          ),
+          messages: messages.map((m) => ({ topic: opts.topic, partition, key: m.key, value: m.value })),
         });
       } catch (err) {
         // Pick up a changed partition count for the next events (placed after this).
