@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { clickhouseEnv } from '@aurea/clickhouse';
-import { commonEnv, env, parseConfig } from '@aurea/common';
+import { commonEnv, env, parseConfig, priceTableEnv } from '@aurea/common';
 import { TOPICS } from '@aurea/events';
 import { parseApiKeys, type ApiKey } from './auth.js';
 import { parseBudgets, type Budget } from './budgets.js';
@@ -32,6 +32,7 @@ export interface ApiConfig {
 
 export const apiEnvSchema = z.object({
   ...commonEnv,
+  ...priceTableEnv,
   ...clickhouseEnv,
   HOST: z.string().default('127.0.0.1'),
   PORT: env.port(8080),
@@ -53,8 +54,6 @@ export const apiEnvSchema = z.object({
   CURSOR_SECRET: z.string().min(MIN_CURSOR_SECRET_LENGTH).optional(),
   /** The secret before the last rotation: cursors it signed stay valid while it is set. */
   CURSOR_SECRET_PREVIOUS: z.string().min(MIN_CURSOR_SECRET_LENGTH).optional(),
-  /** A JSON price table layered over the built-in one, for events priced on ingest (as the span bridge reads it). */
-  AUREA_PRICE_TABLE: z.string().default(''),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 

@@ -40,6 +40,15 @@ export function parseConfig<S extends z.ZodObject>(schema: S, source: NodeJS.Pro
   );
 }
 
+/**
+ * A price file layered over the built-in catalog (docs/pricing.md), the same for every service
+ * that prices (SDK-less ingest, the consumer's source policy, the span bridge, repricing); empty:
+ * the catalog alone.
+ */
+export const priceTableEnv = {
+  AUREA_PRICE_TABLE: z.string().default(''),
+};
+
 /** Shared variables every service reads. */
 export const commonEnv = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -19,6 +19,7 @@ export function makeEvent(s: EventSpec): TaskEventV1 {
   return {
     schema_version: 1,
     event_id: uuidv7(),
+    source: 'sdk',
     started_at: started,
     ended_at: ended,
     job_id: s.jobId,

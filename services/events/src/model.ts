@@ -14,7 +14,13 @@ export const SCHEMA_VERSION = 1 as const;
 
 export const TASK_STATUSES = ['ok', 'error', 'timeout', 'cancelled', 'refused'] as const;
 export const PRICING_STATUSES = ['priced', 'custom', 'unknown_model', 'not_applicable'] as const;
-export const EVENT_SOURCES = ['sdk', 'api', 'otlp'] as const;
+/**
+ * Who produced an event: the Aurea SDK, the analytics API's ingest, the span bridge (OTLP spans),
+ * or any other producer (`external`, also what an event without `source` is). Aurea reprices every
+ * event that is not from a producer pricing with Aurea's own module (docs/api.md, "Whose figures
+ * count").
+ */
+export const EVENT_SOURCES = ['sdk', 'api', 'otlp', 'external'] as const;
 /** Provider service tiers that are priced differently (docs/pricing.md, "Service tiers"). */
 export const SERVICE_TIERS = ['standard', 'batch', 'flex', 'priority'] as const;
 export type ServiceTier = (typeof SERVICE_TIERS)[number];
@@ -176,7 +182,11 @@ export const FIELDS = {
     }),
     'uuid',
   ),
-  source: defaulted(Enum(EVENT_SOURCES, 'Who produced the event (default sdk)'), 'label', () => 'sdk' as const),
+  source: defaulted(
+    Enum(EVENT_SOURCES, 'Who produced the event: sdk, api, otlp, or external (the default: any other producer)'),
+    'label',
+    () => 'external' as const,
+  ),
   started_at: required(Timestamp('When the task started (RFC 3339, UTC)'), 'time'),
   ended_at: required(Timestamp('When the task finished or failed (RFC 3339, UTC)'), 'time'),
   job_id: required(Id('The job this task belongs to (high cardinality: events only, never a metric label)'), 'text'),

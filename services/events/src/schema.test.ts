@@ -46,7 +46,7 @@ describe('task event schema v1', () => {
       output_image_tokens: 0,
     });
     expect(r.event.tenant).toBeNull();
-    expect(r.event.source).toBe('sdk');
+    expect(r.event.source).toBe('external'); // no source: another producer (priced by Aurea)
     expect(r.event.pricing_status).toBe('unknown_model');
   });
 

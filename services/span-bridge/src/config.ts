@@ -1,12 +1,13 @@
 // Span bridge configuration from the environment (zod, through @aurea/common's parseConfig).
 import { z } from 'zod';
-import { commonEnv, env, kafkaConfigOf, kafkaEnv } from '@aurea/common';
+import { commonEnv, env, kafkaConfigOf, kafkaEnv, priceTableEnv } from '@aurea/common';
 import { TOPICS } from '@aurea/events';
 import type { SpanBridgeOptions } from './bridge.js';
 
 export const spanBridgeEnv = {
   ...commonEnv,
   ...kafkaEnv,
+  ...priceTableEnv,
   SPAN_BRIDGE_INPUT_TOPIC: z.string().min(1).default(TOPICS.otlpSpans),
   SPAN_BRIDGE_OUTPUT_TOPIC: z.string().min(1).default(TOPICS.taskEvents),
   SPAN_BRIDGE_DLQ_TOPIC: z.string().min(1).default(TOPICS.deadLetter),
@@ -21,8 +22,6 @@ export const spanBridgeEnv = {
   SPAN_BRIDGE_SHUTDOWN_DEADLINE_MS: env.int(10_000, 100),
   /** Unable to consume for this long: exit non-zero (the orchestrator restarts the process). */
   SPAN_BRIDGE_GIVE_UP_MS: env.int(300_000, 1_000),
-  /** Price table JSON layered over the built-in one (same file the SDK and API read); empty: built-in. */
-  AUREA_PRICE_TABLE: z.string().default(''),
   /** Standalone service only: /health, /ready, /metrics (port 0 disables the endpoint). */
   SPAN_BRIDGE_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   SPAN_BRIDGE_HTTP_PORT: env.port(9466),
