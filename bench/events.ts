@@ -52,13 +52,23 @@ export function benchEvent(i: number, jobs: number, nowMs = Date.now()): TaskEve
   };
 }
 
+/**
+ * `count` events as Kafka messages keyed by job. `interleaveMonths`: every other event ends in the
+ * previous calendar month (late events around a month boundary), so every partition alternates
+ * between two months message by message.
+ */
 export function benchEvents(
   count: number,
   jobs = Math.max(1, Math.floor(count / 20)),
+  o: { interleaveMonths?: boolean } = {},
 ): { key: string; value: string }[] {
   const now = Date.now();
+  const monthStart = new Date(now);
+  monthStart.setUTCDate(1);
+  monthStart.setUTCHours(0, 0, 0, 0);
+  const lastMonth = monthStart.getTime() - 3_600_000; // an hour before this month began
   return Array.from({ length: count }, (_, i) => {
-    const e = benchEvent(i, jobs, now);
+    const e = benchEvent(i, jobs, o.interleaveMonths && i % 2 === 1 ? lastMonth : now);
     return { key: e.job_id, value: JSON.stringify(e) };
   });
 }

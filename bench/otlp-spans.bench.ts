@@ -11,7 +11,7 @@ import { SpanKind, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { createLogger } from '@aurea/common';
+import { createLogger, kafkaConfigFromEnv } from '@aurea/common';
 import { TOPICS } from '@aurea/events';
 import { startSpanBridge } from '@aurea/span-bridge';
 import { median, report, round } from './harness.js';
@@ -23,6 +23,12 @@ const RUNS = Number(process.env.BENCH_SPANS_RUNS ?? 3);
 const COLLECTOR = process.env.OTEL_COLLECTOR_HTTP ?? 'http://127.0.0.1:4318';
 const BROKERS = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`).split(',');
 const RUN = randomUUID().slice(0, 8);
+/** The services' Kafka settings for one client of this run (its own static member id). */
+const kafkaFor = (clientId: string) => ({
+  ...kafkaConfigFromEnv(clientId),
+  brokers: BROKERS,
+  groupInstanceId: `${clientId}-${RUN}`,
+});
 const log = createLogger('bench-otlp-spans', process.env.LOG_LEVEL ?? 'error');
 const kafka = new Kafka({ clientId: 'aurea-bench-otlp-spans', brokers: BROKERS, logLevel: logLevel.NOTHING });
 
@@ -154,13 +160,14 @@ try {
       partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
     });
     const bridge = await startSpanBridge({
-      kafka: { brokers: BROKERS, clientId: 'bench-span-bridge' },
+      kafka: kafkaFor('bench-span-bridge'),
       logger: log,
       groupId,
       outputTopic: out,
       dlqTopic: dlq,
+      lagIntervalMs: 500,
     });
-    await bridge.joined;
+    while (!bridge.readiness().ready) await new Promise((r) => setTimeout(r, 100));
     const reader = await countEvents(out, service, SPANS);
     const t0 = Date.now();
     await post(bodies);
@@ -188,7 +195,7 @@ try {
     const reader2 = await countEvents(out2, service, SPANS);
     const t1 = Date.now();
     const b2 = await startSpanBridge({
-      kafka: { brokers: BROKERS, clientId: 'bench-span-bridge-2' },
+      kafka: kafkaFor('bench-span-bridge-2'),
       logger: log,
       groupId: `${groupId}-private`,
       inputTopic: priv,

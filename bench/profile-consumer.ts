@@ -1,13 +1,13 @@
 // Profiling aid (not a benchmark the runner picks up): runs the Aurea consumer over
 // BENCH_INGEST_EVENTS events and times its phases by wrapping the ClickHouse client — insert
-// count/sizes/time, watermark queries — and reports the wall time. For `node --cpu-prof`
+// count/sizes/time, other queries — and reports the wall time. For `node --cpu-prof`
 // runs: NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' npx tsx bench/profile-consumer.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { createClickHouse, migrate } from '@aurea/clickhouse';
-import { createLogger } from '@aurea/common';
+import { createLogger, kafkaConfigFromEnv } from '@aurea/common';
 import { startConsumer } from '@aurea/consumer';
 import { benchEvents } from './events.js';
 
@@ -50,22 +50,6 @@ const origQuery = client.query.bind(client);
 client.insert = async (p: Parameters<typeof client.insert>[0]) => {
   const t0 = performance.now();
   try {
-    if (
-      process.env.BENCH_PROFILE_COMPACT === '1' &&
-      p.format === 'JSONEachRow' &&
-      Array.isArray(p.values) &&
-      p.values.length > 0
-    ) {
-      // Simulates the consumer inserting JSONCompactEachRow (column list + arrays) instead.
-      const rows = p.values as Record<string, unknown>[];
-      const columns = Object.keys(rows[0]!) as [string, ...string[]];
-      return await origInsert({
-        ...p,
-        format: 'JSONCompactEachRow',
-        columns,
-        values: rows.map((r) => columns.map((c) => r[c])),
-      });
-    }
     return await origInsert(p);
   } finally {
     timing.inserts++;
@@ -91,22 +75,15 @@ const t0 = performance.now();
 tRun = t0;
 const handle = await startConsumer({
   ch,
-  kafka: { clientId: 'aurea-bench-profile', brokers, logLevel: logLevel.NOTHING },
+  kafka: { ...kafkaConfigFromEnv('aurea-bench-profile'), brokers, groupInstanceId: `${topic}-member` },
   groupId: `${topic}-g`,
   topic,
   dlqTopic: `${topic}-dlq`,
   logger: createLogger('bench-profile', 'warn'),
-  maxInsertRows: BATCH,
+  maxCycleMessages: BATCH,
   fromBeginning: true,
-  ...(process.env.BENCH_PROFILE_PART_BYTES
-    ? {
-        maxBytesPerPartition: Number(process.env.BENCH_PROFILE_PART_BYTES),
-        maxBytes: 6 * Number(process.env.BENCH_PROFILE_PART_BYTES),
-      }
-    : {}),
-  ...(process.env.BENCH_PROFILE_CONCURRENCY
-    ? { partitionsConcurrently: Number(process.env.BENCH_PROFILE_CONCURRENCY) }
-    : {}),
+  ...(process.env.BENCH_PROFILE_CYCLE_MS ? { cycleMs: Number(process.env.BENCH_PROFILE_CYCLE_MS) } : {}),
+  ...(process.env.BENCH_PROFILE_MAX_BYTES ? { maxBytes: Number(process.env.BENCH_PROFILE_MAX_BYTES) } : {}),
 });
 const tStarted = performance.now();
 for (;;) {
