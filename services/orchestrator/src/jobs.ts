@@ -335,6 +335,8 @@ export class JobRunner {
             user: job.spec.user,
             repository: job.spec.repository,
             attributes: { attempt: attempt + 1, adapter: route.adapter.kind },
+            serverAddress: route.adapter.endpointOf?.(rec.model)?.address,
+            serverPort: route.adapter.endpointOf?.(rec.model)?.port,
           },
           async (ctx) => {
             const res = await breaker.run(
@@ -349,6 +351,7 @@ export class JobRunner {
                   maxOutputTokens: spec.maxOutputTokens,
                   attempt,
                   signal,
+                  onChunk: () => ctx.recordChunk(),
                 }),
               // Cancellation is ours, not the provider's fault.
               (err) => !(err instanceof ProviderError && err.errorType === 'cancelled'),

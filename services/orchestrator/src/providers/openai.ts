@@ -64,10 +64,17 @@ export class OpenAiCompatibleProvider implements ProviderAdapter {
   readonly kind = 'openai-http';
   private readonly url: string;
   private readonly models: Set<string>;
+  private readonly endpoint: { address: string; port: number };
 
   constructor(private readonly opts: OpenAiProviderOptions) {
     this.url = `${opts.baseUrl.replace(/\/+$/, '')}/chat/completions`;
     this.models = new Set(opts.models);
+    const u = new URL(this.url);
+    this.endpoint = { address: u.hostname, port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80 };
+  }
+
+  endpointOf(): { address: string; port: number } {
+    return this.endpoint;
   }
 
   supports(model: string): boolean {
@@ -125,11 +132,16 @@ export class OpenAiCompatibleProvider implements ProviderAdapter {
         timeToFirstTokenMs: null,
       };
     }
-    return readStream(res, req.model, started);
+    return readStream(res, req.model, started, req.onChunk);
   }
 }
 
-async function readStream(res: Response, model: string, started: number): Promise<CompletionResult> {
+async function readStream(
+  res: Response,
+  model: string,
+  started: number,
+  onChunk: (() => void) | undefined,
+): Promise<CompletionResult> {
   if (!res.body) throw new ProviderError('invalid_response', 'empty stream', false);
   const decoder = new TextDecoder();
   let buf = '';
@@ -160,6 +172,7 @@ async function readStream(res: Response, model: string, started: number): Promis
       const delta = ev.choices?.[0]?.delta?.content;
       if (delta) {
         ttft ??= performance.now() - started;
+        onChunk?.();
         text += delta;
       }
       if (ev.usage) usage = ev.usage;

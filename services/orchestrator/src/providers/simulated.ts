@@ -12,6 +12,9 @@ import {
   type TokenUsage,
 } from './types.js';
 
+/** Chunks a simulated streamed response is split into (at most; fewer for shorter outputs). */
+const SIMULATED_CHUNKS = 8;
+
 export interface SimulatedProviderOptions {
   seed: number | string;
   /** Probability that a call fails with a provider error (5xx-like). */
@@ -114,7 +117,18 @@ export class SimulatedProvider implements ProviderAdapter {
     }
     await sleep(plan.ttftMs, req.signal);
     const ttft = plan.ttftMs;
-    await sleep(plan.totalMs - plan.ttftMs, req.signal);
+    const streamMs = plan.totalMs - plan.ttftMs;
+    if (req.onChunk === undefined) await sleep(streamMs, req.signal);
+    else {
+      // The output streamed as up to SIMULATED_CHUNKS evenly spaced chunks, the first at ttft.
+      req.onChunk();
+      const more = Math.min(SIMULATED_CHUNKS, Math.max(1, plan.usage.output)) - 1;
+      if (more === 0) await sleep(streamMs, req.signal);
+      for (let i = 0; i < more; i++) {
+        await sleep(streamMs / more, req.signal);
+        req.onChunk();
+      }
+    }
     return {
       text: `simulated answer from ${m.name} (${plan.usage.output} tokens)`,
       responseModel: plan.responseModel,

@@ -32,6 +32,8 @@ export interface CompletionRequest {
   /** 0 for the first try; part of the simulated provider's deterministic key. */
   attempt: number;
   signal: AbortSignal;
+  /** Called as each chunk of a streamed response's output arrives (the SDK's ctx.recordChunk). */
+  onChunk?: () => void;
 }
 
 export interface CompletionResult {
@@ -48,6 +50,8 @@ export interface ProviderAdapter {
   /** gen_ai.provider.name for a model this adapter serves. */
   providerOf(model: string): string;
   supports(model: string): boolean;
+  /** The endpoint a model is called at (server.address / server.port); undefined when not a network call. */
+  endpointOf?(model: string): { address: string; port: number } | undefined;
   complete(req: CompletionRequest): Promise<CompletionResult>;
 }
 
