@@ -12,6 +12,10 @@ AUREA_RUN_DIR="${AUREA_RUN_DIR:-$AUREA_ROOT/.aurea}"
 # Every entry point runs on the project's pinned Node (the `node` devDependency), also when a
 # script is called directly rather than through npm.
 if [ -d "$AUREA_ROOT/node_modules/.bin" ]; then PATH="$AUREA_ROOT/node_modules/.bin:$PATH"; export PATH; fi
+# Workspace packages resolve to their TypeScript sources under the "@aurea/source" export condition
+# (docs/sdk.md, "Install"); npm run / npx set it from .npmrc, this covers scripts called directly.
+case " ${NODE_OPTIONS:-} " in *" --conditions=@aurea/source "*) ;;
+  *) NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--conditions=@aurea/source"; export NODE_OPTIONS ;; esac
 
 # Pinned versions (docs/stack.md says why each one).
 KAFKA_VERSION="${KAFKA_VERSION:-4.4.0}"
