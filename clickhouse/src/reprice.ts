@@ -135,33 +135,37 @@ export function rateRowsText(rows: readonly RateRow[]): string {
  */
 function repricedEvents(r: RepriceRange, rates: readonly RateRow[], params: Record<string, unknown>): string {
   params.rates = rateRowsText(rates);
-  const tokens = `[${TOKEN_TYPES.map((t) => `toInt256(e.${tokenField(t)})`).join(', ')}]`;
   const input = TIER_INPUT_TYPES.map((t) => `e.${tokenField(t)}`).join(' + ');
-  const k = `greatest(1, arrayCount(s -> s < (${input}), r.tier_starts))`;
-  const rate = (t: string) => `toInt256(r.r_${t}[${k}])`;
-  const terms = TOKEN_TYPES.map((t, i) => `tokens[${i + 1}] * ${rate(t)}`).join(' + ');
-  const missing = TOKEN_TYPES.map((t, i) => `(tokens[${i + 1}] > 0 AND ${rate(t)} < 0)`).join(' OR ');
-  const den = 'toInt256(r.mult_den) * 1000000';
-  const x = `(${terms}) * toInt256(r.mult_num)`;
-  const nanos = `intDiv(${x}, ${den}) + if((${x}) % (${den}) * 2 >= ${den}, 1, 0)`;
+  // Each rate once per row (the tier index k is computed once); the femto-dollar sum in Int128
+  // (tokens ≤ LIMITS.tokens < 2^40, rates < 2^63: each product < 2^103, ten of them < 2^107),
+  // then one Int256 product with the multiplier's numerator and one rounding division.
+  const rate = (t: string) => `r.r_${t}[k]`;
+  const missing = TOKEN_TYPES.map((t) => `(e.${tokenField(t)} > 0 AND ${rate(t)} < 0)`).join(' OR ');
+  const femto = TOKEN_TYPES.map((t) => `toInt128(e.${tokenField(t)}) * ${rate(t)}`).join(' + ');
   return `SELECT *,
-  NOT (isNull(e.cost_usd) AND isNull(new_cost)) AND (isNull(e.cost_usd) != isNull(new_cost) OR ifNull(e.cost_usd != new_cost, 0))
-    OR e.pricing_status != new_status OR e.price_source != new_source AS changed
+  NOT (isNull(cost_usd) AND isNull(new_cost)) AND (isNull(cost_usd) != isNull(new_cost) OR ifNull(cost_usd != new_cost, 0))
+    OR pricing_status != new_status OR price_source != new_source AS changed
 FROM (
-  SELECT e.*, r.price_version AS new_version, r.price_source AS rsource,
-    ${tokens} AS tokens,
-    r.priced = 1 AND NOT (${missing}) AS ok,
-    if(ok, CAST(toDecimal128(${nanos}, 9) / 1000000000 AS Nullable(Decimal(18, 9))), NULL) AS new_cost,
+  SELECT *,
+    if(ok, CAST(toDecimal128(intDiv(x, den) + if(x % den * 2 >= den, 1, 0), 9) / 1000000000 AS Nullable(Decimal(18, 9))),
+      NULL) AS new_cost,
     if(ok, 'priced', 'unknown_model') AS new_status,
     if(ok, rsource, '') AS new_source
   FROM (
-    SELECT *, toUnixTimestamp64Milli(started_at) AS started_ms
-    FROM ${EVENTS_TABLE} FINAL WHERE ${rangeConditions(r, params).join(' AND ')}
-  ) AS e
-  ASOF LEFT JOIN (SELECT * FROM format(JSONEachRow, '${RATE_STRUCTURE}', {rates:String})) AS r
-    ON e.provider = r.provider AND e.request_model = r.request_model AND e.tenant = r.tenant
-    AND e.service_tier = r.service_tier AND e.started_ms >= r.from_ms
-) AS e`;
+    SELECT e.*, r.price_version AS new_version, r.price_source AS rsource,
+      greatest(1, arrayCount(s -> s < (${input}), r.tier_starts)) AS k,
+      r.priced = 1 AND NOT (${missing}) AS ok,
+      toInt256(${femto}) * toInt256(r.mult_num) AS x,
+      toInt256(r.mult_den) * 1000000 AS den
+    FROM (
+      SELECT *, toUnixTimestamp64Milli(started_at) AS started_ms
+      FROM ${EVENTS_TABLE} FINAL WHERE ${rangeConditions(r, params).join(' AND ')}
+    ) AS e
+    ASOF LEFT JOIN (SELECT * FROM format(JSONEachRow, '${RATE_STRUCTURE}', {rates:String})) AS r
+      ON e.provider = r.provider AND e.request_model = r.request_model AND e.tenant = r.tenant
+      AND e.service_tier = r.service_tier AND e.started_ms >= r.from_ms
+  )
+)`;
 }
 
 /** What a repricing would change: events scanned and changed, their old and new totals (decimal text). */

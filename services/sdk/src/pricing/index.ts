@@ -348,7 +348,9 @@ export class PriceTable {
   private readonly overrides: CompiledOverride[];
   private readonly tierRules: CompiledTierRule[];
   private readonly conventions: Map<string, ProviderConvention>;
-  private readonly cache = new Map<string, Resolved>();
+  /** provider → model → resolution: two lookups by the caller's own strings, no key built per call. */
+  private readonly cache = new Map<string, Map<string, Resolved>>();
+  private cached = 0;
 
   constructor(data: PriceTableData | null) {
     this.data = data;
@@ -402,8 +404,8 @@ export class PriceTable {
 
   /** Everything that can price (provider, model), resolved once and cached. */
   resolve(provider: string, model: string): Resolved {
-    const key = `${provider}\u0000${model}`;
-    let r = this.cache.get(key);
+    let byModel = this.cache.get(provider);
+    let r = byModel?.get(model);
     if (r === undefined) {
       const p = provider.toLowerCase();
       const m = model.toLowerCase();
@@ -425,8 +427,14 @@ export class PriceTable {
           ? { card: catalog.periods[0]!.card, ratio: ONE, source: 'catalog' }
           : undefined;
       r = { provider, model, prices, discounts, tierRules: rules, catalog, constant };
-      if (this.cache.size >= MAX_LOOKUP_CACHE) this.cache.clear();
-      this.cache.set(key, r);
+      if (this.cached >= MAX_LOOKUP_CACHE) {
+        this.cache.clear();
+        this.cached = 0;
+        byModel = undefined;
+      }
+      if (byModel === undefined) this.cache.set(provider, (byModel = new Map<string, Resolved>()));
+      byModel.set(model, r);
+      this.cached++;
     }
     return r;
   }

@@ -201,6 +201,24 @@ describe('unknown models and tiers', () => {
     });
     expect(t.price('openai', 'gpt-5', usage, Date.parse(AT), { serviceTier: 'priority' }).cost).toBe('2.500000000');
   });
+
+  it('the lookup cache keeps (provider, model) pairs apart and stays right after it is emptied', () => {
+    const t = createPriceTable({
+      version: 'cache',
+      models: [{ provider: 'a', model: 'bc', effective_from: '2020-01-01', input: '1', output: '1' }],
+    });
+    const usage = { input_tokens: 1_000_000 };
+    expect(t.resolve('a', 'bc')).toBe(t.resolve('a', 'bc'));
+    expect(t.price('a', 'bc', usage, Date.parse(AT)).cost).toBe('1.000000000');
+    expect(t.price('ab', 'c', usage, Date.parse(AT)).cost).toBeNull();
+    // more distinct pairs than the cache holds (10,000): it is emptied and refilled on the way
+    for (let i = 0; i < 10_050; i++) t.resolve('a', `unknown-${i}`);
+    expect(t.price('a', 'bc', usage, Date.parse(AT)).cost).toBe('1.000000000');
+    // 500 × 0.15 + 100 × 0.60 = 135 µ$ [OAI]
+    expect(t.price('openai', 'gpt-4o-mini', { input_tokens: 500, output_tokens: 100 }, Date.parse(AT)).cost).toBe(
+      '0.000135000',
+    );
+  });
 });
 
 describe('price file over the catalog', () => {
@@ -392,7 +410,7 @@ describe('price file over the catalog', () => {
 describe('the catalog adapter agrees with the catalog itself', () => {
   const providers = ['openai', 'anthropic', 'google', 'mistral', 'aws', 'azure', 'deepseek', 'x-ai', 'groq'];
   const models: [string, ModelInfo][] = providers.flatMap((p) =>
-    findProvider({ providerId: p })!.models.map((m) => [p, m]),
+    findProvider({ providerId: p })!.models.map((m): [string, ModelInfo] => [p, m]),
   );
   const times = ['2024-01-01T03:00:00Z', '2025-06-15T12:00:00Z', '2026-01-15T20:00:00Z'].map((s) => new Date(s));
 
