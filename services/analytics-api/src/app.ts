@@ -16,7 +16,7 @@ import { computeBudgets, toGauges, type BudgetGauge } from './budgets.js';
 import type { ApiConfig } from './config.js';
 import { cursorCodec } from './cursor.js';
 import { ErrorSchema, clientErrorHandler, frameworkErrors, installErrorHandler } from './errors.js';
-import type { EventPublisher } from './publisher.js';
+import type { IngestPublisher } from './publisher.js';
 import { attributionRoutes } from './routes/attribution.js';
 import { budgetsRoutes } from './routes/budgets.js';
 import { eventsRoutes } from './routes/events.js';
@@ -43,7 +43,7 @@ export interface BuildAppOptions {
   ch: AureaClickHouse;
   config: ApiConfig;
   logger: Logger;
-  publisher?: EventPublisher | undefined;
+  publisher?: IngestPublisher | undefined;
   /** Meter for the API's own HTTP metrics (defaults to aurea.meter). */
   meter?: Meter | undefined;
   /** SDK handle: budget gauges and the /metrics handler. */

@@ -1,13 +1,13 @@
 import type { AureaClickHouse } from '@aurea/clickhouse';
 import type { ApiConfig } from './config.js';
 import type { CursorCodec } from './cursor.js';
-import type { EventPublisher } from './publisher.js';
+import type { IngestPublisher } from './publisher.js';
 
 /** What every route plugin receives. */
 export interface RouteContext {
   ch: AureaClickHouse;
   config: ApiConfig;
-  publisher?: EventPublisher | undefined;
+  publisher?: IngestPublisher | undefined;
   cursors: CursorCodec;
 }
 

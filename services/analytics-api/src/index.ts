@@ -10,7 +10,7 @@ export {
   type BudgetGauge,
   type BudgetStatus,
 } from './budgets.js';
-export { createKafkaPublisher, type EventPublisher, type KafkaPublisherOptions } from './publisher.js';
+export { createIngestPublisher, type IngestPublisher, type IngestPublisherOptions } from './publisher.js';
 export { jobEventSchema } from './schemas.js';
 export type { PartReadiness, PartState, ReadinessChecks } from './routes/health.js';
 export {

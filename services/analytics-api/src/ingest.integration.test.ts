@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import { createKafkaPublisher, type EventPublisher } from './publisher.js';
+import { createIngestPublisher, type IngestPublisher } from './publisher.js';
 import { KEYS, auth, silentLogger, testConfig, testPriceTable } from './testing/app.js';
 import { openTestClickHouse, type TestClickHouse } from './testing/clickhouse.js';
 import { makeDataset, wire } from './testing/dataset.js';
@@ -20,7 +20,7 @@ const TOPIC = `aurea.test.api-ingest.${randomUUID()}`;
 const kafka = new Kafka({ clientId: 'api-ingest-test', brokers: BROKERS, logLevel: logLevel.NOTHING });
 
 let t: TestClickHouse;
-let publisher: EventPublisher;
+let publisher: IngestPublisher;
 let app: FastifyInstance;
 let consumer: Consumer;
 const received: { key: string; value: Record<string, unknown>; partition: number }[] = [];
@@ -34,7 +34,7 @@ beforeAll(async () => {
   });
   await admin.disconnect();
   t = await openTestClickHouse('api-ingest');
-  publisher = createKafkaPublisher({ brokers: BROKERS, topic: TOPIC, logger: silentLogger() });
+  publisher = createIngestPublisher({ brokers: BROKERS, topic: TOPIC, logger: silentLogger() });
   app = await buildApp({
     ch: t.ch,
     config: testConfig({
@@ -135,7 +135,7 @@ describe('POST /v1/events → Kafka', () => {
   });
 
   it('broker unreachable → 503 naming kafka, /ready 503', async () => {
-    const dead = createKafkaPublisher({
+    const dead = createIngestPublisher({
       brokers: ['127.0.0.1:1'],
       topic: TOPIC,
       logger: silentLogger(),

@@ -8,7 +8,7 @@ import { clickhouseOptionsFromEnv, createClickHouse } from '@aurea/clickhouse';
 import { Shutdown, createLogger } from '@aurea/common';
 import { buildApp } from './app.js';
 import { apiConfigFromEnv, loadApiEnv } from './config.js';
-import { createKafkaPublisher } from './publisher.js';
+import { createIngestPublisher } from './publisher.js';
 
 const env = loadApiEnv();
 const logger = createLogger('aurea-analytics-api', env.LOG_LEVEL);
@@ -17,7 +17,7 @@ const shutdown = new Shutdown(logger);
 shutdown.installSignalHandlers();
 
 const ch = await createClickHouse(clickhouseOptionsFromEnv(env));
-const publisher = createKafkaPublisher({
+const publisher = createIngestPublisher({
   brokers: env.KAFKA_BROKERS,
   clientId: env.KAFKA_CLIENT_ID,
   topic: config.ingest.topic,

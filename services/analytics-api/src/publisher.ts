@@ -1,10 +1,10 @@
-// Publishing ingested task events to Kafka: one idempotent producer (acks=all), messages keyed
-// by job_id so one job's events stay in order on one partition. A request's events go out in
-// one send and the request is answered 202 only after every partition acknowledged them; on
-// failure the answer is 503 and the client retries the same batch — event_id is the
-// idempotency key downstream (ReplacingMergeTree), so a retry never double-counts.
-import { Kafka, logLevel, type Producer, type Admin } from 'kafkajs';
-import type { Logger } from '@aurea/common';
+// Publishing ingested task events to Kafka: one idempotent producer (acks=all, @aurea/common's
+// producer on @platformatic/kafka), messages keyed by job_id so one job's events stay in order on
+// one partition. A request's events go out in one send and the request is answered 202 only
+// after every partition acknowledged them; on failure the answer is 503 and the client retries
+// the same batch — event_id is the idempotency key downstream (ReplacingMergeTree), so a retry
+// never double-counts.
+import { createProducer, type Logger } from '@aurea/common';
 import { UnavailableError } from './errors.js';
 
 export interface PublishableEvent {
@@ -12,77 +12,59 @@ export interface PublishableEvent {
   job_id: string;
 }
 
-export interface EventPublisher {
+/** Where POST /v1/events puts accepted events (the SDK's EventPublisher is a different thing). */
+export interface IngestPublisher {
   publish(events: readonly PublishableEvent[]): Promise<void>;
-  /** Broker reachable (metadata answered) within the timeout. */
+  /** Broker reachable and the topic known (metadata answered) within the timeout. */
   ready(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export interface KafkaPublisherOptions {
+export interface IngestPublisherOptions {
   brokers: string[];
   clientId?: string | undefined;
   topic: string;
   logger: Logger;
-  /** Per-send deadline; a slower broker is reported as unavailable (503). */
+  /** Per-request deadline; a slower broker is reported as unavailable (503). */
   sendTimeoutMs?: number;
 }
 
-export function createKafkaPublisher(o: KafkaPublisherOptions): EventPublisher {
-  const log = o.logger.child({ component: 'kafka-publisher' });
-  const kafka = new Kafka({
-    clientId: o.clientId ?? 'aurea-analytics-api',
-    brokers: o.brokers,
-    connectionTimeout: 3000,
-    requestTimeout: o.sendTimeoutMs ?? 10_000,
-    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-    logLevel: logLevel.WARN,
-    logCreator: () => (entry) => {
-      const { message, ...extra } = entry.log;
-      log.warn({ ...extra, namespace: entry.namespace }, message);
-    },
-  });
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 5,
-    allowAutoTopicCreation: false,
-  });
-  const admin: Admin = kafka.admin();
-  let connected: Promise<void> | undefined;
-  const connect = () => {
-    connected ??= producer.connect().catch((err: unknown) => {
-      connected = undefined; // try again on the next request
-      throw err;
-    });
-    return connected;
-  };
-  let adminConnected: Promise<void> | undefined;
-  const connectAdmin = () => {
-    adminConnected ??= admin.connect().catch((err: unknown) => {
-      adminConnected = undefined;
-      throw err;
-    });
-    return adminConnected;
-  };
-  // Connect in the background; a broker that is down now must not stop the API from starting.
-  connect().catch((err: unknown) => log.warn({ err }, 'Kafka not reachable yet; will retry on first ingest'));
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 
+export function createIngestPublisher(o: IngestPublisherOptions): IngestPublisher {
+  const log = o.logger.child({ component: 'ingest-publisher' });
+  const timeoutMs = o.sendTimeoutMs ?? 10_000;
+  const producer = createProducer({
+    brokers: o.brokers,
+    clientId: o.clientId ?? 'aurea-analytics-api',
+    requestTimeoutMs: timeoutMs,
+  });
   return {
     async publish(events) {
       if (events.length === 0) return;
       try {
-        await connect();
-        await producer.send({
-          topic: o.topic,
-          acks: -1,
-          timeout: o.sendTimeoutMs ?? 10_000,
-          messages: events.map((e) => ({
-            key: e.job_id,
-            value: JSON.stringify(e),
-            headers: { 'aurea-schema-version': '1' },
-          })),
-        });
+        await within(
+          producer.send({
+            messages: events.map((e) => ({
+              topic: o.topic,
+              key: e.job_id,
+              value: JSON.stringify(e),
+              headers: { 'aurea-schema-version': '1' },
+            })),
+          }),
+          timeoutMs,
+          'produce',
+        );
       } catch (err) {
+        log.warn({ err, events: events.length }, 'ingest publish failed');
         throw new UnavailableError(
           'kafka',
           `Kafka is unavailable; none of the ${events.length} event(s) is acknowledged — retry the request`,
@@ -90,30 +72,19 @@ export function createKafkaPublisher(o: KafkaPublisherOptions): EventPublisher {
         );
       }
     },
-    async ready(timeoutMs = 2000) {
-      let timer: NodeJS.Timeout | undefined;
+    async ready(ms = 2000) {
       try {
-        await Promise.race([
-          (async () => {
-            await connectAdmin();
-            const md = await admin.fetchTopicMetadata({ topics: [o.topic] });
-            if (!md.topics.some((t) => t.name === o.topic && t.partitions.length > 0))
-              throw new Error(`topic ${o.topic} missing`);
-          })(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
-          }),
-        ]);
+        const md = await within(producer.metadata({ topics: [o.topic] }), ms, 'metadata');
+        const t = md.topics.get(o.topic);
+        if (!t || t.partitionsCount === 0) throw new Error(`topic ${o.topic} missing`);
         return true;
       } catch (err) {
         log.debug({ err }, 'Kafka not ready');
         return false;
-      } finally {
-        clearTimeout(timer);
       }
     },
     async close() {
-      await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+      await producer.close().catch((err: unknown) => log.warn({ err }, 'ingest producer close'));
     },
   };
 }

@@ -11,7 +11,13 @@
 // being retried).
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { apiConfigFromEnv, buildApp, createKafkaPublisher, loadApiEnv, type PartReadiness } from '@aurea/analytics-api';
+import {
+  apiConfigFromEnv,
+  buildApp,
+  createIngestPublisher,
+  loadApiEnv,
+  type PartReadiness,
+} from '@aurea/analytics-api';
 import { clickhouseOptionsFromEnv, createClickHouse, migrate, type AureaClickHouse } from '@aurea/clickhouse';
 import { Shutdown, createLogger, env, parseConfig, type Logger } from '@aurea/common';
 import { consumerEnv, consumerOptionsFromEnv, startConsumer, type ConsumerHandle } from '@aurea/consumer';
@@ -133,7 +139,7 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
     kafka: false,
     prometheus: { enabled: true },
   });
-  const publisher = createKafkaPublisher({
+  const publisher = createIngestPublisher({
     brokers: apiEnv.KAFKA_BROKERS,
     clientId: `${local.AUREA_LOCAL_SERVICE_NAME}-ingest`,
     topic: apiConfig.ingest.topic,

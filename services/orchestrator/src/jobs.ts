@@ -40,7 +40,8 @@ export interface JobSpec {
 }
 
 export type TaskStatus = 'pending' | 'running' | 'ok' | 'error' | 'timeout' | 'skipped' | 'cancelled';
-export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** A job's state in the orchestrator that runs it (the analytics API derives its JobStatus from events). */
+export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface TaskRecord {
   name: string;
@@ -64,7 +65,7 @@ export interface TaskRecord {
 
 export interface JobRecord {
   id: string;
-  status: JobStatus;
+  status: JobRunStatus;
   tenant: string | null;
   user: string | null;
   repository: string | null;

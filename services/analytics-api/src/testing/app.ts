@@ -8,7 +8,7 @@ import { apiKey } from '../auth.js';
 import type { Budget } from '../budgets.js';
 import type { ApiConfig } from '../config.js';
 import { loadIngestPriceTable, type IngestPriceTable } from '../ingest-pricing.js';
-import type { EventPublisher, PublishableEvent } from '../publisher.js';
+import type { IngestPublisher, PublishableEvent } from '../publisher.js';
 
 export const KEYS = {
   read: 'read-key-0123456789abcdef',
@@ -49,7 +49,7 @@ export function testConfig(overrides: Partial<ApiConfig> = {}, budgets: Budget[]
 export const silentLogger = () => createLogger('analytics-api-test', process.env.AUREA_TEST_LOG_LEVEL ?? 'silent');
 
 /** Records every batch the API would publish (Kafka is tested in ingest.integration.test.ts). */
-export class RecordingPublisher implements EventPublisher {
+export class RecordingPublisher implements IngestPublisher {
   batches: PublishableEvent[][] = [];
   publish(events: readonly PublishableEvent[]): Promise<void> {
     this.batches.push([...events]);
