@@ -59,6 +59,7 @@ export function makeDataset(o: DatasetOptions = {}): SeededEvent[] {
       const providedNanos = r() < 0.25 ? BigInt(Math.floor(r() * 100_000_000)) : null;
       const raw: TaskEventV1 = {
         schema_version: 1,
+        source: 'sdk',
         event_id: uuidv7(t),
         started_at: new Date(t).toISOString(),
         ended_at: new Date(t + Math.ceil(latency)).toISOString(),
