@@ -1,10 +1,8 @@
 // End to end on the running stack with the real Aurea SDK: known tasks recorded through
 // monitorTask → OTLP/HTTP → the built Collector (cardinality guard) → Prometheus 3. The test
 // reads Prometheus's HTTP API and finds the exact counts and sums under the Prometheus names
-// documented in docs/metrics.md. Cost is checked against the price table file itself
-// (services/sdk/pricing/default-prices.json, USD per million tokens).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// documented in docs/metrics.md. Prices come from a table the test passes (USD per million tokens),
+// so the expected cost is worked out here from the same two numbers.
 import { init } from '@aurea/sdk';
 import { describe, expect, it } from 'vitest';
 import { STACK, eventually, promQuery, uniqueName } from '../stack/helpers.js';
@@ -14,21 +12,7 @@ const OK = 20; // the other 5 throw
 const MODEL = 'gpt-4o-mini';
 const PROVIDER = 'openai';
 
-interface PriceRow {
-  provider: string;
-  pattern: string;
-  input: number;
-  output: number;
-}
-function pricePerMillion(): PriceRow {
-  const path = createRequire(import.meta.url).resolve('@aurea/sdk/pricing/default-prices.json');
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as { unit: string; models: PriceRow[] };
-  if (doc.unit !== 'per_1m_tokens') throw new Error(`unexpected price unit ${doc.unit}`);
-  const rows = doc.models;
-  const row = rows.find((r) => r.provider === PROVIDER && new RegExp(`^(${r.pattern})$`).test(MODEL));
-  if (!row) throw new Error('no price for the test model');
-  return row;
-}
+const PRICE = { input: 3, output: 12 }; // USD per 1M tokens
 
 async function one(expr: string): Promise<number | undefined> {
   const r = await promQuery(expr);
@@ -44,6 +28,11 @@ describe('@aurea/sdk → Collector → Prometheus', () => {
       serviceName: service,
       kafka: false,
       otlp: { endpoint: STACK.otlpHttp, exportIntervalMs: 500 },
+      priceTable: {
+        version: 'metrics-path-sdk-test-1',
+        extends: false,
+        models: [{ provider: PROVIDER, model: MODEL, ...PRICE, effective_from: '2020-01-01' }],
+      },
     });
     for (let i = 0; i < TASKS; i++) {
       const run = aurea.monitorTask(
@@ -81,7 +70,7 @@ describe('@aurea/sdk → Collector → Prometheus', () => {
     expect(await one(`aurea_llm_tokens_total{${sel},aurea_token_type="output",gen_ai_request_model="${MODEL}"}`)).toBe(
       5 * TASKS,
     );
-    const p = pricePerMillion();
+    const p = PRICE;
     const cost = await one(
       `aurea_llm_cost_USD_total{${sel},gen_ai_provider_name="${PROVIDER}",gen_ai_request_model="${MODEL}",aurea_task_name="summarize"}`,
     );
