@@ -23,7 +23,7 @@ import { apiConfigFromEnv, loadApiEnv } from './config.js';
 import { validateTaskEvent } from '@aurea/events';
 import { cursorCodec } from './cursor.js';
 import { ERROR_CODES } from './errors.js';
-import { priceOnIngest } from './ingest-pricing.js';
+import { priceOnIngest } from '@aurea/sdk/pricing/ingest';
 import { KEYS, RecordingPublisher, TEST_PRICE, auth, testConfig, testPriceTable } from './testing/app.js';
 import { formatNanos, makeDataset, wire } from './testing/dataset.js';
 

@@ -8,7 +8,7 @@ import { TOPICS } from '@aurea/events';
 import { parseApiKeys, type ApiKey } from './auth.js';
 import { parseBudgets, type Budget } from './budgets.js';
 import { MIN_CURSOR_SECRET_LENGTH } from './cursor.js';
-import { loadIngestPriceTable, type IngestPriceTable } from './ingest-pricing.js';
+import { loadIngestPriceTable, type IngestPriceTable } from '@aurea/sdk/pricing/ingest';
 
 export interface ApiConfig {
   auth: {

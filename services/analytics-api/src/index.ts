@@ -13,10 +13,3 @@ export {
 export { createIngestPublisher, type IngestPublisher, type IngestPublisherOptions } from './publisher.js';
 export { jobEventSchema } from './schemas.js';
 export type { PartReadiness, PartState, ReadinessChecks } from './routes/health.js';
-export {
-  TRUSTED_SOURCES,
-  isTrustedSource,
-  priceOnIngest,
-  priceUntrusted,
-  loadIngestPriceTable,
-} from './ingest-pricing.js';

@@ -1,7 +1,8 @@
 // Consumer configuration from the environment (zod, through @aurea/common's parseConfig);
 // docs/consumer.md lists every variable.
 import { z } from 'zod';
-import { commonEnv, env, kafkaConfigOf, kafkaEnv } from '@aurea/common';
+import { commonEnv, env, kafkaConfigOf, kafkaEnv, priceTableEnv } from '@aurea/common';
+import { loadIngestPriceTable, priceOnIngest } from '@aurea/sdk/pricing/ingest';
 import { clickhouseEnv } from '@aurea/clickhouse';
 import { TOPICS } from '@aurea/events';
 import { DEFAULT_CYCLE_MS, DEFAULT_MAX_CYCLE_MESSAGES, type ConsumerOptions } from './consumer.js';
@@ -10,6 +11,7 @@ export const consumerEnv = {
   ...commonEnv,
   ...kafkaEnv,
   ...clickhouseEnv,
+  ...priceTableEnv,
   CONSUMER_TOPIC: z.string().min(1).default(TOPICS.taskEvents),
   CONSUMER_DLQ_TOPIC: z.string().min(1).default(TOPICS.deadLetter),
   CONSUMER_GROUP_ID: z.string().min(1).default('aurea-consumer'),
@@ -40,7 +42,11 @@ export type ConsumerConfig = z.infer<typeof schema>;
 export const consumerConfigSchema = schema;
 
 export function consumerOptionsFromEnv(cfg: ConsumerConfig): Omit<ConsumerOptions, 'ch' | 'logger' | 'meter'> {
+  // Events from producers that do not price with Aurea's module are priced here, with the same
+  // price file as the API (docs/consumer.md, "Whose figures are stored").
+  const table = cfg.AUREA_PRICE_TABLE === '' ? undefined : loadIngestPriceTable(cfg.AUREA_PRICE_TABLE);
   return {
+    accept: (e) => priceOnIngest(e, table),
     kafka: kafkaConfigOf('aurea-consumer', cfg),
     topic: cfg.CONSUMER_TOPIC,
     dlqTopic: cfg.CONSUMER_DLQ_TOPIC,

@@ -1,5 +1,5 @@
 // POST /v1/events: one task event or an array of them (the seeds' manual metric POST), validated
-// against the task-event contract v1, priced by Aurea (ingest-pricing.ts: a client's figures are
+// against the task-event contract v1, priced by Aurea (@aurea/sdk/pricing/ingest: a client's figures are
 // never Aurea's), published to Kafka keyed by job_id. All or nothing: one invalid event rejects
 // the request (400 naming each field), one event of a tenant the key may not write rejects it
 // (403 naming each), and 202 means Kafka acknowledged every event (acks=all).
@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { TaskEventV1Schema, validateTaskEvent, type NormalizedTaskEvent } from '@aurea/events';
 import { READ_SECURITY, type RouteContext } from '../context.js';
 import { BadRequestError, UnavailableError, errorResponses, sendError, type FieldError } from '../errors.js';
-import { priceOnIngest } from '../ingest-pricing.js';
+import { priceOnIngest } from '@aurea/sdk/pricing/ingest';
 import { IngestAccepted } from '../schemas.js';
 
 // The contract's schema without its $id, so the OpenAPI document can inline it twice.

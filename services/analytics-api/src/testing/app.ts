@@ -7,7 +7,7 @@ import { createLogger } from '@aurea/common';
 import { apiKey } from '../auth.js';
 import type { Budget } from '../budgets.js';
 import type { ApiConfig } from '../config.js';
-import { loadIngestPriceTable, type IngestPriceTable } from '../ingest-pricing.js';
+import { loadIngestPriceTable, type IngestPriceTable } from '@aurea/sdk/pricing/ingest';
 import type { IngestPublisher, PublishableEvent } from '../publisher.js';
 
 export const KEYS = {

@@ -1,7 +1,6 @@
 // Server-side truth on ingest (docs/api.md, "Ingest: whose figures count"). The rule in one
-// place, for every path an event enters by: POST /v1/events calls it, and so can the consumer for
-// events produced straight to Kafka (`@aurea/analytics-api/ingest-pricing`, which needs only
-// @aurea/events and the pricing module).
+// place, for every path an event enters by: POST /v1/events and the consumer (events produced
+// straight to Kafka) call it through `@aurea/sdk/pricing/ingest`.
 //  - Trusted: events whose producer priced them with Aurea's own pricing module before publishing —
 //    the SDK (`sdk`) and the span bridge (`otlp`). Their figures are kept.
 //  - Anything else is priced by Aurea: cost_usd, pricing_status, price_version and price_source
@@ -11,7 +10,7 @@
 //    cost_usd).
 // The pricing module is called in exactly one place below (aureaPrice), so replacing the catalog
 // behind it is one edit.
-import { loadPriceTable, priceUsage, type PriceTable } from '@aurea/sdk/pricing';
+import { loadPriceTable, priceUsage, type PriceTable } from './index.js';
 import type { EventSource, NormalizedTaskEvent } from '@aurea/events';
 
 /** Producers that price with Aurea's pricing module before they publish. */
