@@ -1,5 +1,6 @@
 // Orchestrator configuration from the environment (zod; a bad value fails at boot naming the variable).
 import { commonEnv, env, parseConfig } from '@aurea/common';
+import type { BudgetOptions } from '@aurea/sdk';
 import { z } from 'zod';
 
 export const orchestratorEnv = z.object({
@@ -39,9 +40,38 @@ export const orchestratorEnv = z.object({
   AUREA_KAFKA_ENABLED: env.bool(true),
   AUREA_KAFKA_TOPIC: z.string().min(1).optional(),
   AUREA_PRICE_TABLE: z.string().min(1).optional(),
+  /**
+   * Budgets that refuse tasks (docs/orchestrator.md, "Budgets"): the analytics API whose
+   * GET /v1/budgets the SDK reads. Unset: no budget is enforced.
+   */
+  AUREA_BUDGETS_URL: z.url().optional(),
+  /** A key with the `read` scope for that API. */
+  AUREA_BUDGETS_API_KEY: z.string().min(1).optional(),
+  AUREA_BUDGETS_REFRESH_MS: env.int(30_000, 100),
+  AUREA_BUDGETS_TIMEOUT_MS: env.int(2_000, 10),
+  /** Older figures count as unknown; default 3 × AUREA_BUDGETS_REFRESH_MS. */
+  AUREA_BUDGETS_STALE_AFTER_MS: z.coerce.number().int().min(100).optional(),
+  /** What happens while the spend is unknown (API down, no answer yet): run the task, or refuse it. */
+  AUREA_BUDGETS_WHEN_UNKNOWN: z.enum(['allow', 'deny']).default('allow'),
+  /** Budget names that refuse tasks (comma-separated); empty: every budget the API serves. */
+  AUREA_BUDGETS_ENFORCE: env.list([]),
 });
 
 export type OrchestratorConfig = z.infer<typeof orchestratorEnv>;
+
+/** The SDK's budget options from the configuration, or undefined when no budgets URL is set. */
+export function budgetOptions(c: OrchestratorConfig): BudgetOptions | undefined {
+  if (c.AUREA_BUDGETS_URL === undefined) return undefined;
+  return {
+    url: c.AUREA_BUDGETS_URL,
+    ...(c.AUREA_BUDGETS_API_KEY !== undefined ? { apiKey: c.AUREA_BUDGETS_API_KEY } : {}),
+    refreshMs: c.AUREA_BUDGETS_REFRESH_MS,
+    timeoutMs: c.AUREA_BUDGETS_TIMEOUT_MS,
+    ...(c.AUREA_BUDGETS_STALE_AFTER_MS !== undefined ? { staleAfterMs: c.AUREA_BUDGETS_STALE_AFTER_MS } : {}),
+    whenUnknown: c.AUREA_BUDGETS_WHEN_UNKNOWN,
+    ...(c.AUREA_BUDGETS_ENFORCE.length > 0 ? { enforce: c.AUREA_BUDGETS_ENFORCE } : {}),
+  };
+}
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): OrchestratorConfig {
   const cfg = parseConfig(orchestratorEnv, source);

@@ -1,10 +1,12 @@
 // Jobs: a list of tasks (optionally depending on each other) run with bounded concurrency
 // through provider adapters. Every provider call goes through the SDK's monitorTask (one task
 // event, cost/token/latency metrics); each provider has a circuit breaker whose state the SDK
-// exports; the dispatch queue's depth and admissions/sheds are exported per stage.
+// exports; the dispatch queue's depth and admissions/sheds are exported per stage. A task a
+// budget refuses (the SDK's BudgetExceededError, before any provider call) ends `refused`, and
+// so does its job (docs/orchestrator.md, "Budgets").
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aurea/common';
-import type { Aurea } from '@aurea/sdk';
+import { BudgetExceededError, type Aurea } from '@aurea/sdk';
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js';
 import { BoundedPool } from './queue.js';
 import type { ProviderRouter } from './router.js';
@@ -39,9 +41,19 @@ export interface JobSpec {
   tasks: TaskSpec[];
 }
 
-export type TaskStatus = 'pending' | 'running' | 'ok' | 'error' | 'timeout' | 'skipped' | 'cancelled';
+export type TaskStatus = 'pending' | 'running' | 'ok' | 'error' | 'timeout' | 'skipped' | 'cancelled' | 'refused';
 /** A job's state in the orchestrator that runs it (the analytics API derives its JobStatus from events). */
-export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'refused';
+
+/** The budget that refused a task, as the SDK's BudgetExceededError names it. */
+export interface BudgetRefusal {
+  /** Budget name, or `_unknown` when the spend was unknown and the policy is deny. */
+  name: string;
+  scope: string;
+  /** Known spend and limit when refused, decimal USD (null when the spend was unknown). */
+  spendUsd: string | null;
+  limitUsd: string | null;
+}
 
 export interface TaskRecord {
   name: string;
@@ -61,6 +73,8 @@ export interface TaskRecord {
   costUsd: number | null;
   errorType: string | null;
   error: string | null;
+  /** Set when a budget refused the task (status `refused`; no provider call was made). */
+  budget: BudgetRefusal | null;
 }
 
 export interface JobRecord {
@@ -110,6 +124,8 @@ export interface RunnerStats {
   jobsRunning: number;
   tasksFinished: number;
   tasksFailed: number;
+  /** Tasks a budget refused (also counted in tasksFinished, not in tasksFailed). */
+  tasksRefused: number;
   costUsd: number;
   queueDepth: number;
   activeTasks: number;
@@ -141,6 +157,7 @@ export class JobRunner {
     jobsShed: 0,
     tasksFinished: 0,
     tasksFailed: 0,
+    tasksRefused: 0,
     costUsd: 0,
   };
 
@@ -196,6 +213,7 @@ export class JobRunner {
           costUsd: null,
           errorType: null,
           error: null,
+          budget: null,
         };
       }),
     };
@@ -299,7 +317,13 @@ export class JobRunner {
       return p;
     };
     const results = await Promise.all(record.tasks.map((t) => runOne(t.name)));
-    record.status = job.abort.signal.aborted ? 'cancelled' : results.every(Boolean) ? 'succeeded' : 'failed';
+    record.status = job.abort.signal.aborted
+      ? 'cancelled'
+      : results.every(Boolean)
+        ? 'succeeded'
+        : record.tasks.some((t) => t.status === 'refused')
+          ? 'refused'
+          : 'failed';
     record.finishedAt = new Date().toISOString();
     record.costUsd = round9(record.tasks.reduce((s, t) => s + (t.costUsd ?? 0), 0));
     this.stats.jobsFinished++;
@@ -379,6 +403,19 @@ export class JobRunner {
         this.stats.costUsd += rec.costUsd ?? 0;
         return true;
       } catch (err) {
+        if (err instanceof BudgetExceededError) {
+          // Refused by the SDK before the provider was called: never retried, costs nothing.
+          rec.status = 'refused';
+          rec.errorType = err.name;
+          rec.error = err.message;
+          rec.budget = { name: err.budget, scope: err.scope, spendUsd: err.spendUsd, limitUsd: err.limitUsd };
+          rec.latencyMs = performance.now() - started;
+          rec.finishedAt = new Date().toISOString();
+          rec.costUsd = 0;
+          this.stats.tasksFinished++;
+          this.stats.tasksRefused++;
+          return false;
+        }
         const e =
           err instanceof ProviderError
             ? err

@@ -4,7 +4,7 @@ import { Shutdown, createLogger } from '@aurea/common';
 import { init } from '@aurea/sdk';
 import { loadPriceTable } from '@aurea/sdk/pricing';
 import { buildOrchestrator } from './app.js';
-import { loadConfig } from './config.js';
+import { budgetOptions, loadConfig } from './config.js';
 
 const config = loadConfig();
 const logger = createLogger(config.AUREA_SERVICE_NAME, config.LOG_LEVEL);
@@ -25,6 +25,7 @@ const aurea = await init({
       }
     : false,
   priceTable,
+  budgets: budgetOptions(config),
 });
 
 const { app, runner } = buildOrchestrator({ config, aurea, logger });

@@ -6,11 +6,23 @@ import { BudgetGuard, parseUsdNanos } from './budget.js';
 
 let spend = '9.000000000';
 let up = true;
+/** Hold the next request until release() is called, then answer 503. */
+let held = false;
+let release: (() => void) | null = null;
 let server: Server;
 let url = '';
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (held) {
+      held = false;
+      release = () => {
+        release = null;
+        res.statusCode = 503;
+        res.end();
+      };
+      return;
+    }
     if (!up) {
       res.statusCode = 503;
       res.end();
@@ -80,6 +92,22 @@ describe('BudgetGuard', () => {
     spend = '9.500000000';
     await g.refresh();
     expect(g.check(acme).allowed).toBe(true);
+  });
+
+  it('spend during a refresh that fails counts once, against the last figure', async () => {
+    spend = '9.000000000';
+    const g = new BudgetGuard({ url });
+    await g.refresh();
+    held = true; // the next request waits, then gets a 503
+    const failing = g.refresh();
+    while (release === null) await new Promise((r) => setTimeout(r, 5));
+    g.spent(acme, parseUsdNanos('0.6')); // made while the request is in flight
+    release();
+    await expect(failing).rejects.toThrow(/503/);
+    // 9 + 0.6 = 9.6 < 10: allowed (counted twice it would be 10.2 and refused)
+    expect(g.check(acme)).toEqual({ allowed: true, unknown: false });
+    g.spent(acme, parseUsdNanos('0.4'));
+    expect(g.check(acme).allowed).toBe(false); // 10.0
   });
 
   it('API down: the last figure is kept until stale, then unknown (allow never blocks a call)', async () => {

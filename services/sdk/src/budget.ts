@@ -189,8 +189,8 @@ export class BudgetGuard {
       this.lastError = null;
     } catch (e) {
       this.lastError = (e as Error).message;
-      // Keep accumulating into `local` (still relative to the last successful figure).
-      for (const [k, v] of since) this.local.set(k, (this.local.get(k) ?? 0n) + v);
+      // `local` stays relative to the last successful figure: spent() has added this request's
+      // spend to it already (and to `since`, which is dropped).
       throw e;
     } finally {
       if (this.pending === since) this.pending = null;

@@ -17,6 +17,13 @@ export {
   type HttpRequestRecord,
 } from './sdk.js';
 export {
+  BudgetExceededError,
+  type BudgetOptions,
+  type BudgetDecision,
+  type BudgetSubject,
+  type BudgetLimit,
+} from './budget.js';
+export {
   BufferedPublisher,
   DEFAULT_MAX_BUFFERED_BYTES,
   createKafkaPublisher,
