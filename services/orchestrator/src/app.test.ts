@@ -4,18 +4,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@aurea/common';
-import {
-  init,
-  type Aurea,
-  type DeferredTaskEvent,
-  type EventPublisher,
-  type FlushResult,
-  type PublishableEvent,
-  type PublisherStats,
-} from '@aurea/sdk';
+import { init, type Aurea } from '@aurea/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildOrchestrator, type Orchestrator } from './app.js';
 import { loadConfig } from './config.js';
+import { CapturingPublisher } from './testing.js';
 import type { JobRecord } from './jobs.js';
 
 /**
@@ -44,25 +37,6 @@ function expectedCost(
       (u.cacheWrite ?? 0) * e.cacheWrite) /
     1e6
   );
-}
-
-type TaskEventV1 = ReturnType<DeferredTaskEvent['toEvent']>;
-
-class CapturingPublisher implements EventPublisher {
-  events: TaskEventV1[] = [];
-  publish(e: PublishableEvent): boolean {
-    this.events.push('toEvent' in e ? e.toEvent() : e);
-    return true;
-  }
-  flush(): Promise<FlushResult> {
-    return Promise.resolve({ pending: 0 });
-  }
-  close(): Promise<FlushResult> {
-    return this.flush();
-  }
-  stats(): PublisherStats {
-    return { published: this.events.length, buffered: 0, dropped: new Map() };
-  }
 }
 
 let aurea: Aurea | undefined;

@@ -8,40 +8,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@aurea/common';
-import {
-  init,
-  type Aurea,
-  type DeferredTaskEvent,
-  type EventPublisher,
-  type FlushResult,
-  type PublishableEvent,
-  type PublisherStats,
-} from '@aurea/sdk';
+import { init, type Aurea } from '@aurea/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildOrchestrator, type Orchestrator } from './app.js';
 import { budgetOptions, loadConfig } from './config.js';
+import { CapturingPublisher } from './testing.js';
 import type { JobRecord, RunnerStats } from './jobs.js';
 import { SimulatedProvider } from './providers/simulated.js';
 import type { CompletionRequest, ProviderAdapter } from './providers/types.js';
-
-type TaskEventV1 = ReturnType<DeferredTaskEvent['toEvent']>;
-
-class CapturingPublisher implements EventPublisher {
-  events: TaskEventV1[] = [];
-  publish(e: PublishableEvent): boolean {
-    this.events.push('toEvent' in e ? e.toEvent() : e);
-    return true;
-  }
-  flush(): Promise<FlushResult> {
-    return Promise.resolve({ pending: 0 });
-  }
-  close(): Promise<FlushResult> {
-    return this.flush();
-  }
-  stats(): PublisherStats {
-    return { published: this.events.length, buffered: 0, dropped: new Map() };
-  }
-}
 
 /** The simulated provider, counting the calls that reach it. */
 class CountingProvider implements ProviderAdapter {
