@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import kafkajs from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAdmin, createConsumer, createProducer, kafkaConfigFromEnv } from './kafka.js';
 
@@ -94,13 +95,16 @@ function firstValue(child: ChildProcess, prefix: string): Promise<number> {
   });
 }
 
+const KEYS = ['k0', 'k2', 'k3'];
+
 /** Seconds from starting a replacement member (after a SIGKILL) to its first new message. */
 async function rejoinSeconds(groupInstanceId: string | null): Promise<number> {
   const topic = await newTopic(3);
   const groupId = name('rejoin');
   const producer = createProducer(base);
   try {
-    await producer.send({ messages: [0, 1, 2].map((i) => ({ topic, key: `k${i}`, value: `before-${i}` })) });
+    // One key per partition of the three (Kafka's partitioner: k0 → 2, k2 → 0, k3 → 1).
+    await producer.send({ messages: KEYS.map((key, i) => ({ topic, key, value: `before-${i}` })) });
     const first = member(topic, groupId, groupInstanceId);
     await firstValue(first, 'before-');
     await new Promise((r) => setTimeout(r, 4_000)); // offset commits and heartbeats went out
@@ -109,7 +113,7 @@ async function rejoinSeconds(groupInstanceId: string | null): Promise<number> {
     const started = Date.now();
     const second = member(topic, groupId, groupInstanceId);
     try {
-      await producer.send({ messages: [0, 1, 2].map((i) => ({ topic, key: `k${i}`, value: `after-${i}` })) });
+      await producer.send({ messages: KEYS.map((key, i) => ({ topic, key, value: `after-${i}` })) });
       return ((await firstValue(second, 'after-')) - started) / 1000;
     } finally {
       second.kill('SIGKILL');
@@ -128,4 +132,26 @@ describe('a consumer restarted after a crash', () => {
     expect(staticSeconds).toBeLessThan(10);
     expect(dynamicSeconds).toBeLessThan(15);
   }, 120_000);
+});
+
+describe('partitioning', () => {
+  it('the services’ producers put a key where Kafka’s Java partitioner (kafkajs’ default) puts it', async () => {
+    const topic = await newTopic(7);
+    const keys = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? randomBytes(8).toString('hex') : `job-${i}-ä`));
+    const producer = createProducer(base);
+    await producer.send({ messages: keys.map((key) => ({ topic, key, value: key })) });
+    await producer.close();
+    const consumer = createConsumer(base, { groupId: name('partitions'), groupInstanceId: null, maxWaitMs: 100 });
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+    const seen = new Map<string, number>();
+    for await (const m of stream) {
+      seen.set(m.value.toString(), m.partition);
+      if (seen.size === keys.length) break;
+    }
+    await consumer.close(true);
+    const java = kafkajs.Partitioners.DefaultPartitioner();
+    const meta = Array.from({ length: 7 }, (_, i) => ({ partitionId: i, leader: 1 }));
+    for (const key of keys)
+      expect(seen.get(key), key).toBe(java({ topic, partitionMetadata: meta as never, message: { key, value: '' } }));
+  });
 });

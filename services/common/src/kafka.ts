@@ -9,6 +9,7 @@ import {
   Admin,
   Consumer,
   Producer,
+  compatibilityPartitioner,
   stringDeserializers,
   stringSerializers,
   type CompressionAlgorithmValue,
@@ -75,7 +76,15 @@ function baseOptions(c: Base) {
 type ProducerOptions = Base & { compression?: CompressionAlgorithmValue };
 
 function producerOptions(c: ProducerOptions) {
-  return { ...baseOptions(c), idempotent: true, compression: c.compression ?? 'gzip', autocreateTopics: false };
+  return {
+    ...baseOptions(c),
+    idempotent: true,
+    compression: c.compression ?? 'gzip',
+    autocreateTopics: false,
+    // Kafka's own (Java) partitioner, as the SDK and every other producer of the topic use: a job's
+    // events land on one partition whoever produced them (the client's default differs).
+    partitioner: compatibilityPartitioner,
+  };
 }
 
 /** Idempotent producer (acks=all), gzip unless told otherwise, string keys and values. */
@@ -88,7 +97,7 @@ export function createProducer(c: ProducerOptions): Producer<string, string, str
  * original message's bytes unchanged, whatever they are); string headers.
  */
 export function createBytesProducer(c: ProducerOptions): Producer<Buffer, Buffer, string, string> {
-  return new Producer({
+  return new Producer<Buffer, Buffer, string, string>({
     ...producerOptions(c),
     serializers: { headerKey: stringSerializers.headerKey, headerValue: stringSerializers.headerValue },
   });
