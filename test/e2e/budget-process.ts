@@ -26,6 +26,7 @@ const aurea = await init({
     apiKey: need('BUDGET_PROC_API_KEY'),
     refreshMs: Number(need('BUDGET_PROC_REFRESH_MS')),
     timeoutMs: Number(need('BUDGET_PROC_TIMEOUT_MS')),
+    staleAfterMs: Number(need('BUDGET_PROC_STALE_MS')),
   },
 });
 const guard = aurea.budgets!;

@@ -35,7 +35,9 @@ const CALL = 2_100_000n;
 const LIMIT = 300_000_000n;
 const REFRESH_MS = 1000;
 const TIMEOUT_MS = 2000;
-const STALE_MS = 3 * REFRESH_MS; // the SDK's default staleAfterMs
+// A figure stays in use this long when refreshes fail (a slow answer on a loaded machine must not
+// make the spend unknown mid-test); then, with the API stopped, the spend is unknown.
+const STALE_MS = 6000;
 const PACE_MS = 40;
 const CALL_MS = 20;
 
@@ -77,6 +79,7 @@ function spawnProc(i: number, apiUrl: string) {
       BUDGET_PROC_API_KEY: KEY,
       BUDGET_PROC_REFRESH_MS: String(REFRESH_MS),
       BUDGET_PROC_TIMEOUT_MS: String(TIMEOUT_MS),
+      BUDGET_PROC_STALE_MS: String(STALE_MS),
       BUDGET_PROC_PACE_MS: String(PACE_MS),
       BUDGET_PROC_CALL_MS: String(CALL_MS),
     },
