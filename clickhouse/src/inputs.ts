@@ -20,6 +20,7 @@ export const DIMENSIONS = {
   model: 'request_model',
   provider: 'provider',
   service: 'service',
+  environment: 'environment',
   task: 'task_name',
   operation: 'operation',
   tenant: 'tenant',
@@ -70,20 +71,13 @@ export function chTime(t: Date | string | number): string {
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }
 
-export interface EventFilters {
+/** A time range and an equality filter per dimension (DIMENSIONS). */
+export type EventFilters = {
   /** Inclusive lower bound on ended_at. */
   from?: Date | string | undefined;
   /** Exclusive upper bound on ended_at. */
   to?: Date | string | undefined;
-  tenant?: string | undefined;
-  user?: string | undefined;
-  repository?: string | undefined;
-  service?: string | undefined;
-  model?: string | undefined;
-  provider?: string | undefined;
-  task?: string | undefined;
-  operation?: string | undefined;
-}
+} & { [D in Dimension]?: string | undefined };
 
 const TIME_TYPE = "DateTime64(3, 'UTC')";
 

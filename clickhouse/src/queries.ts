@@ -33,6 +33,7 @@ import {
   type Inputs,
   type TimeBucket,
 } from './inputs.js';
+import { EVENT_COLUMNS, readColumns } from './rows.js';
 import { TABLES } from './tables.js';
 import { TOKEN_TYPES, tokenField } from '@aurea/events';
 
@@ -57,7 +58,16 @@ export const JOB_COSTS_TABLE = TABLES.jobCosts;
 const FROM_EVENTS = `${TABLES.events} FINAL`;
 
 /** Dimensions an attribution may group by (the issue's list). */
-export const GROUP_BY_DIMENSIONS = ['model', 'provider', 'service', 'task', 'tenant', 'user', 'repository'] as const;
+export const GROUP_BY_DIMENSIONS = [
+  'model',
+  'provider',
+  'service',
+  'environment',
+  'task',
+  'tenant',
+  'user',
+  'repository',
+] as const;
 export type GroupByDimension = (typeof GROUP_BY_DIMENSIONS)[number];
 
 export const JOB_STATUSES = ['ok', 'error', 'cancelled'] as const;
@@ -239,15 +249,8 @@ export function jobEvents(
   }
   return {
     name: 'job_events',
-    sql: `SELECT
-  toString(event_id) AS event_id_s, ${i.time('started_at')} AS started_at_s, ${i.time('ended_at')} AS ended_at_s,
-  task_id, parent_task_id, service, task_name, operation, provider, request_model, response_model,
-  ${TOKEN_TYPES.map((t) => tokenField(t)).join(', ')}, total_tokens,
-  latency_ms, time_to_first_token_ms, status, error_type,
-  ${i.moneyOrNull('cost_usd')} AS cost_usd_s,
-  ${i.moneyOrNull('provided_cost_usd')} AS provided_cost_usd_s,
-  pricing_status, price_version, price_source, service_tier, tenant, user, repository, attributes, trace_id, span_id,
-  source
+    // Every column of the model (rows.ts derives the list), rendered by the query's inputs.
+    sql: `SELECT ${readColumns(EVENT_COLUMNS, i)}, total_tokens
 FROM ${FROM_EVENTS}
 WHERE ${jobCond} ${cond}
 ORDER BY started_at ASC, event_id ASC
@@ -475,7 +478,13 @@ LIMIT ${limit}`,
 // Daily trend (the daily_costs rollup)
 
 /** Dimensions the daily_costs rollup keeps (0002): its key without day and kafka_partition. */
-export const DAILY_DIMENSIONS = ['tenant', 'service', 'provider', 'model'] as const satisfies readonly Dimension[];
+export const DAILY_DIMENSIONS = [
+  'environment',
+  'tenant',
+  'service',
+  'provider',
+  'model',
+] as const satisfies readonly Dimension[];
 export type DailyDimension = (typeof DAILY_DIMENSIONS)[number];
 
 export interface DailyCostTrendOptions {

@@ -78,7 +78,7 @@ describe('the task_events row', () => {
     const row = toRow(normalizeEvent(event), 3, 42);
     expect(row).toHaveLength(ROW_COLUMNS.length);
     expect(rowObject(row)).toMatchObject({
-      source: 'sdk',
+      source: 'external',
       parent_task_id: '',
       response_model: '',
       input_tokens: 100,

@@ -177,20 +177,30 @@ export const offsetOfRow = (row: RowValues): number => row[KAFKA_OFFSET] as numb
 
 // ---- reading events back ------------------------------------------------------------------------
 
-/** Read expression per kind; the alias differs from the column where the value is converted. */
-const READ: Partial<Record<StoreKind, (c: string) => string>> = {
-  uuid: (c) => `toString(${c})`,
+/** How converted values leave the engine (a query's Inputs render them; these are the API's). */
+export interface ReadRenderers {
+  time(expr: string): string;
+  moneyOrNull(expr: string): string;
+}
+export const API_RENDERERS: ReadRenderers = {
   time: (c) => `toString(${c})`,
-  money: (c) => `if(${c} IS NULL, NULL, toDecimalString(${c}, ${MONEY_SCALE}))`,
+  moneyOrNull: (c) => `if(${c} IS NULL, NULL, toDecimalString(${c}, ${MONEY_SCALE}))`,
+};
+
+/** Read expression per kind; the alias differs from the column where the value is converted. */
+const READ: Partial<Record<StoreKind, (c: string, r: ReadRenderers) => string>> = {
+  uuid: (c) => `toString(${c})`,
+  time: (c, r) => r.time(c),
+  money: (c, r) => r.moneyOrNull(c),
 };
 const readAlias = (c: EventColumn) => (READ[c.kind] ? `${c.name}_s` : c.name);
 
 /** The SELECT list that reads every column of a set of model fields back (fromStoredRow decodes it). */
-export const readColumns = (columns: readonly EventColumn[]): string =>
+export const readColumns = (columns: readonly EventColumn[], r: ReadRenderers = API_RENDERERS): string =>
   columns
     .map((c) => {
       const f = READ[c.kind];
-      return f ? `${f(c.name)} AS ${readAlias(c)}` : c.name;
+      return f ? `${f(c.name, r)} AS ${readAlias(c)}` : c.name;
     })
     .join(', ');
 export const EVENT_READ_COLUMNS = readColumns(EVENT_COLUMNS);

@@ -53,9 +53,15 @@ import {
 } from '../builders.js';
 import { UID } from './uids.js';
 
-const FILTERS = { service: 'multi', provider: 'multi', model: 'multi', tenant: 'multi' } as const;
+const FILTERS = {
+  environment: 'multi',
+  service: 'multi',
+  provider: 'multi',
+  model: 'multi',
+  tenant: 'multi',
+} as const;
 const JOB = boardInputs({ job: 'single' });
-/** '' stores "none recorded" for tenant, user and repository. */
+/** '' stores "none recorded" for environment, tenant, user and repository. */
 const none = (col: string) => `if(${col} = '', '(none)', ${col})`;
 const MS = 'ms';
 
@@ -63,10 +69,18 @@ const MS = 'ms';
 // Variables
 
 function commonVariables() {
-  const values = (d: 'service' | 'provider' | 'model' | 'tenant', f: BoardFilters) =>
+  const values = (d: 'environment' | 'service' | 'provider' | 'model' | 'tenant', f: BoardFilters) =>
     dimensionValues(d, boardInputs(f));
   return [
-    chVariable('service', 'Service', values('service', {}), { description: 'service.name of the producer' }),
+    chVariable(
+      'environment',
+      'Environment',
+      project(values('environment', {}), ['environment', `${none('environment')}`]),
+      { description: 'deployment.environment.name of the producer; (none) for events without one' },
+    ),
+    chVariable('service', 'Service', values('service', { environment: 'multi' }), {
+      description: 'service.name of the producer',
+    }),
     chVariable('provider', 'Provider', values('provider', { service: 'multi' }), {
       description: 'gen_ai.provider.name',
     }),
@@ -370,6 +384,7 @@ const ATTRIBUTION = boardInputs({ ...FILTERS, job: 'multi' });
 const SERIES_POINTS = 500;
 
 const LABELS: Record<GroupByDimension, string> = {
+  environment: 'Environment',
   tenant: 'Tenant',
   service: 'Service',
   user: 'User',

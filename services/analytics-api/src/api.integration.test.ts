@@ -286,6 +286,7 @@ describe('GET /v1/jobs', () => {
         .sort();
     const ids = async (q: string) => (await pageAll(`from=${FROM}&${q}`, 100)).map((j) => j.job_id).sort();
     expect(await ids('tenant=acme')).toEqual(expectIds((es) => es.some((e) => e.tenant === 'acme')));
+    expect(await ids('environment=staging')).toEqual(expectIds((es) => es.some((e) => e.environment === 'staging')));
     expect(await ids('model=claude-sonnet-4')).toEqual(
       expectIds((es) => es.some((e) => e.request_model === 'claude-sonnet-4')),
     );

@@ -37,6 +37,7 @@ export const DimensionQuery = {
   user: Type.Optional(Name('Only user')),
   repository: Type.Optional(Name('Only repository')),
   service: Type.Optional(Name('Only service (service.name)')),
+  environment: Type.Optional(Name('Only environment (deployment.environment.name)')),
   model: Type.Optional(Name('Only request model')),
   provider: Type.Optional(Name('Only provider')),
 };
@@ -87,8 +88,7 @@ export const AttributionQuery = Type.Object(
       maxItems: 4,
       uniqueItems: true,
       default: [],
-      description:
-        'Dimensions to group by: repeat the parameter or separate with commas (model, provider, service, task, tenant, user, repository)',
+      description: `Dimensions to group by: repeat the parameter or separate with commas (${GROUP_BY_DIMENSIONS.join(', ')})`,
     }),
     bucket: lit([...(Object.keys(BUCKETS) as (keyof typeof BUCKETS)[]), 'none'], {
       default: 'day',

@@ -33,6 +33,7 @@ export const LIMITS = {
   /** job, task, tenant, user, repository ids */
   id: 256,
   service: 128,
+  environment: 64,
   taskName: 128,
   operation: 64,
   provider: 64,
@@ -193,6 +194,11 @@ export const FIELDS = {
   task_id: required(Id('Unique id of this task within the job'), 'text'),
   parent_task_id: nullable(Id('Parent task, for nested tasks'), 'text', 'Parent task, for nested tasks'),
   service: required(Text(LIMITS.service, 'service.name of the producer'), 'label'),
+  environment: nullable(
+    Text(LIMITS.environment),
+    'label',
+    'deployment.environment.name of the producer (production, staging, …); a bounded dimension',
+  ),
   task_name: required(Text(LIMITS.taskName, 'Bounded task name (e.g. "summarize")'), 'label'),
   operation: required(Text(LIMITS.operation, 'gen_ai.operation.name: chat, text_completion, embeddings, …'), 'label'),
   provider: required(Text(LIMITS.provider, 'gen_ai.provider.name: openai, anthropic, gcp.gemini, …'), 'label'),

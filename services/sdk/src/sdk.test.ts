@@ -303,7 +303,7 @@ describe('monitorTask behaviour and task events', () => {
   });
 
   it('emits one valid v1 event per task with ids, usage, cost and provided cost kept apart', async () => {
-    const { aurea, publisher } = await setup();
+    const { aurea, publisher } = await setup({ environment: 'staging' });
     const before = Date.now();
     await aurea.monitorTask(
       {
@@ -336,6 +336,7 @@ describe('monitorTask behaviour and task events', () => {
       job_id: 'job-123',
       parent_task_id: 'parent-1',
       service: 'unit-svc',
+      environment: 'staging',
       task_name: 'summarize',
       operation: 'chat',
       provider: 'anthropic',

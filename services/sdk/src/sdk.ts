@@ -47,6 +47,7 @@ import {
   type FlushResult,
 } from './publisher.js';
 import { RateLimitedLogger, stderrLogger, type SdkLogger } from './log.js';
+import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME } from './semconv.js';
 
 export interface InitOptions {
   serviceName: string;
@@ -244,6 +245,8 @@ interface TaskResult {
 /** A finished task, priced: everything its task event carries. */
 interface TaskOutcome extends TaskResult {
   service: string;
+  /** deployment.environment.name of this service (init's environment or AUREA_ENV). */
+  environment: string | null;
   options: TaskOptions | LlmCall;
   costUsd: number | null;
   pricingStatus: 'priced' | 'custom' | 'unknown_model' | 'not_applicable';
@@ -276,6 +279,7 @@ class TaskRecord implements DeferredTaskEvent {
       task_id: fitText('task_id', t.taskId ?? o.taskId) ?? uuidv7(t.startMs),
       parent_task_id: fitText('parent_task_id', o.parentTaskId),
       service: fitText('service', t.service)!,
+      environment: fitText('environment', t.environment),
       task_name: fitText('task_name', o.taskName) ?? 'unknown',
       operation: fitText('operation', o.operation) ?? 'chat',
       provider: fitText('provider', o.provider) ?? 'unknown',
@@ -370,6 +374,8 @@ const timeOrigin = performance.timeOrigin;
 
 export class Aurea {
   readonly serviceName: string;
+  /** deployment.environment.name (init's environment or AUREA_ENV); null when neither says. */
+  readonly environment: string | null;
   readonly priceTable: PriceTable;
   readonly telemetry: Telemetry;
   readonly publisher: EventPublisher | null;
@@ -392,7 +398,8 @@ export class Aurea {
     };
     if (opts.serviceVersion) resAttrs['service.version'] = opts.serviceVersion;
     const environment = opts.environment ?? env.AUREA_ENV;
-    if (environment) resAttrs['deployment.environment.name'] = environment;
+    this.environment = environment || null;
+    if (environment) resAttrs[ATTR_DEPLOYMENT_ENVIRONMENT_NAME] = environment;
     Object.assign(resAttrs, opts.resourceAttributes);
 
     let otlp: { url: string; intervalMs: number; timeoutMs: number } | null = null;
@@ -564,6 +571,7 @@ export class Aurea {
           extraAttributes: { 'aurea.budget.name': err.budget },
           serviceTier: o.serviceTier ?? null,
           service: this.serviceName,
+          environment: this.environment,
           options: o,
           costUsd: null,
           pricingStatus: 'not_applicable',
@@ -668,6 +676,7 @@ export class Aurea {
         new TaskRecord({
           ...r,
           service: this.serviceName,
+          environment: this.environment,
           options: o,
           costUsd: cost,
           pricingStatus,

@@ -3,6 +3,7 @@
 // name that package does not carry yet. Exported as `@aurea/sdk/semconv` so other packages use
 // these constants instead of copies of the names (docs/otlp-spans.md, "Conventions targeted").
 export {
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -14,6 +15,7 @@ export {
   METRIC_HTTP_SERVER_REQUEST_DURATION,
 } from '@opentelemetry/semantic-conventions';
 export {
+  ATTR_DEPLOYMENT_ENVIRONMENT,
   ATTR_ENDUSER_ID,
   ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_GEN_AI_OPERATION_NAME,

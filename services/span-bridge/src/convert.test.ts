@@ -84,6 +84,7 @@ describe('convertSpan', () => {
     const results = await convert(
       {
         'service.name': 'py-orchestrator',
+        'deployment.environment.name': 'staging',
         'aurea.tenant': 'team-a',
         'aurea.repository': 'acme/app',
         'aurea.job.id': 'resource-job',
@@ -126,6 +127,7 @@ describe('convertSpan', () => {
       task_id: e.span_id,
       parent_task_id: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown,
       service: 'py-orchestrator',
+      environment: 'staging',
       task_name: 'summarize',
       operation: 'chat',
       provider: 'openai',

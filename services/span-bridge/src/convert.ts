@@ -24,6 +24,8 @@ import {
 } from '@aurea/events';
 import { defaultPriceTable, priceUsage, type PriceResult, type PriceTable } from '@aurea/sdk/pricing';
 import {
+  ATTR_DEPLOYMENT_ENVIRONMENT,
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
   ATTR_ENDUSER_ID,
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -294,6 +296,11 @@ export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult 
       task_id: span.spanId,
       parent_task_id: parentTask ?? null,
       service: fitText('service', text(res[ATTR_SERVICE_NAME]) ?? 'unknown_service')!,
+      // The resource's deployment environment (its deprecated spelling from older SDKs second).
+      environment: fitText(
+        'environment',
+        text(res[ATTR_DEPLOYMENT_ENVIRONMENT_NAME]) ?? text(res[ATTR_DEPLOYMENT_ENVIRONMENT]),
+      ),
       task_name: fitText('task_name', text(lookup(a, res, AUREA_ATTRS.taskName)) ?? (span.name || operation))!,
       operation: fitText('operation', operation)!,
       provider: fitText('provider', provider)!,

@@ -119,6 +119,7 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
             user: q.user,
             repository: q.repository,
             service: q.service,
+            environment: q.environment,
             model: q.model,
             provider: q.provider,
             status: q.status,

@@ -47,6 +47,8 @@ export function makeDataset(o: DatasetOptions = {}): SeededEvent[] {
     const user = pick(r, USERS);
     const repository = pick(r, REPOS);
     const service = pick(r, SERVICES);
+    // By job index (no draw, so the rest of the dataset does not move): staging, production, or none.
+    const environment = j % 5 === 4 ? null : j % 3 === 0 ? 'staging' : 'production';
     let t = start + Math.floor(r() * span);
     const n = 3 + Math.floor(r() * 30);
     for (let k = 0; k < n; k++) {
@@ -66,6 +68,7 @@ export function makeDataset(o: DatasetOptions = {}): SeededEvent[] {
         job_id: jobId,
         task_id: `${jobId}-t${k}`,
         service,
+        environment,
         task_name: pick(r, TASKS),
         operation: 'chat',
         provider: m.provider,
