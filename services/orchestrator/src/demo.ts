@@ -109,7 +109,8 @@ export async function runDemoWorkload(o: DemoOptions): Promise<{ submitted: numb
   // Continue numbering across restarts so the mix keeps varying; the orchestrator names the jobs.
   let n = Math.floor(Date.now() / 1000) % 1_000_000;
   const inflight = new Set<Promise<void>>();
-  while (!o.signal.aborted && (o.maxJobs === 0 || counts.submitted + counts.shed + counts.errors < o.maxJobs)) {
+  // maxJobs bounds the jobs sent, answered or not (counting answers would send more while some wait).
+  for (let sent = 0; !o.signal.aborted && (o.maxJobs === 0 || sent < o.maxJobs); sent++) {
     const job = demoJob(o.seed, n++);
     const p = (async () => {
       try {
