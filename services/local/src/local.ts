@@ -26,6 +26,7 @@ import { loadPriceTable } from '@aurea/sdk/pricing';
 import {
   spanBridgeConfigSchema,
   spanBridgeOptionsFromEnv,
+  spanMetricsFromEnv,
   startSpanBridge,
   type SpanBridgeHandle,
 } from '@aurea/span-bridge';
@@ -120,6 +121,7 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
   const bridgeCfg = parseConfig(spanBridgeConfigSchema, source);
   const log = logger ?? createLogger(local.AUREA_LOCAL_SERVICE_NAME, apiEnv.LOG_LEVEL);
   const shutdown = new Shutdown(log, local.AUREA_LOCAL_SHUTDOWN_DEADLINE_MS);
+  const spanMetrics = local.AUREA_LOCAL_SPAN_BRIDGE ? spanMetricsFromEnv(bridgeCfg, log) : undefined;
 
   const ch = await createClickHouse({ ...clickhouseOptionsFromEnv(apiEnv), createDatabase: true });
   try {
@@ -169,8 +171,9 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
 
   shutdown
     .add('analytics API: stop accepting, drain requests', () => app.close())
-    .add('span bridge: finish the batch in hand, commit, disconnect', () => parts.spanBridge?.stop())
-    .add('consumer: finish the batch in hand, commit, disconnect', () => parts.consumer?.stop())
+    .add('span bridge: finish the cycle in hand, commit, disconnect', () => parts.spanBridge?.stop())
+    .add('span-derived metrics', () => spanMetrics?.shutdown())
+    .add('consumer: finish the cycle in hand, commit, disconnect', () => parts.consumer?.stop())
     .add('ingest publisher', () => publisher.close())
     .add('metrics', () => aurea.shutdown({ deadlineMs: 3000 }))
     .add('clickhouse', () => ch.close());
@@ -199,6 +202,7 @@ export async function startLocal(source: NodeJS.ProcessEnv = process.env, logger
           ...spanBridgeOptionsFromEnv(bridgeCfg),
           logger: log.child({ component: 'span-bridge' }),
           priceTable: loadPriceTable(bridgeCfg.AUREA_PRICE_TABLE),
+          ...(spanMetrics ? { metrics: spanMetrics } : {}),
         }),
       )
     : undefined);

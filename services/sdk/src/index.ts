@@ -1,6 +1,7 @@
 // @aurea/sdk: per-task LLM cost and latency for orchestrator services.
 export {
   init,
+  createAurea,
   getAurea,
   monitorTask,
   recordLlmCall,

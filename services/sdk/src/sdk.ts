@@ -10,6 +10,7 @@ import {
   clampDurationMs,
   fitText,
   uuidv7,
+  type NormalizedTaskEvent,
   type ServiceTier,
   type TaskEventV1,
 } from '@aurea/events';
@@ -47,7 +48,7 @@ import {
   type FlushResult,
 } from './publisher.js';
 import { RateLimitedLogger, stderrLogger, type SdkLogger } from './log.js';
-import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME } from './semconv.js';
+import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVER_ADDRESS } from './semconv.js';
 
 export interface InitOptions {
   serviceName: string;
@@ -726,6 +727,29 @@ export class Aurea {
     }
   }
 
+  /**
+   * Record the metrics of a task another component has already priced and described as a task
+   * event — the span bridge, for services that send only OTLP spans (docs/otlp-spans.md,
+   * "Real-time metrics"): the instruments, names and labels monitorTask records, with the event's
+   * own cost (never priced again here); no event is published. Never throws.
+   */
+  recordTaskEvent(e: NormalizedTaskEvent): void {
+    try {
+      const series = this.telemetry.taskSeries(e.operation, e.provider, e.request_model, e.task_name);
+      const address = e.attributes[ATTR_SERVER_ADDRESS];
+      series.finish(e.status, e.latency_ms / 1000, e.usage, e.cost_usd, e.pricing_status === 'unknown_model', {
+        responseModel: e.response_model,
+        errorType: e.error_type,
+        serverAddress: typeof address === 'string' ? address : null,
+        serverPort: null,
+        timeToFirstChunkS: e.time_to_first_token_ms === null ? null : e.time_to_first_token_ms / 1000,
+        chunkIntervalsS: null,
+      });
+    } catch (err) {
+      this.log.log('error', 'recordTaskEvent', { err: (err as Error).message }, 'aurea: failed to record a task event');
+    }
+  }
+
   /** A queue stage's depth, capacity, admitted and shed counts (aurea.queue.*). */
   queueStage(name: string, opts: { capacity?: number } = {}): QueueStage {
     const q = this.telemetry.queue(name);
@@ -866,6 +890,14 @@ export function init(opts: InitOptions): Promise<Aurea> {
   const a = new Aurea(opts);
   current = a;
   return Promise.resolve(a);
+}
+
+/**
+ * An SDK instance that does not back the top-level functions (init's does): for a process that
+ * records on behalf of several services, e.g. the span bridge (docs/otlp-spans.md).
+ */
+export function createAurea(opts: InitOptions): Aurea {
+  return new Aurea(opts);
 }
 
 /** The instance from the last init(), if any. */

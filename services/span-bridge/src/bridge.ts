@@ -17,9 +17,10 @@ import {
   type Readiness,
   type WriteContext,
 } from '@aurea/common';
-import { TOPICS, deadLetterHeaders, type FieldError } from '@aurea/events';
+import { TOPICS, deadLetterHeaders, normalizeEvent, type FieldError, type NormalizedTaskEvent } from '@aurea/events';
 import type { PriceTable } from '@aurea/sdk/pricing';
 import { convertSpan, type SpanRejectReason } from './convert.js';
+import type { SpanMetrics } from './metrics.js';
 import { decodeTraceRequest, spanToRequest } from './otlp-proto.js';
 
 export interface SpanBridgeOptions {
@@ -45,6 +46,8 @@ export interface SpanBridgeOptions {
   maxEventsPerProduce?: number;
   /** Deadline for stop(): finish the cycle in hand, commit, disconnect (default 10 s). */
   shutdownDeadlineMs?: number;
+  /** Record each produced event's metrics for its service (real-time cost of span-only services). */
+  metrics?: SpanMetrics;
   lagIntervalMs?: number;
   stallMs?: number;
   giveUpMs?: number;
@@ -78,6 +81,8 @@ interface Out {
 /** One cycle: the events and dead letters its messages converted to. */
 class SpanCycle {
   readonly events: Out[] = [];
+  /** The events again, normalized, for their metrics once produced. */
+  readonly normalized: NormalizedTaskEvent[] = [];
   readonly dead: Out[] = [];
   size = 0;
 }
@@ -177,6 +182,7 @@ class SpanBridge {
           });
           if (r.kind === 'event') {
             cycle.events.push({ key: Buffer.from(r.event.job_id), value: Buffer.from(JSON.stringify(r.event)) });
+            if (this.o.metrics) cycle.normalized.push(normalizeEvent(r.event));
           } else if (r.kind === 'skipped') {
             this.counts.skipped++;
           } else {
@@ -210,6 +216,9 @@ class SpanBridge {
     for (let i = 0; i < cycle.events.length; i += this.maxEvents)
       await send(this.output, cycle.events.slice(i, i + this.maxEvents));
     if (cycle.dead.length > 0) await send(this.dlq, cycle.dead);
+    // Metrics after the broker acknowledged the events: a cycle consumed again after a crash is
+    // counted again (docs/otlp-spans.md, "Real-time metrics").
+    for (const e of cycle.normalized) this.o.metrics?.record(e);
     this.counts.events += cycle.events.length;
     this.counts.deadLettered += cycle.dead.length;
   }

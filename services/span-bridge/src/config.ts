@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import { commonEnv, env, kafkaConfigOf, kafkaEnv, priceTableEnv } from '@aurea/common';
 import { TOPICS } from '@aurea/events';
+import type { Logger } from 'pino';
 import type { SpanBridgeOptions } from './bridge.js';
+import { SpanMetrics } from './metrics.js';
 
 export const spanBridgeEnv = {
   ...commonEnv,
@@ -22,6 +24,12 @@ export const spanBridgeEnv = {
   SPAN_BRIDGE_SHUTDOWN_DEADLINE_MS: env.int(10_000, 100),
   /** Unable to consume for this long: exit non-zero (the orchestrator restarts the process). */
   SPAN_BRIDGE_GIVE_UP_MS: env.int(300_000, 1_000),
+  /** Record the SDK's task metrics for every span-derived event, per originating service. */
+  SPAN_BRIDGE_METRICS: env.bool(true),
+  SPAN_BRIDGE_METRICS_INTERVAL_MS: env.int(10_000, 100),
+  /** Originating (service, environment) pairs with their own metrics; more share one. */
+  SPAN_BRIDGE_METRICS_MAX_SERVICES: env.int(200, 1),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().default('http://127.0.0.1:4318'),
   /** Standalone service only: /health, /ready, /metrics (port 0 disables the endpoint). */
   SPAN_BRIDGE_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   SPAN_BRIDGE_HTTP_PORT: env.port(9466),
@@ -44,4 +52,15 @@ export function spanBridgeOptionsFromEnv(cfg: SpanBridgeConfig): Omit<SpanBridge
     shutdownDeadlineMs: cfg.SPAN_BRIDGE_SHUTDOWN_DEADLINE_MS,
     giveUpMs: cfg.SPAN_BRIDGE_GIVE_UP_MS,
   };
+}
+
+/** The per-service metrics of span-derived events (SPAN_BRIDGE_METRICS), or none. */
+export function spanMetricsFromEnv(cfg: SpanBridgeConfig, logger: Logger): SpanMetrics | undefined {
+  if (!cfg.SPAN_BRIDGE_METRICS) return undefined;
+  return new SpanMetrics({
+    endpoint: cfg.OTEL_EXPORTER_OTLP_ENDPOINT,
+    exportIntervalMs: cfg.SPAN_BRIDGE_METRICS_INTERVAL_MS,
+    maxServices: cfg.SPAN_BRIDGE_METRICS_MAX_SERVICES,
+    logger,
+  });
 }

@@ -6,7 +6,14 @@ export {
   type SpanBridgeStats,
   type DeadLetterReason,
 } from './bridge.js';
-export { spanBridgeEnv, spanBridgeConfigSchema, spanBridgeOptionsFromEnv, type SpanBridgeConfig } from './config.js';
+export {
+  spanBridgeEnv,
+  spanBridgeConfigSchema,
+  spanBridgeOptionsFromEnv,
+  spanMetricsFromEnv,
+  type SpanBridgeConfig,
+} from './config.js';
+export { SpanMetrics, OVERFLOW_SERVICE, type SpanMetricsOptions } from './metrics.js';
 export {
   convertSpan,
   usageFromAttributes,

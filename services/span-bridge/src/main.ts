@@ -5,7 +5,7 @@ import { Shutdown, createLogger, parseConfig, serveProbes, type ProbeServer } fr
 import { init, type Aurea } from '@aurea/sdk';
 import { loadPriceTable } from '@aurea/sdk/pricing';
 import { startSpanBridge, type SpanBridgeHandle } from './bridge.js';
-import { spanBridgeConfigSchema, spanBridgeOptionsFromEnv } from './config.js';
+import { spanBridgeConfigSchema, spanBridgeOptionsFromEnv, spanMetricsFromEnv } from './config.js';
 
 const cfg = parseConfig(spanBridgeConfigSchema);
 const log = createLogger('aurea-span-bridge', cfg.LOG_LEVEL);
@@ -16,9 +16,11 @@ shutdown.installSignalHandlers();
 let probes: ProbeServer | undefined;
 let bridge: SpanBridgeHandle | undefined;
 let aurea: Aurea | undefined;
+const spanMetrics = spanMetricsFromEnv(cfg, log);
 shutdown
   .add('http', () => probes?.close())
   .add('span bridge', () => bridge?.stop())
+  .add('span-derived metrics', () => spanMetrics?.shutdown())
   .add('metrics', () => aurea?.shutdown());
 
 try {
@@ -29,6 +31,7 @@ try {
     ...spanBridgeOptionsFromEnv(cfg),
     logger: log,
     priceTable,
+    ...(spanMetrics ? { metrics: spanMetrics } : {}),
     // Unable to consume for SPAN_BRIDGE_GIVE_UP_MS: exit non-zero so the orchestrator restarts it.
     onFatal: () => void shutdown.run('span bridge gave up').then(() => process.exit(1)),
   });

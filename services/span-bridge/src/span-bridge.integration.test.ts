@@ -31,6 +31,7 @@ import { startConsumer, type ConsumerHandle } from '@aurea/consumer';
 import { DLQ_HEADERS, TOPICS, deterministicEventId, type TaskEventV1 } from '@aurea/events';
 import { defaultPriceTable, type PriceEntry } from '@aurea/sdk/pricing';
 import { startSpanBridge, type SpanBridgeHandle } from './bridge.js';
+import { SpanMetrics } from './metrics.js';
 import { decodeTraceRequest } from './otlp-proto.js';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -45,6 +46,25 @@ const CONSUMER_DLQ = `it.span-bridge.consumer-dlq.${RUN}`;
 const PRIVATE_IN = `it.span-bridge.spans.${RUN}`;
 const PRIVATE_OUT = `it.span-bridge.events2.${RUN}`;
 const M = 1_000_000;
+const PROMETHEUS = process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090';
+
+/** A PromQL instant query's result. */
+async function prom(query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const u = new URL('/api/v1/query', PROMETHEUS);
+  u.searchParams.set('query', query);
+  const body = (await (await fetch(u)).json()) as {
+    status: string;
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
+  if (body.status !== 'success') throw new Error(`query failed: ${query}`);
+  return body.data.result;
+}
+
+/** "1.234000000" → 1234000000n (nano-dollars). */
+const decimalNanos = (s: string): bigint => {
+  const [int, frac = ''] = s.split('.');
+  return BigInt(int!) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9));
+};
 
 const log = createLogger('span-bridge-it', process.env.LOG_LEVEL ?? 'error');
 const kafka = new Kafka({ brokers: BROKERS, clientId: 'span-bridge-it', logLevel: logLevel.NOTHING });
@@ -57,6 +77,8 @@ const kafkaFor = (clientId: string) => ({
 });
 let admin: Admin;
 let bridge: SpanBridgeHandle | undefined;
+/** The span-derived metrics of this run, exported to the shared Collector → Prometheus every second. */
+const spanMetrics = new SpanMetrics({ endpoint: COLLECTOR, exportIntervalMs: 1000, logger: log });
 let consumer: ConsumerHandle | undefined;
 let ch: AureaClickHouse | undefined;
 let app: FastifyInstance | undefined;
@@ -180,7 +202,18 @@ beforeAll(async () => {
     auth: { mode: 'disabled', keys: [] },
     metricsAuth: 'open',
     ingest: { topic: OUT, maxEventsPerRequest: 100, bodyLimitBytes: 1024 * 1024 },
-    budgets: [],
+    // The team's monthly budget: its spend must include what the spans cost.
+    budgets: [
+      {
+        name: 'team-otel-monthly',
+        scope: 'tenant',
+        value: 'team-otel',
+        period: { type: 'calendar_month' },
+        amount: 1_000_000_000_000n,
+        warnPercent: 80,
+        alertPercent: 100,
+      },
+    ],
     docs: false,
     maxPageSize: 1000,
   };
@@ -194,6 +227,7 @@ beforeAll(async () => {
     dlqTopic: DLQ,
     fromBeginning: false,
     lagIntervalMs: 500,
+    metrics: spanMetrics,
   });
   await waitFor('the bridge to join its group', () => bridge!.readiness().ready);
   await readAll(OUT, raw);
@@ -201,6 +235,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bridge?.stop();
+  await spanMetrics.shutdown();
   for (const r of readers) await r.disconnect();
   await consumer?.stop();
   await app?.close();
@@ -462,6 +497,37 @@ describe('OTLP spans → Collector → Kafka → span bridge → task events →
       unpriced_tasks: 1,
       failed_tasks: 1,
     });
+  });
+
+  it('real-time metrics of a span-only service: Prometheus, the cost alert and the budget see the API’s cost', async () => {
+    // The spans were sent twice (the resend above): the API counts each event once, and so must
+    // the bridge's metrics.
+    const apiNanos = decimalNanos(String(firstJob.cost_usd));
+    const sel = `{job="${SERVICE}"}`;
+    const promNanos = async (q: string) => {
+      const r = await prom(q);
+      return r[0] ? Math.round(Number(r[0].value[1]) * 1e9) : undefined;
+    };
+    await waitFor(
+      'the service cost counter in Prometheus',
+      async () => (await promNanos(`sum(aurea_llm_cost_USD_total${sel})`)) === Number(apiNanos),
+      90_000,
+    );
+    // Tasks by status and tokens by type, as the SDK records them.
+    const tasks = await prom(`sum by (aurea_task_status) (aurea_tasks_total${sel})`);
+    expect(Object.fromEntries(tasks.map((s) => [s.metric.aurea_task_status, Number(s.value[1])]))).toMatchObject({
+      ok: 3,
+      timeout: 1,
+    });
+    // The cost alert's expression (AureaLLMCostPerHourHigh: aurea:llm_cost_usd_by_job:increase1h) for this service.
+    const alertExpr = `sum by (job) (increase(aurea_llm_cost_USD_total${sel}[1h] anchored) + (first_over_time(aurea_llm_cost_USD_total${sel}[1h]) unless aurea_llm_cost_USD_total${sel} offset 1h) or increase(aurea_llm_cost_USD_total${sel}[1h] anchored))`;
+    expect(await promNanos(alertExpr)).toBe(Number(apiNanos));
+    // The team's budget spend (ClickHouse, the API's budgets and their gauges) holds the same cost.
+    const budgets = (await app!.inject({ url: '/v1/budgets' })).json<{
+      budgets: { name: string; spend_usd: string }[];
+    }>();
+    const team = budgets.budgets.find((b) => b.name === 'team-otel-monthly')!;
+    expect(decimalNanos(team.spend_usd)).toBe(apiNanos);
   });
 });
 
