@@ -44,6 +44,20 @@ export const DURATION_BUCKETS: readonly number[] = Object.freeze(
 );
 /** gen_ai.client.token.usage bucket advice (semconv): 1, 4, 16 … 67108864 (powers of 4). */
 export const TOKEN_BUCKETS: readonly number[] = Object.freeze(Array.from({ length: 14 }, (_, i) => 4 ** i));
+/**
+ * aurea.stage.duration: 1 ms … 10 s (1, 2.5, 5 per decade), for stages that are that fast (a
+ * queue wait, a dispatch); an LLM call is timed by gen_ai.client.operation.duration's buckets.
+ */
+export const STAGE_BUCKETS: readonly number[] = Object.freeze([
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+/**
+ * aurea.job.duration: a job is a chain of LLM calls, so the operation-duration buckets (0.01 s,
+ * doubling) extended to 1310.72 s (~22 min).
+ */
+export const JOB_BUCKETS: readonly number[] = Object.freeze(
+  Array.from({ length: 18 }, (_, i) => Math.round(0.01 * 2 ** i * 100) / 100),
+);
 /** http.server.request.duration bucket advice (semconv). */
 export const HTTP_BUCKETS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
@@ -63,6 +77,9 @@ export const A = {
   aureaTokenType: 'aurea.token.type',
   stage: 'aurea.stage',
   breaker: 'aurea.circuit_breaker.name',
+  breakerFrom: 'aurea.circuit_breaker.from',
+  breakerTo: 'aurea.circuit_breaker.to',
+  jobStatus: 'aurea.job.status',
   budgetName: 'aurea.budget.name',
   budgetScope: 'aurea.budget.scope',
   budgetPeriod: 'aurea.budget.period',
@@ -91,6 +108,9 @@ export const ATTRIBUTE_BOUNDS: Record<string, string> = {
     'input, output, cache_read, cache_write, reasoning, cache_write_1h, input_audio, output_audio, input_image, output_image',
   [A.stage]: 'queue stages declared in code; a handful',
   [A.breaker]: 'circuit breakers declared in code (one per provider/agent); a handful',
+  [A.breakerFrom]: 'closed, open, half_open',
+  [A.breakerTo]: 'closed, open, half_open',
+  [A.jobStatus]: 'ok, error, timeout, cancelled, refused',
   [A.budgetName]: 'budgets configured; tens',
   [A.budgetScope]: 'global, tenant, provider, model, … (configured); a handful',
   [A.budgetPeriod]: 'day, week, month, … (configured); a handful',
@@ -186,6 +206,15 @@ export const METRICS = {
     description: 'Tasks currently running.',
     attributes: [A.taskName],
   },
+  jobDuration: {
+    name: 'aurea.job.duration',
+    prometheus: 'aurea_job_duration_seconds',
+    kind: 'Histogram',
+    unit: 's',
+    description: 'End-to-end duration of a job (a request through the service), from admission to its last task.',
+    attributes: [A.jobStatus],
+    buckets: JOB_BUCKETS,
+  },
   errors: {
     name: 'aurea.errors',
     prometheus: 'aurea_errors_total',
@@ -234,6 +263,15 @@ export const METRICS = {
     description: 'Requests shed (rejected) by a queue stage under backpressure.',
     attributes: [A.stage],
   },
+  stageDuration: {
+    name: 'aurea.stage.duration',
+    prometheus: 'aurea_stage_duration_seconds',
+    kind: 'Histogram',
+    unit: 's',
+    description: 'Time one item spent in a stage (a queue wait, a dispatch); error.type when it failed there.',
+    attributes: [A.stage, A.errorType],
+    buckets: STAGE_BUCKETS,
+  },
   circuitBreaker: {
     name: 'aurea.circuit_breaker.state',
     prometheus: 'aurea_circuit_breaker_state',
@@ -241,6 +279,14 @@ export const METRICS = {
     unit: '',
     description: 'Circuit-breaker state: 0 closed, 1 half-open, 2 open.',
     attributes: [A.breaker, A.provider],
+  },
+  circuitBreakerTransitions: {
+    name: 'aurea.circuit_breaker.transitions',
+    prometheus: 'aurea_circuit_breaker_transitions_total',
+    kind: 'Counter',
+    unit: '{transition}',
+    description: 'Circuit-breaker state changes, by the state left and the state entered.',
+    attributes: [A.breaker, A.provider, A.breakerFrom, A.breakerTo],
   },
   budgetLimit: {
     name: 'aurea.budget.limit',
