@@ -19,6 +19,7 @@ import {
   type VariableModel,
 } from './src/builders.js';
 import { panelTargets } from './src/run-targets.js';
+import { inexactIncreases } from '../prometheus/exact-form.js';
 import {
   applyConditionalAll,
   expandClickHouseMacros,
@@ -213,6 +214,18 @@ describe('dashboard JSON', () => {
       const d = dashboards.find(([, x]) => x.uid === uid)![1];
       expect(JSON.stringify(d)).toContain(`/d/${UID.jobCost}?var-job=\${__value.raw}`);
     }
+  });
+
+  it('totals over the range use the exact form of increase() (docs/metrics.md, "Spend: the exact query")', () => {
+    let n = 0;
+    for (const [, d] of dashboards)
+      for (const p of allPanels(d))
+        for (const t of panelTargets(p))
+          if (!isClickHouseQuery(t)) {
+            n += t.expr.includes('increase(') ? 1 : 0;
+            expect(inexactIncreases(t.expr), `${p.title}: ${t.expr}`).toEqual([]);
+          }
+    expect(n).toBeGreaterThan(5);
   });
 
   it('thresholds are ordered and start at the base step', () => {

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { inexactIncreases } from './exact-form.js';
 
 const DIR = import.meta.dirname;
 interface Rule {
@@ -87,6 +88,11 @@ describe('alerting rules', () => {
         `  or increase(aurea_llm_cost_USD_total[${w}] anchored)`;
       expect(r.expr.replace(/\s+/g, ' '), r.record).toContain(exact.replace(/\s+/g, ' '));
     }
+  });
+  it('every increase() in a rule is the exact form (plain increase() misses a new series\u2019 first sample)', () => {
+    for (const r of rules) expect(inexactIncreases(r.expr), r.alert ?? r.record).toEqual([]);
+    expect(inexactIncreases('sum(increase(x{a="b"}[1h]))')).toEqual(['increase(x{a="b"}[1h])']);
+    expect(inexactIncreases('sum(increase(x[1h] anchored))')).toEqual(['increase(x[1h] anchored)']);
   });
   it('every rule file starts with a header comment', () => {
     for (const f of files) expect(readFileSync(join(DIR, 'rules', f), 'utf8').startsWith('# '), f).toBe(true);

@@ -50,6 +50,18 @@ export function prom(expr: string, legendFormat = '__auto', opts: { instant?: bo
   return opts.instant ? q.instant() : q.range();
 }
 
+/**
+ * The exact total of a counter over a window (docs/metrics.md, "Spend: the exact query"), summed by
+ * `by`: the anchored increase (no extrapolation, resets added) plus, for a series born inside the
+ * window, its first value. `series` is a selector (`name{labels}`); `w` the window (`$__range` on a
+ * board). prometheus/tests/spend.test.yml pins the form's values; rates stay `rate()`.
+ */
+export function exactIncrease(series: string, by: readonly string[] = [], w = '$__range'): string {
+  const agg = by.length ? `sum by (${by.join(', ')})` : 'sum';
+  const inc = `increase(${series}[${w}] anchored)`;
+  return `${agg} (${inc} + (first_over_time(${series}[${w}]) unless ${series} offset ${w}) or ${inc})`;
+}
+
 /** Plugin version the targets are written for (the plugin migrates older targets itself). */
 export const CLICKHOUSE_PLUGIN_VERSION = '4.11.0';
 

@@ -22,6 +22,7 @@ import {
   COLORS,
   dashboardBuilder,
   dashedThresholds,
+  exactIncrease,
   finish,
   lastValue,
   legendList,
@@ -315,7 +316,7 @@ export function operationsBoard(): Dashboard {
         unit: 'short',
         decimals: 0,
         targets: [
-          prom(`sum by (${L.status}) (increase(aurea_tasks_total{${ENV_SVC_LLM}}[$__range]))`, `{{${L.status}}}`, {
+          prom(exactIncrease(`aurea_tasks_total{${ENV_SVC_LLM}}`, [L.status]), `{{${L.status}}}`, {
             instant: true,
           }),
         ],
@@ -509,7 +510,7 @@ export function llmCostBoard(): Dashboard {
         h: 5,
         unit: 'currencyUSD',
         decimals: 2,
-        targets: [prom(`sum(increase(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[$__range]))`, 'USD', { instant: true })],
+        targets: [prom(exactIncrease(`aurea_llm_cost_USD_total{${ENV_SVC_LLM}}`), 'USD', { instant: true })],
         links: [link('Per-job cost analytics', jobUrl)],
       }),
     )
@@ -536,7 +537,7 @@ export function llmCostBoard(): Dashboard {
         h: 5,
         unit: 'short',
         decimals: 0,
-        targets: [prom(`sum(increase(aurea_llm_tokens_total{${ENV_SVC_LLM}}[$__range]))`, 'tokens', { instant: true })],
+        targets: [prom(exactIncrease(`aurea_llm_tokens_total{${ENV_SVC_LLM}}`), 'tokens', { instant: true })],
       }),
     )
     .withPanel(
@@ -603,7 +604,7 @@ export function llmCostBoard(): Dashboard {
         decimals: 2,
         targets: [
           prom(
-            `sort_desc(sum by (${L.provider}, ${L.model}) (increase(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[$__range])))`,
+            `sort_desc(${exactIncrease(`aurea_llm_cost_USD_total{${ENV_SVC_LLM}}`, [L.provider, L.model])})`,
             `{{${L.provider}}} / {{${L.model}}}`,
             {
               instant: true,
@@ -623,11 +624,9 @@ export function llmCostBoard(): Dashboard {
         decimals: 2,
         fieldLinks: [jobLink],
         targets: [
-          prom(
-            `topk(10, sum by (${L.task}) (increase(aurea_llm_cost_USD_total{${ENV_SVC_LLM}}[$__range])))`,
-            `{{${L.task}}}`,
-            { instant: true },
-          ),
+          prom(`topk(10, ${exactIncrease(`aurea_llm_cost_USD_total{${ENV_SVC_LLM}}`, [L.task])})`, `{{${L.task}}}`, {
+            instant: true,
+          }),
         ],
       }),
     );
@@ -653,7 +652,7 @@ export function llmCostBoard(): Dashboard {
         ...TOKEN_BARS,
         targets: [
           prom(
-            `sort_desc(sum by (${L.tokenType}) (increase(aurea_llm_tokens_total{${ENV_SVC_LLM}}[$__range])))`,
+            `sort_desc(${exactIncrease(`aurea_llm_tokens_total{${ENV_SVC_LLM}}`, [L.tokenType])})`,
             `{{${L.tokenType}}}`,
             { instant: true },
           ),
@@ -667,7 +666,7 @@ export function llmCostBoard(): Dashboard {
         ...TOKEN_BARS,
         targets: [
           prom(
-            `sum by (${L.genAiTokenType}) (increase(gen_ai_client_token_usage_sum{${ENV_SVC_LLM}}[$__range])) / sum by (${L.genAiTokenType}) (increase(gen_ai_client_token_usage_count{${ENV_SVC_LLM}}[$__range]))`,
+            `${exactIncrease(`gen_ai_client_token_usage_sum{${ENV_SVC_LLM}}`, [L.genAiTokenType])} / ${exactIncrease(`gen_ai_client_token_usage_count{${ENV_SVC_LLM}}`, [L.genAiTokenType])}`,
             `{{${L.genAiTokenType}}}`,
             { instant: true },
           ),
