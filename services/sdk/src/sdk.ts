@@ -670,6 +670,7 @@ export class Aurea {
         o.serverPort !== undefined && Number.isInteger(o.serverPort) && o.serverPort > 0 ? o.serverPort : null,
       timeToFirstChunkS: r.ttftMs === null ? null : r.ttftMs / 1000,
       chunkIntervalsS: r.chunkIntervalsS,
+      genAiClient: true,
     });
     if (this.publisher !== null) {
       const sc = trace.getSpanContext(otelContext.active());
@@ -731,9 +732,10 @@ export class Aurea {
    * Record the metrics of a task another component has already priced and described as a task
    * event — the span bridge, for services that send only OTLP spans (docs/otlp-spans.md,
    * "Real-time metrics"): the instruments, names and labels monitorTask records, with the event's
-   * own cost (never priced again here); no event is published. Never throws.
+   * own cost (never priced again here); no event is published. The gen_ai.client.* instruments
+   * only with `genAiClient` (the service's own GenAI instrumentation usually emits them). Never throws.
    */
-  recordTaskEvent(e: NormalizedTaskEvent): void {
+  recordTaskEvent(e: NormalizedTaskEvent, opts: { genAiClient?: boolean } = {}): void {
     try {
       const series = this.telemetry.taskSeries(e.operation, e.provider, e.request_model, e.task_name);
       const address = e.attributes[ATTR_SERVER_ADDRESS];
@@ -744,6 +746,7 @@ export class Aurea {
         serverPort: null,
         timeToFirstChunkS: e.time_to_first_token_ms === null ? null : e.time_to_first_token_ms / 1000,
         chunkIntervalsS: null,
+        genAiClient: opts.genAiClient ?? false,
       });
     } catch (err) {
       this.log.log('error', 'recordTaskEvent', { err: (err as Error).message }, 'aurea: failed to record a task event');

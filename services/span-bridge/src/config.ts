@@ -29,6 +29,8 @@ export const spanBridgeEnv = {
   SPAN_BRIDGE_METRICS_INTERVAL_MS: env.int(10_000, 100),
   /** Originating (service, environment) pairs with their own metrics; more share one. */
   SPAN_BRIDGE_METRICS_MAX_SERVICES: env.int(200, 1),
+  /** Also record gen_ai.client.* for span-derived events (off: the services' instrumentations emit them). */
+  SPAN_BRIDGE_GENAI_CLIENT_METRICS: env.bool(false),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().default('http://127.0.0.1:4318'),
   /** Standalone service only: /health, /ready, /metrics (port 0 disables the endpoint). */
   SPAN_BRIDGE_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -61,6 +63,7 @@ export function spanMetricsFromEnv(cfg: SpanBridgeConfig, logger: Logger): SpanM
     endpoint: cfg.OTEL_EXPORTER_OTLP_ENDPOINT,
     exportIntervalMs: cfg.SPAN_BRIDGE_METRICS_INTERVAL_MS,
     maxServices: cfg.SPAN_BRIDGE_METRICS_MAX_SERVICES,
+    genAiClient: cfg.SPAN_BRIDGE_GENAI_CLIENT_METRICS,
     logger,
   });
 }

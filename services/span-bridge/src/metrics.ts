@@ -1,6 +1,6 @@
 // Real-time metrics for services that send only OTLP GenAI spans (docs/otlp-spans.md, "Real-time
 // metrics"): for every span-derived task event, the span bridge records the metrics the Aurea SDK
-// records for a task — the same instruments, names, units and bounded labels — under the
+// records for a task — the same aurea.* instruments, names, units and bounded labels — under the
 // originating service's own resource (service.name, deployment.environment.name), through one SDK
 // instance per (service, environment), exported over OTLP to the Collector like any service's.
 // Cost is the event's (the bridge priced it); nothing is priced twice. A span sent again (a client's
@@ -18,6 +18,12 @@ export interface SpanMetricsOptions {
   maxServices?: number;
   /** How many recent event ids are remembered to count a resent span once (default 100,000). */
   dedupeWindow?: number;
+  /**
+   * Also record gen_ai.client.* (operation duration, token usage, time to first chunk). Off by
+   * default: GenAI instrumentations that emit the spans usually export these metrics themselves,
+   * and Prometheus would add both.
+   */
+  genAiClient?: boolean;
   logger: Logger;
 }
 
@@ -37,7 +43,7 @@ export class SpanMetrics {
     if (this.seen.has(e.event_id)) return;
     this.seen.add(e.event_id);
     if (this.seen.size > (this.o.dedupeWindow ?? 100_000)) this.seen.delete(this.seen.values().next().value!);
-    this.instance(e.service, e.environment).recordTaskEvent(e);
+    this.instance(e.service, e.environment).recordTaskEvent(e, { genAiClient: this.o.genAiClient ?? false });
   }
 
   private instance(service: string, environment: string | null): Aurea {

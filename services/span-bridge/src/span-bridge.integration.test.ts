@@ -519,6 +519,8 @@ describe('OTLP spans → Collector → Kafka → span bridge → task events →
       ok: 3,
       timeout: 1,
     });
+    // gen_ai.client.* stay the instrumentation's own (off by default in the bridge): none here.
+    expect(await prom(`count({__name__=~"gen_ai_client_.*", job="${SERVICE}"})`)).toEqual([]);
     // The cost alert's expression (AureaLLMCostPerHourHigh: aurea:llm_cost_usd_by_job:increase1h) for this service.
     const alertExpr = `sum by (job) (increase(aurea_llm_cost_USD_total${sel}[1h] anchored) + (first_over_time(aurea_llm_cost_USD_total${sel}[1h]) unless aurea_llm_cost_USD_total${sel} offset 1h) or increase(aurea_llm_cost_USD_total${sel}[1h] anchored))`;
     expect(await promNanos(alertExpr)).toBe(Number(apiNanos));

@@ -120,6 +120,12 @@ export interface CallDetail {
   timeToFirstChunkS: number | null;
   /** Seconds between consecutive chunks (one per chunk after the first); null or empty when none. */
   chunkIntervalsS: readonly number[] | null;
+  /**
+   * Record the semantic-convention instruments (gen_ai.client.operation.duration, token.usage,
+   * time_to_first_chunk, time_per_output_chunk) too. False where the caller's own GenAI
+   * instrumentation may already emit them (the span bridge: docs/otlp-spans.md, "Real-time metrics").
+   */
+  genAiClient: boolean;
 }
 
 /** Everything one (operation, provider, request model, task name) touches, resolved once. */
@@ -249,10 +255,12 @@ export class TaskSeries {
     const si = STATUS_INDEX[status];
     this.tasks[si]!.add(1);
     this.taskDuration[si]!.record(durationS);
-    const op = this.op(d);
-    op.duration.record(durationS);
-    if (d.timeToFirstChunkS !== null) op.firstChunk.record(d.timeToFirstChunkS);
-    if (d.chunkIntervalsS !== null) for (const s of d.chunkIntervalsS) op.perChunk.record(s);
+    const op = d.genAiClient ? this.op(d) : null;
+    if (op !== null) {
+      op.duration.record(durationS);
+      if (d.timeToFirstChunkS !== null) op.firstChunk.record(d.timeToFirstChunkS);
+      if (d.chunkIntervalsS !== null) for (const s of d.chunkIntervalsS) op.perChunk.record(s);
+    }
     if (usage !== null) {
       let tin = 0;
       let tout = 0;
@@ -265,8 +273,10 @@ export class TaskSeries {
         if (SEMCONV_INPUT.has(f)) tin += v;
         else tout += v;
       }
-      op.tokIn.record(tin);
-      op.tokOut.record(tout);
+      if (op !== null) {
+        op.tokIn.record(tin);
+        op.tokOut.record(tout);
+      }
     }
     if (cost !== null) this.cost.add(cost);
     if (unknownModel) this.unpriced.add(1);
