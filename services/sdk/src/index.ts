@@ -16,7 +16,9 @@ export {
   type BreakerState,
   type Budget,
   type HttpRequestRecord,
+  type Stage,
 } from './sdk.js';
+export { histogramQuantile, type MetricsSummary, type StageSummary, type HistogramSummary } from './metrics/summary.js';
 export {
   BudgetExceededError,
   type BudgetOptions,
@@ -48,6 +50,8 @@ export {
   DURATION_BUCKETS,
   TOKEN_BUCKETS,
   HTTP_BUCKETS,
+  STAGE_BUCKETS,
+  JOB_BUCKETS,
   type MetricSpec,
 } from './metrics/spec.js';
 export { ID_ATTRIBUTE_KEYS } from './metrics/telemetry.js';

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import kafkajs from 'kafkajs';
 import { AggregationTemporality, InMemoryMetricExporter } from '@opentelemetry/sdk-metrics';
 import { validateTaskEvent } from '@aurea/events';
+import Fastify from 'fastify';
 import { init, type Aurea } from './index.js';
+import { aureaFastify } from './fastify.js';
 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const PROM = process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090';
@@ -259,6 +261,62 @@ describe('metrics through the real Collector into Prometheus', () => {
       gen_ai_provider_name: 'openai',
       gen_ai_request_model: 'gpt-4o',
     });
+  });
+
+  it('stage and job durations, breaker transitions and the fastify plugin: names, values, summary = histogram_quantile', async () => {
+    const service = `sdk-it-stages-${run}`;
+    const aurea = await init({
+      serviceName: service,
+      otlp: { endpoint: OTLP, exportIntervalMs: 1000 },
+      kafka: false,
+      logger: quiet,
+    });
+    const wait = aurea.stage('queue_wait');
+    for (let i = 0; i < 20; i++) wait.record(0.003);
+    for (let i = 0; i < 80; i++) wait.record(0.02);
+    aurea.stage('admission').record(0.0007, 'queue_full');
+    aurea.recordJob({ durationS: 3, status: 'ok' });
+    aurea.recordJob({ durationS: 700, status: 'ok' });
+    const cb = aurea.circuitBreaker('anthropic', { provider: 'anthropic' });
+    cb.set('open');
+    cb.set('half_open');
+    cb.set('closed');
+    const app = Fastify();
+    await app.register(aureaFastify, { aurea });
+    app.get('/v1/items/:id', () => ({ ok: true }));
+    await app.inject({ method: 'GET', url: '/v1/items/1' });
+    await app.inject({ method: 'GET', url: '/v1/items/2' });
+    await app.close();
+    const summary = aurea.summary();
+    await aurea.shutdown({ deadlineMs: 5000 });
+
+    const sel = `job="${service}"`;
+    const wq = `${sel},aurea_stage="queue_wait"`;
+    expect(await waitForValue(`sum(aurea_stage_duration_seconds_count{${wq}})`, 100)).toBe(100);
+    for (const q of [0.5, 0.95, 0.99] as const) {
+      const mine = summary.stages.queue_wait!.durationS[q === 0.5 ? 'p50' : q === 0.95 ? 'p95' : 'p99']!;
+      const prom = (
+        await promQuery(`histogram_quantile(${q}, sum by (le) (aurea_stage_duration_seconds_bucket{${wq}}))`)
+      )[0];
+      expect(Number(prom!.value[1]), `p${q * 100}`).toBeCloseTo(mine, 12);
+    }
+    const les = (await promQuery(`aurea_stage_duration_seconds_bucket{${wq}}`)).map((b) => b.metric.le);
+    expect(les).toEqual(expect.arrayContaining(['0.001', '10', '+Inf']));
+    expect(
+      await waitForValue(
+        `sum(aurea_stage_duration_seconds_count{${sel},aurea_stage="admission",error_type="queue_full"})`,
+        1,
+      ),
+    ).toBe(1);
+    expect(await waitForValue(`sum(aurea_job_duration_seconds_count{${sel},aurea_job_status="ok"})`, 2)).toBe(2);
+    const tr = (from: string, to: string) =>
+      `aurea_circuit_breaker_transitions_total{${sel},aurea_circuit_breaker_name="anthropic",aurea_circuit_breaker_from="${from}",aurea_circuit_breaker_to="${to}"}`;
+    expect(await waitForValue(tr('closed', 'open'), 1)).toBe(1);
+    expect(await waitForValue(tr('half_open', 'closed'), 1)).toBe(1);
+    expect(await waitForValue(tr('open', 'closed'), 0)).toBe(0);
+    expect(
+      await waitForValue(`sum(http_server_request_duration_seconds_count{${sel},http_route="/v1/items/:id"})`, 2),
+    ).toBe(2);
   });
 
   it('with the Collector unreachable the service keeps running, and metrics resume when it returns', async () => {

@@ -38,8 +38,17 @@ import {
   type BudgetExceededError,
   type BudgetOptions,
 } from './budget.js';
-import { STATUS_INDEX, Telemetry, type Status, type TaskSeries } from './metrics/telemetry.js';
+import {
+  BREAKER_STATES,
+  JOB_STATUSES,
+  STATUS_INDEX,
+  Telemetry,
+  type JobStatusName,
+  type Status,
+  type TaskSeries,
+} from './metrics/telemetry.js';
 import { A } from './metrics/spec.js';
+import { summarize, type MetricsSummary } from './metrics/summary.js';
 import {
   BufferedPublisher,
   createKafkaPublisher,
@@ -183,6 +192,11 @@ export interface CircuitBreaker {
   readonly state: BreakerState;
 }
 
+export interface Stage {
+  /** One item spent `durationS` seconds in the stage; `errorType` when it failed there. */
+  record(durationS: number, errorType?: string): void;
+}
+
 export interface Budget {
   name: string;
   scope: string;
@@ -193,15 +207,16 @@ export interface Budget {
 
 export interface HttpRequestRecord {
   method: string;
-  route: string;
-  statusCode: number;
+  /** The route template (`/v1/jobs/:id`), never the raw path; undefined when no route matched. */
+  route: string | undefined;
+  /** undefined when no answer was sent (the client aborted). */
+  statusCode: number | undefined;
   durationS: number;
   /** url.scheme of the request as the client sent it; default 'http' (what a plain node:http server serves). */
   urlScheme?: string;
   errorType?: string;
 }
 
-const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
 
 function errorTypeOf(err: unknown): { status: Status; type: string } {
@@ -769,26 +784,48 @@ export class Aurea {
     };
   }
 
-  /** A circuit breaker's state gauge (0 closed, 1 half-open, 2 open). Starts closed. */
+  /**
+   * A circuit breaker's state gauge (0 closed, 1 half-open, 2 open; docs/metrics.md) and its
+   * transitions counter (every change of state, by from and to). Starts closed.
+   */
   circuitBreaker(name: string, opts: { provider?: string } = {}): CircuitBreaker {
-    let b = this.telemetry.breakers.get(name);
-    if (b === undefined) {
-      const attributes: Record<string, string> = { [A.breaker]: name };
-      if (opts.provider) attributes[A.provider] = opts.provider;
-      b = { attributes: Object.freeze(attributes), state: 0 };
-      this.telemetry.breakers.set(name, b);
-    }
-    const cell = b;
-    let state: BreakerState = (['closed', 'half_open', 'open'] as const)[cell.state] ?? 'closed';
+    const t = this.telemetry;
+    const cell = t.breaker(name, opts.provider);
     return {
       set(s: BreakerState) {
-        state = s;
-        cell.state = BREAKER_VALUE[s];
+        t.setBreaker(cell, s);
       },
       get state() {
-        return state;
+        return BREAKER_STATES[cell.state] ?? 'closed';
       },
     };
+  }
+
+  /**
+   * A stage items pass through (aurea.stage.duration, 1 ms … 10 s buckets): `record(seconds)` per
+   * item, with the error type when the item failed in the stage. Stage names are declared in code.
+   */
+  stage(name: string): Stage {
+    const t = this.telemetry;
+    return {
+      record(durationS: number, errorType?: string) {
+        if (Number.isFinite(durationS) && durationS >= 0) t.recordStage(name, durationS, errorType ?? null);
+      },
+    };
+  }
+
+  /** One finished job, end to end (aurea.job.duration); an unknown status counts as `error`. */
+  recordJob(j: { durationS: number; status: JobStatusName }): void {
+    if (!Number.isFinite(j.durationS) || j.durationS < 0) return;
+    this.telemetry.recordJob((JOB_STATUSES as readonly string[]).includes(j.status) ? j.status : 'error', j.durationS);
+  }
+
+  /**
+   * This process's own metrics since init(), summed over series, with percentiles estimated from
+   * the histogram buckets as Prometheus' histogram_quantile does (docs/sdk.md, "Summary").
+   */
+  summary(): MetricsSummary {
+    return summarize(this.telemetry, this.publisher?.stats() ?? null);
   }
 
   /** Replace the set of budget gauges. Spend 0 is reported as 0, remaining as the limit. */
@@ -822,7 +859,7 @@ export class Aurea {
       r.statusCode,
       r.urlScheme ?? 'http',
       r.durationS,
-      r.errorType ?? (r.statusCode >= 500 ? String(r.statusCode) : undefined),
+      r.errorType ?? (r.statusCode !== undefined && r.statusCode >= 500 ? String(r.statusCode) : undefined),
     );
   }
 

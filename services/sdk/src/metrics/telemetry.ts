@@ -292,6 +292,35 @@ export interface QueueState {
   attributes: Attributes;
 }
 
+/** Breaker states in the order of aurea.circuit_breaker.state's values (0 closed, 1 half-open, 2 open). */
+export const BREAKER_STATES = ['closed', 'half_open', 'open'] as const;
+export type BreakerStateName = (typeof BREAKER_STATES)[number];
+
+export interface BreakerCell {
+  attributes: Attributes;
+  /** Index into BREAKER_STATES. */
+  state: number;
+  /** aurea.circuit_breaker.transitions by `${from}>${to}`: every change between two states, from 0. */
+  transitions: Map<string, SumCell>;
+}
+
+/** The six transitions between the three states, each a counter series from the breaker's creation. */
+function transitionCells(attributes: Attributes): Map<string, SumCell> {
+  const out = new Map<string, SumCell>();
+  for (const from of BREAKER_STATES)
+    for (const to of BREAKER_STATES) {
+      if (from === to) continue;
+      const c = new SumCell(Object.freeze({ ...attributes, [A.breakerFrom]: from, [A.breakerTo]: to }));
+      c.touched = true;
+      out.set(`${from}>${to}`, c);
+    }
+  return out;
+}
+
+/** Job statuses of aurea.job.duration (the task statuses' words). */
+export const JOB_STATUSES = ['ok', 'error', 'timeout', 'cancelled', 'refused'] as const;
+export type JobStatusName = (typeof JOB_STATUSES)[number];
+
 export interface BudgetState {
   attributes: Attributes;
   limit: number;
@@ -308,7 +337,9 @@ export class Telemetry implements MetricProducer {
   /** The service's own meter (scope = service name); id-like attributes are stripped by a View. */
   readonly meter: Meter;
   readonly prometheusExporter: PrometheusExporter | null;
-  private readonly startTime: HrTime = hr(Date.now());
+  /** When this provider started counting (init): every cumulative point's start time. */
+  readonly startedAtMs = Date.now();
+  private readonly startTime: HrTime = hr(this.startedAtMs);
   private readonly seriesLimit: number;
   private readonly series = new Map<string, Map<string, Map<string, Map<string, TaskSeries>>>>();
   private seriesCount = 0;
@@ -327,9 +358,11 @@ export class Telemetry implements MetricProducer {
   readonly taskDuration: CellTable<HistCell>;
   readonly timeToFirstChunk: CellTable<HistCell>;
   readonly timePerOutputChunk: CellTable<HistCell>;
+  readonly jobDuration: CellTable<HistCell>;
+  readonly stageDuration: CellTable<HistCell>;
 
   readonly queues = new Map<string, QueueState>();
-  readonly breakers = new Map<string, { attributes: Attributes; state: number }>();
+  readonly breakers = new Map<string, BreakerCell>();
   budgets: BudgetState[] = [];
   /** aurea.budget.refused by budget; aurea.budget.unknown by policy. */
   readonly budgetRefused = new Map<string, SumCell>();
@@ -359,6 +392,9 @@ export class Telemetry implements MetricProducer {
       (a) => new HistCell(a, METRICS.timePerOutputChunk.buckets),
       limit,
     );
+    this.jobDuration = new CellTable<HistCell>((a) => new HistCell(a, METRICS.jobDuration.buckets), 16);
+    // Stages are declared in code (a handful), error types tens: a generous cap, then overflow.
+    this.stageDuration = new CellTable<HistCell>((a) => new HistCell(a, METRICS.stageDuration.buckets), 1024);
 
     const readers: IMetricReader[] = [];
     const producers = [this];
@@ -479,20 +515,56 @@ export class Telemetry implements MetricProducer {
 
   recordHttp(
     method: string,
-    route: string,
-    statusCode: number,
+    route: string | undefined,
+    statusCode: number | undefined,
     scheme: string,
     durationS: number,
     errorType?: string,
   ): void {
-    const a: Attributes = {
-      [A.httpMethod]: method,
-      [A.httpRoute]: route,
-      [A.httpStatus]: statusCode,
-      [A.urlScheme]: scheme,
-    };
+    const a: Attributes = { [A.httpMethod]: method, [A.urlScheme]: scheme };
+    if (route) a[A.httpRoute] = route;
+    if (statusCode !== undefined) a[A.httpStatus] = statusCode;
     if (errorType) a[A.errorType] = errorType;
     this.httpDuration.record(durationS, a);
+  }
+
+  /** aurea.stage.duration: one item's time in `stage`; `errorType` when it failed there. */
+  recordStage(stage: string, durationS: number, errorType: string | null): void {
+    const e = errorType === null || errorType === '' ? null : errorType.slice(0, 128);
+    this.stageDuration
+      .get(`${stage}\u0000${e ?? ''}`, () =>
+        attrs([
+          [A.stage, stage],
+          [A.errorType, e],
+        ]),
+      )
+      .record(durationS);
+  }
+
+  /** aurea.job.duration: one job from admission to its end. */
+  recordJob(status: JobStatusName, durationS: number): void {
+    this.jobDuration.get(status, () => ({ [A.jobStatus]: status })).record(durationS);
+  }
+
+  /** The state cell of breaker `name` (created closed, its transition counters at 0). */
+  breaker(name: string, provider: string | undefined): BreakerCell {
+    let b = this.breakers.get(name);
+    if (b === undefined) {
+      const a: Record<string, string> = { [A.breaker]: name };
+      if (provider) a[A.provider] = provider;
+      const attributes = Object.freeze(a);
+      b = { attributes, state: 0, transitions: transitionCells(attributes) };
+      this.breakers.set(name, b);
+    }
+    return b;
+  }
+
+  /** Move breaker `b` to `to`, counting the transition when the state changes. */
+  setBreaker(b: BreakerCell, to: BreakerStateName): void {
+    const next = BREAKER_STATES.indexOf(to);
+    if (next < 0 || next === b.state) return;
+    b.transitions.get(`${BREAKER_STATES[b.state]}>${to}`)!.add(1);
+    b.state = next;
   }
 
   /** Count a refused call (aurea.budget.refused). */
@@ -610,6 +682,8 @@ export class Telemetry implements MetricProducer {
       hist(METRICS.timeToFirstChunk, this.timeToFirstChunk),
       hist(METRICS.timePerOutputChunk, this.timePerOutputChunk),
       hist(METRICS.taskDuration, this.taskDuration),
+      hist(METRICS.jobDuration, this.jobDuration),
+      hist(METRICS.stageDuration, this.stageDuration),
       sum(METRICS.tasks, cells(this.tasks)),
       sum(METRICS.cost, cells(this.cost)),
       sum(METRICS.tokens, cells(this.tokens)),
@@ -635,6 +709,12 @@ export class Telemetry implements MetricProducer {
       gauge(
         METRICS.circuitBreaker,
         [...this.breakers.values()].map((b) => ({ attributes: b.attributes, value: b.state })),
+      ),
+      sum(
+        METRICS.circuitBreakerTransitions,
+        [...this.breakers.values()].flatMap((b) =>
+          [...b.transitions.values()].map((c) => ({ attributes: c.attributes, value: c.value })),
+        ),
       ),
       gauge(
         METRICS.budgetLimit,
