@@ -361,7 +361,8 @@ describe('backpressure, circuit breakers, HTTP metrics', () => {
     const job = r.json<JobRecord>();
     expect(job.tasks.map((t) => t.errorType)).toEqual(['provider_error', 'provider_error', 'circuit_open', null]);
     const stats = (await app.inject({ method: 'GET', url: '/v1/stats' })).json<{ breakers: Record<string, string> }>();
-    expect(stats.breakers).toEqual({ openai: 'open', anthropic: 'closed' });
+    // Every provider of a known model has its breaker from the start.
+    expect(stats.breakers).toEqual({ openai: 'open', anthropic: 'closed', 'gcp.gemini': 'closed' });
     const m = await metrics();
     const openai = m
       .split('\n')
@@ -391,6 +392,207 @@ describe('backpressure, circuit breakers, HTTP metrics', () => {
     ).toBe(1);
     expect(m).not.toContain('abc');
     expect(m).not.toContain('/no/such/route');
+  });
+});
+
+describe('circuit-breaker management', () => {
+  type Breaker = {
+    provider: string;
+    state: string;
+    consecutiveFailures: number;
+    probeAt: string | null;
+    available: boolean;
+    transitions: Record<string, number>;
+  };
+  const failTwice = {
+    tasks: [
+      { name: 'a', model: 'gpt-4o', simulate: 'error' },
+      { name: 'b', model: 'gpt-4o-mini', simulate: 'error' },
+    ],
+  };
+
+  it('shows each breaker, lists the available providers, and a reset closes an open breaker', async () => {
+    const { app } = await start({
+      ORCH_CB_FAILURE_THRESHOLD: '2',
+      ORCH_CB_COOLDOWN_MS: '60000',
+      ORCH_CONCURRENCY: '1',
+    });
+    let all = (await app.inject({ method: 'GET', url: '/v1/breakers' })).json<{ breakers: Breaker[] }>().breakers;
+    expect(all.map((b) => [b.provider, b.state, b.available])).toEqual([
+      ['anthropic', 'closed', true],
+      ['gcp.gemini', 'closed', true],
+      ['openai', 'closed', true],
+    ]);
+    const t0 = Date.now();
+    await app.inject({ method: 'POST', url: '/v1/jobs?wait=true', payload: failTwice });
+    const open = (await app.inject({ method: 'GET', url: '/v1/breakers/openai' })).json<Breaker>();
+    expect(open).toMatchObject({ provider: 'openai', state: 'open', available: false, consecutiveFailures: 2 });
+    expect(open.transitions).toMatchObject({ 'closed->open': 1, 'open->closed': 0 });
+    // The probe is due a cooldown (60 s) after the opening.
+    expect(Date.parse(open.probeAt!) - t0).toBeGreaterThanOrEqual(60_000);
+    expect(Date.parse(open.probeAt!) - Date.now()).toBeLessThanOrEqual(60_000);
+
+    const providers = (await app.inject({ method: 'GET', url: '/v1/providers' })).json<{
+      providers: { provider: string; available: boolean; breaker: string; models: string[] }[];
+    }>().providers;
+    expect(providers.map((p) => [p.provider, p.available, p.breaker])).toEqual([
+      ['anthropic', true, 'closed'],
+      ['gcp.gemini', true, 'closed'],
+      ['openai', false, 'open'],
+    ]);
+    expect(providers.find((p) => p.provider === 'openai')!.models).toEqual(
+      expect.arrayContaining(['gpt-4o', 'o3-mini']),
+    );
+
+    // Fails fast while open…
+    let job = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/jobs?wait=true',
+        payload: { tasks: [{ name: 'c', model: 'gpt-4o' }] },
+      })
+    ).json<JobRecord>();
+    expect(job.tasks[0]!.errorType).toBe('circuit_open');
+    // …until reset by hand.
+    const reset = await app.inject({ method: 'POST', url: '/v1/breakers/openai/reset' });
+    expect(reset.statusCode).toBe(200);
+    expect(reset.json()).toMatchObject({ previousState: 'open', breaker: { state: 'closed', available: true } });
+    expect(reset.json<{ breaker: Breaker }>().breaker.transitions).toMatchObject({
+      'closed->open': 1,
+      'open->closed': 1,
+    });
+    job = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/jobs?wait=true',
+        payload: { tasks: [{ name: 'd', model: 'gpt-4o' }] },
+      })
+    ).json<JobRecord>();
+    expect(job.status).toBe('succeeded');
+    const m = await metrics();
+    const tr = (from: string, to: string) =>
+      sample(m, 'aurea_circuit_breaker_transitions_total', {
+        gen_ai_provider_name: 'openai',
+        aurea_circuit_breaker_from: from,
+        aurea_circuit_breaker_to: to,
+      });
+    expect([tr('closed', 'open'), tr('open', 'closed'), tr('open', 'half_open')]).toEqual([1, 1, 0]);
+
+    all = (await app.inject({ method: 'GET', url: '/v1/breakers' })).json<{ breakers: Breaker[] }>().breakers;
+    expect(all.every((b) => b.state === 'closed')).toBe(true);
+    expect((await app.inject({ method: 'GET', url: '/v1/breakers/nope' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/v1/breakers/nope/reset' })).statusCode).toBe(404);
+  });
+
+  it('with ORCH_ADMIN_TOKEN a reset needs the bearer token', async () => {
+    const token = 'admin-token-0123456789';
+    const { app } = await start({ ORCH_ADMIN_TOKEN: token });
+    const url = '/v1/breakers/openai/reset';
+    const none = await app.inject({ method: 'POST', url });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toContain('Bearer');
+    const wrong = await app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}x` } });
+    expect(wrong.statusCode).toBe(401);
+    const right = await app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` } });
+    expect(right.statusCode).toBe(200);
+    expect(right.json()).toMatchObject({ previousState: 'closed', breaker: { state: 'closed' } });
+    // Reading stays open.
+    expect((await app.inject({ method: 'GET', url: '/v1/breakers' })).statusCode).toBe(200);
+  });
+});
+
+describe('stages, job duration and the summary endpoint', () => {
+  type HistSummary = { count: number; sum: number; p50: number | null; p95: number | null; p99: number | null };
+  type Summary = {
+    stages: Record<
+      string,
+      {
+        requests: number;
+        errors: number;
+        errorTypes: Record<string, number>;
+        shed: number | null;
+        durationS: HistSummary;
+      }
+    >;
+    jobs: { byStatus: Record<string, number>; durationS: HistSummary };
+    tasks: { byStatus: Record<string, number> };
+  };
+
+  it('times admission, queue wait and dispatch per item, and each job end to end', async () => {
+    const { app, runner } = await start({
+      ORCH_CONCURRENCY: '1',
+      ORCH_QUEUE_CAPACITY: '3',
+      ORCH_CB_FAILURE_THRESHOLD: '1',
+      ORCH_CB_COOLDOWN_MS: '60000',
+      SIM_LATENCY_SCALE: '0.05',
+    });
+    const three = {
+      id: 'staged',
+      tasks: [0, 1, 2].map((i) => ({
+        name: `t${i}`,
+        model: 'gpt-4o-mini',
+        synthetic: { inputTokens: 10, outputTokens: 50 },
+      })),
+    };
+    const first = await app.inject({ method: 'POST', url: '/v1/jobs', payload: three });
+    expect(first.statusCode).toBe(202);
+    // Shed (3 + 2 tasks > 1 + 3) and invalid: both fail in admission.
+    const shed = await app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: {
+        tasks: [
+          { name: 'x', model: 'gpt-4o-mini' },
+          { name: 'y', model: 'gpt-4o-mini' },
+        ],
+      },
+    });
+    expect(shed.statusCode).toBe(429);
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/jobs', payload: { tasks: [{ name: 'z', model: 'gpt-17' }] } }))
+        .statusCode,
+    ).toBe(400);
+    await runner.wait('staged');
+    // One failing task opens the anthropic breaker (threshold 1); the next is refused at dispatch.
+    await app.inject({
+      method: 'POST',
+      url: '/v1/jobs?wait=true',
+      payload: {
+        id: 'broken',
+        tasks: [
+          { name: 'a', model: 'claude-3-5-haiku', simulate: 'error' },
+          { name: 'b', model: 'claude-3-5-haiku', dependsOn: ['a'] },
+          { name: 'c', model: 'claude-3-5-haiku' },
+        ],
+      },
+    });
+
+    const r = await app.inject({ method: 'GET', url: '/v1/metrics/summary' });
+    expect(r.statusCode).toBe(200);
+    const s = r.json<Summary>();
+    expect(s.stages.admission).toMatchObject({ requests: 4, errors: 2, errorTypes: { queue_full: 1, invalid_job: 1 } });
+    // queue_wait: every task that ran (3 + 2; 'b' was skipped); dispatch: the same, one refused by the breaker.
+    expect(s.stages.queue_wait!.requests).toBe(5);
+    expect(s.stages.dispatch).toMatchObject({ requests: 5, errors: 1, errorTypes: { circuit_open: 1 }, shed: 1 });
+    // With one worker, t1 and t2 waited for t0 (and t2 for t1): the waits add up to more than nothing.
+    expect(s.stages.queue_wait!.durationS.sum).toBeGreaterThan(0);
+    expect(s.jobs.byStatus).toEqual({ ok: 1, error: 1 });
+    expect(s.jobs.durationS.count).toBe(2);
+    expect(s.jobs.durationS.p50).toBeGreaterThan(0);
+    expect(s.tasks.byStatus).toMatchObject({ ok: 3, error: 2 });
+
+    // The same counts in the exported metrics.
+    const m = await metrics();
+    for (const [stage, n] of [
+      ['admission', 4],
+      ['queue_wait', 5],
+      ['dispatch', 5],
+    ] as const)
+      expect(sample(m, 'aurea_stage_duration_count', { aurea_stage: stage }), stage).toBe(n);
+    expect(sample(m, 'aurea_stage_duration_count', { aurea_stage: 'dispatch', error_type: 'circuit_open' })).toBe(1);
+    expect(sample(m, 'aurea_job_duration_count', { aurea_job_status: 'ok' })).toBe(1);
+    expect(sample(m, 'aurea_job_duration_count', { aurea_job_status: 'error' })).toBe(1);
+    expect(m).toMatch(/aurea_stage_duration_bucket\{aurea_stage="queue_wait",[^}]*le="0\.001"\}/);
   });
 });
 

@@ -1,10 +1,22 @@
 // The orchestrator's HTTP API (fastify). Every request is counted and timed by route and
-// status through the SDK; /metrics serves the SDK's Prometheus text when enabled.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+// status through the SDK's fastify plugin; /metrics serves the SDK's Prometheus text when
+// enabled; /v1/metrics/summary the SDK's JSON summary; /v1/breakers and /v1/providers the circuit
+// breakers (docs/orchestrator.md, "HTTP API").
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Logger } from '@aurea/common';
 import type { Aurea } from '@aurea/sdk';
+import { aureaFastify } from '@aurea/sdk/fastify';
 import type { OrchestratorConfig } from './config.js';
+import type { BreakerSnapshot } from './circuit-breaker.js';
 import { JobRunner, JobSubmissionError, type JobRecord } from './jobs.js';
 import { SIMULATED_MODELS } from './models.js';
 import { OpenAiCompatibleProvider } from './providers/openai.js';
@@ -56,6 +68,8 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
   const knownModels = [...new Set([...c.OPENAI_MODELS, ...SIMULATED_MODELS.map((m) => m.name)])].filter((m) =>
     router.resolve(m),
   );
+  const catalog = router.models(knownModels);
+  const providers = [...new Set(catalog.map((m) => m.provider))].sort();
 
   const runner = new JobRunner({
     aurea,
@@ -68,8 +82,10 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
     taskTimeoutMs: c.ORCH_TASK_TIMEOUT_MS,
     taskRetries: c.ORCH_TASK_RETRIES,
     breaker: { failureThreshold: c.ORCH_CB_FAILURE_THRESHOLD, cooldownMs: c.ORCH_CB_COOLDOWN_MS },
+    providers,
     retainJobs: c.ORCH_RETAIN_JOBS,
   });
+  const admission = aurea.stage('admission');
 
   // Typed as the base logger so the instance keeps fastify's default generics.
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
@@ -83,15 +99,7 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
   });
 
   // HTTP request count and latency by route template and status (never the raw URL).
-  app.addHook('onResponse', (req, reply, done) => {
-    aurea.recordHttpRequest({
-      method: req.method,
-      route: req.routeOptions.url ?? 'unmatched',
-      statusCode: reply.statusCode,
-      durationS: reply.elapsedTime / 1000,
-    });
-    done();
-  });
+  void app.register(aureaFastify, { aurea });
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     if (err.validation) {
@@ -128,8 +136,17 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
       },
     },
     async (req, reply) => {
-      checkJob(req.body, router, c.ORCH_MAX_TASKS_PER_JOB, knownModels);
-      const job = runner.submit(req.body);
+      // Stage admission: validating the job and admitting it (or not) into the dispatch queue.
+      const t0 = performance.now();
+      let job: JobRecord;
+      try {
+        checkJob(req.body, router, c.ORCH_MAX_TASKS_PER_JOB, knownModels);
+        job = runner.submit(req.body);
+      } catch (err) {
+        admission.record((performance.now() - t0) / 1000, admissionError(err));
+        throw err;
+      }
+      admission.record((performance.now() - t0) / 1000);
       if (req.query.wait) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
@@ -157,8 +174,48 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
     (req, reply) => reply.send({ jobs: runner.list(req.query.limit ?? 50).map(summary) }),
   );
 
-  app.get('/v1/models', (_req, reply) => reply.send({ models: router.models(knownModels) }));
+  app.get('/v1/models', (_req, reply) => reply.send({ models: catalog }));
   app.get('/v1/stats', (_req, reply) => reply.send(runner.snapshot()));
+  // The SDK's summary of this process's metrics since start (seed 002's get_metrics_summary).
+  app.get('/v1/metrics/summary', (_req, reply) => reply.send(aurea.summary()));
+
+  // Circuit breakers: state, manual reset, and the providers a call can go to now.
+  const breakerView = (b: BreakerSnapshot) => ({
+    ...b,
+    transitions: aurea.summary().breakers[b.provider]?.transitions ?? {},
+  });
+  app.get('/v1/breakers', (_req, reply) => reply.send({ breakers: runner.breakerSnapshots().map(breakerView) }));
+  app.get<{ Params: { provider: string } }>('/v1/breakers/:provider', (req, reply) => {
+    const b = runner.breakerSnapshot(req.params.provider);
+    if (!b) return notFound(reply, req.params.provider, providers);
+    return reply.send(breakerView(b));
+  });
+  app.post<{ Params: { provider: string } }>(
+    '/v1/breakers/:provider/reset',
+    { onRequest: (req, reply, done) => requireAdmin(c.ORCH_ADMIN_TOKEN, req, reply, done) },
+    (req, reply) => {
+      const { provider } = req.params;
+      const before = runner.breakerSnapshot(provider);
+      if (!before || !runner.resetBreaker(provider)) return notFound(reply, provider, providers);
+      logger.warn({ provider, from: before.state }, 'circuit breaker reset by hand');
+      return reply.send({ previousState: before.state, breaker: breakerView(runner.breakerSnapshot(provider)!) });
+    },
+  );
+  app.get('/v1/providers', (_req, reply) =>
+    reply.send({
+      providers: providers.map((p) => {
+        const b = runner.breakerSnapshot(p)!;
+        const models = catalog.filter((m) => m.provider === p);
+        return {
+          provider: p,
+          available: b.available,
+          breaker: b.state,
+          adapters: [...new Set(models.map((m) => m.adapter))],
+          models: models.map((m) => m.model),
+        };
+      }),
+    }),
+  );
   // Liveness: the process serves. Readiness: it accepts jobs (503 once shutdown began).
   app.get('/health', (_req, reply) => reply.send({ status: 'ok' }));
   app.get('/ready', (_req, reply) =>
@@ -172,6 +229,38 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
   });
 
   return { app, runner, router, knownModels };
+}
+
+/** error.type of the admission stage for a job that was not admitted. */
+function admissionError(err: unknown): string {
+  if (err instanceof JobValidationError) return 'invalid_job';
+  if (err instanceof JobSubmissionError)
+    return err.statusCode === 429 ? 'queue_full' : err.statusCode === 409 ? 'conflict' : 'unavailable';
+  return err instanceof Error ? err.name : 'internal';
+}
+
+function notFound(reply: FastifyReply, provider: string, known: readonly string[]) {
+  return reply
+    .code(404)
+    .send({ error: 'not_found', message: `no circuit breaker for provider ${provider}; known: ${known.join(', ')}` });
+}
+
+/** With ORCH_ADMIN_TOKEN set, management calls need `Authorization: Bearer <token>` (compared in constant time). */
+function requireAdmin(
+  token: string | undefined,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  done: (err?: Error) => void,
+): void {
+  if (token === undefined) return done();
+  const h = req.headers.authorization;
+  const given = Buffer.from(typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7) : '');
+  const want = Buffer.from(token);
+  if (given.length === want.length && timingSafeEqual(given, want)) return done();
+  void reply
+    .code(401)
+    .header('www-authenticate', 'Bearer realm="aurea-orchestrator"')
+    .send({ error: 'unauthorized', message: 'this management call needs the admin token (ORCH_ADMIN_TOKEN)' });
 }
 
 function view(job: JobRecord) {

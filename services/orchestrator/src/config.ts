@@ -20,6 +20,8 @@ export const orchestratorEnv = z.object({
   ORCH_SHUTDOWN_DEADLINE_MS: env.int(10_000, 100),
   ORCH_CB_FAILURE_THRESHOLD: env.int(5, 1),
   ORCH_CB_COOLDOWN_MS: env.int(10_000, 1),
+  /** When set, POST /v1/breakers/:provider/reset needs `Authorization: Bearer <this>`. */
+  ORCH_ADMIN_TOKEN: z.string().min(16).optional(),
   /** Simulated provider. */
   SIM_SEED: z.string().min(1).default('aurea'),
   SIM_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.03),

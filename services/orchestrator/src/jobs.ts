@@ -1,13 +1,15 @@
 // Jobs: a list of tasks (optionally depending on each other) run with bounded concurrency
 // through provider adapters. Every provider call goes through the SDK's monitorTask (one task
 // event, cost/token/latency metrics); each provider has a circuit breaker whose state the SDK
-// exports; the dispatch queue's depth and admissions/sheds are exported per stage. A task a
+// exports; the dispatch queue's depth and admissions/sheds are exported per stage, with the time
+// tasks wait for a worker (stage queue_wait) and take to reach the provider call (stage dispatch),
+// and each job's end-to-end duration (docs/orchestrator.md, "Instrumentation"). A task a
 // budget refuses (the SDK's BudgetExceededError, before any provider call) ends `refused`, and
 // so does its job (docs/orchestrator.md, "Budgets").
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aurea/common';
-import { BudgetExceededError, type Aurea } from '@aurea/sdk';
-import { CircuitBreaker, type BreakerState } from './circuit-breaker.js';
+import { BudgetExceededError, type Aurea, type Stage } from '@aurea/sdk';
+import { CircuitBreaker, type BreakerSnapshot, type BreakerState } from './circuit-breaker.js';
 import { BoundedPool } from './queue.js';
 import type { ProviderRouter } from './router.js';
 import { ProviderError, emptyUsage, type SyntheticSize, type TokenUsage } from './providers/types.js';
@@ -103,6 +105,8 @@ export interface JobRunnerOptions {
   taskTimeoutMs: number;
   taskRetries: number;
   breaker: { failureThreshold: number; cooldownMs: number };
+  /** Providers whose breakers exist from the start (the others' appear with their first task). */
+  providers?: readonly string[];
   /** Finished jobs kept in memory for GET /v1/jobs/:id. */
   retainJobs: number;
 }
@@ -137,7 +141,12 @@ interface Internal {
   spec: JobSpec;
   abort: AbortController;
   done: Promise<void>;
+  /** performance.now() at admission (aurea.job.duration). */
+  admittedAt: number;
 }
+
+/** aurea.job.status of a finished job (the SDK's words for the runner's). */
+const JOB_METRIC_STATUS = { succeeded: 'ok', failed: 'error', cancelled: 'cancelled', refused: 'refused' } as const;
 
 export class JobRunner {
   private readonly jobs = new Map<string, Internal>();
@@ -145,6 +154,7 @@ export class JobRunner {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly pool: BoundedPool;
   private readonly dispatch;
+  private readonly dispatchStage: Stage;
   private accepting = true;
 
   /** False once shutdown began: readiness turns 503 so traffic drains away. */
@@ -163,8 +173,14 @@ export class JobRunner {
 
   constructor(private readonly o: JobRunnerOptions) {
     this.dispatch = o.aurea.queueStage('dispatch', { capacity: o.queueCapacity });
-    this.pool = new BoundedPool(o.concurrency, o.queueCapacity, { onDepth: (n) => this.dispatch.setDepth(n) });
+    this.dispatchStage = o.aurea.stage('dispatch');
+    const queueWait = o.aurea.stage('queue_wait');
+    this.pool = new BoundedPool(o.concurrency, o.queueCapacity, {
+      onDepth: (n) => this.dispatch.setDepth(n),
+      onStart: (waitedS) => queueWait.record(waitedS),
+    });
     this.dispatch.setDepth(0);
+    for (const p of o.providers ?? []) this.breaker(p);
   }
 
   /** Admit a validated job whole, or refuse it (429 when the queue is full). */
@@ -217,7 +233,13 @@ export class JobRunner {
         };
       }),
     };
-    const internal: Internal = { record, spec, abort: new AbortController(), done: Promise.resolve() };
+    const internal: Internal = {
+      record,
+      spec,
+      abort: new AbortController(),
+      done: Promise.resolve(),
+      admittedAt: performance.now(),
+    };
     this.jobs.set(id, internal);
     internal.done = this.run(internal).catch((err: unknown) => {
       this.o.logger.error({ err, jobId: id }, 'job runner failed');
@@ -252,6 +274,24 @@ export class JobRunner {
       activeTasks: this.pool.active,
       breakers: Object.fromEntries([...this.breakers].map(([p, b]) => [p, b.current])),
     };
+  }
+
+  /** Every provider's breaker, by provider name. */
+  breakerSnapshots(): BreakerSnapshot[] {
+    return [...this.breakers.values()].map((b) => b.snapshot()).sort((a, b) => a.provider.localeCompare(b.provider));
+  }
+
+  /** One provider's breaker, or undefined when the orchestrator has none for it. */
+  breakerSnapshot(provider: string): BreakerSnapshot | undefined {
+    return this.breakers.get(provider)?.snapshot();
+  }
+
+  /** Close a provider's breaker by hand; false when there is none. */
+  resetBreaker(provider: string): boolean {
+    const b = this.breakers.get(provider);
+    if (!b) return false;
+    b.reset();
+    return true;
   }
 
   /** Stop intake, let running jobs finish until `deadline`, then cancel what is left. */
@@ -326,6 +366,10 @@ export class JobRunner {
           : 'failed';
     record.finishedAt = new Date().toISOString();
     record.costUsd = round9(record.tasks.reduce((s, t) => s + (t.costUsd ?? 0), 0));
+    this.o.aurea.recordJob({
+      durationS: (performance.now() - job.admittedAt) / 1000,
+      status: JOB_METRIC_STATUS[record.status],
+    });
     this.stats.jobsFinished++;
     this.finishedOrder.push(record.id);
     while (this.finishedOrder.length > this.o.retainJobs) this.jobs.delete(this.finishedOrder.shift()!);
@@ -347,6 +391,10 @@ export class JobRunner {
         this.o.taskTimeoutMs,
       );
       const signal = AbortSignal.any([timeout.signal, job.abort.signal]);
+      // Stage dispatch: from the worker slot (or the retry) to the provider call; it fails when the
+      // budget or the breaker refuses the call before it is made.
+      const dispatchStart = performance.now();
+      let dispatched = false;
       try {
         const out = await this.o.aurea.monitorTask(
           {
@@ -365,8 +413,10 @@ export class JobRunner {
           },
           async (ctx) => {
             const res = await breaker.run(
-              () =>
-                route.adapter.complete({
+              () => {
+                dispatched = true;
+                this.dispatchStage.record((performance.now() - dispatchStart) / 1000);
+                return route.adapter.complete({
                   jobId: job.record.id,
                   taskName: rec.name,
                   model: rec.model,
@@ -377,7 +427,8 @@ export class JobRunner {
                   attempt,
                   signal,
                   onChunk: () => ctx.recordChunk(),
-                }),
+                });
+              },
               // Cancellation is ours, not the provider's fault.
               (err) => !(err instanceof ProviderError && err.errorType === 'cancelled'),
             );
@@ -403,6 +454,10 @@ export class JobRunner {
         this.stats.costUsd += rec.costUsd ?? 0;
         return true;
       } catch (err) {
+        if (!dispatched) {
+          const type = err instanceof ProviderError ? err.errorType : err instanceof Error ? err.name : 'internal';
+          this.dispatchStage.record((performance.now() - dispatchStart) / 1000, type);
+        }
         if (err instanceof BudgetExceededError) {
           // Refused by the SDK before the provider was called: never retried, costs nothing.
           rec.status = 'refused';

@@ -5,6 +5,8 @@
 export interface PoolHooks {
   /** Called whenever the number of waiting tasks changes. */
   onDepth?: (waiting: number) => void;
+  /** Called as a task gets its worker slot, with the seconds it waited for it (0 when a slot was free). */
+  onStart?: (waitedS: number) => void;
 }
 
 export class BoundedPool {
@@ -45,6 +47,7 @@ export class BoundedPool {
 
   /** Run `fn` when a worker slot is free. The caller must hold a reservation for it. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
+    const queued = performance.now();
     if (this.running >= this.concurrency) {
       // Wait for a finishing task to hand its slot over (running stays the same).
       await new Promise<void>((resolve) => {
@@ -54,6 +57,7 @@ export class BoundedPool {
     } else {
       this.running++;
     }
+    this.hooks.onStart?.((performance.now() - queued) / 1000);
     try {
       return await fn();
     } finally {
