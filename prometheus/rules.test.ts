@@ -1,6 +1,7 @@
 // Structure of prometheus/rules and their promtool tests (unit: files only). Every alert has
 // a severity, summary, description and runbook note, reads its threshold from
-// 00-thresholds.yml when it has one, and has a firing and a quiet promtool test case.
+// 00-thresholds.yml when it has one, and has a firing and a quiet promtool test case (in any of
+// prometheus/tests/*.test.yml).
 // promtool itself runs in prometheus/promtool.integration.test.ts.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +29,12 @@ interface PromtoolTest {
   name: string;
   alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[];
 }
-const tests = (parse(readFileSync(join(DIR, 'tests/alerts.test.yml'), 'utf8')) as { tests: PromtoolTest[] }).tests;
+const testFiles = readdirSync(join(DIR, 'tests')).filter((f) => f.endsWith('.test.yml'));
+const tests = testFiles.flatMap(
+  (f) => (parse(readFileSync(join(DIR, 'tests', f), 'utf8')) as { tests: PromtoolTest[] }).tests,
+);
+const alertGroups = (parse(readFileSync(join(DIR, 'rules/20-alerts.yml'), 'utf8')) as { groups: { name: string }[] })
+  .groups;
 
 describe('alerting rules', () => {
   it('there are alerts for everything docs/alerts.md lists', () => {
@@ -50,8 +56,26 @@ describe('alerting rules', () => {
       'AureaDeadLetterRatioHigh',
       'AureaCollectorRefusingMetrics',
       'AureaCollectorExportFailing',
+      'AureaHttpLatencyP95High',
+      'AureaHttp5xxRatioHigh',
+      'AureaTaskLatencyP95High',
+      'AureaSLOTaskSuccessBurnFast',
+      'AureaSLOTaskSuccessBurnSlow',
+      'AureaSLOTaskLatencyBurnFast',
+      'AureaSLOTaskLatencyBurnSlow',
+      'AureaLLMCostAnomaly',
     ])
       expect(names).toContain(n);
+  });
+  it('alerts come in six groups: performance, resilience, SLO, cost, health, pipeline (docs/alerts.md)', () => {
+    expect(alertGroups.map((g) => g.name)).toEqual([
+      'aurea-performance-alerts',
+      'aurea-resilience-alerts',
+      'aurea-slo-alerts',
+      'aurea-cost-alerts',
+      'aurea-health-alerts',
+      'aurea-pipeline-alerts',
+    ]);
   });
   it.each(alerts.map((a) => [a.alert ?? '', a] as const))('%s has severity, summary, description, runbook', (_n, a) => {
     expect(['critical', 'warning', 'info']).toContain(a.labels?.severity);
