@@ -1,5 +1,7 @@
 // Generates k8s/base/generated/ from the files the rest of the repository (and its tests) use:
-//   collector/config.yaml            → ConfigMap aurea-collector-config (byte-identical copy)
+//   collector/config.yaml            → ConfigMap aurea-collector-config (byte-identical copy; the guard tier)
+//   collector/routing/config.yaml    → ConfigMap aurea-collector-routing-config (byte-identical copy; the
+//                                      routing tier and the agent)
 //   prometheus/rules/*.yml|*.yaml    → one PrometheusRule per rule file (spec.groups = the file's groups)
 //   grafana/**/*.json (dashboards)   → one ConfigMap per dashboard + the Grafana projected-volume patch
 //   grafana/**/*.yaml (provisioning) → ConfigMaps aurea-grafana-datasources / aurea-grafana-dashboard-providers
@@ -10,6 +12,9 @@
 //                                    → ConfigMap aurea-collector-prometheus-fanout: a second Collector
 //                                      config (merged over the first in prod) with one OTLP exporter per
 //                                      Prometheus replica, so every replica receives every point
+//   the guard StatefulSet's replicas (k8s/base/collector/guard.yaml; prod: k8s/components/prod/scale.yaml)
+//                                    → ConfigMaps aurea-otel-guard-endpoints / aurea-otel-guard-endpoints-prod:
+//                                      the routing tier's OTELCOL_GUARD_ENDPOINTS, one entry per guard pod
 // Files are found by glob, so rules and dashboards that land later are picked up by re-running:
 //   npm run k8s:generate            (= npx tsx k8s/generate.ts)
 //   npx tsx k8s/generate.ts --check (exit 1 if the checked-in folder is out of date)
@@ -32,8 +37,11 @@ export interface GeneratedFile {
 
 export interface SourceSet {
   collectorConfig: string;
+  routingConfig: string;
+  /** The k8s manifest of the guard StatefulSet (its base replicas: the dev guard list). */
+  guardBase: string;
   alertmanagerConfig: string;
-  /** The k8s manifest that sets the prod Prometheus replicas (read for the fan-out config). */
+  /** The k8s manifest that sets the prod Prometheus and guard replicas (fan-out config, prod guard list). */
   prometheusScale: string;
   ruleFiles: string[];
   dashboards: string[];
@@ -106,6 +114,8 @@ export function findSources(root = REPO_ROOT): SourceSet {
   const grafana = walk(join(root, 'grafana'));
   const set: SourceSet = {
     collectorConfig: join(root, 'collector', 'config.yaml'),
+    routingConfig: join(root, 'collector', 'routing', 'config.yaml'),
+    guardBase: join(root, 'k8s', 'base', 'collector', 'guard.yaml'),
     alertmanagerConfig: join(root, 'prometheus', 'alertmanager', 'alertmanager.yml'),
     prometheusScale: join(root, 'k8s', 'components', 'prod', 'scale.yaml'),
     ruleFiles: listDir(join(root, 'prometheus', 'rules'), /\.ya?ml$/).filter((p) =>
@@ -155,15 +165,34 @@ const HEADER = (what: string): string =>
 /** The Collector's variable holding the Prometheus OTLP endpoint (collector/config.yaml). */
 const PROMETHEUS_ENDPOINT_VAR = /\$\{env:PROMETHEUS_OTLP_ENDPOINT(?::-[^}]*)?\}/g;
 
-/** Replicas and name of the Prometheus in a manifest file (the prod scale patch). */
-export function prometheusReplicas(manifest: string): { name: string; replicas: number } {
+/** Name and replicas of the first object of `kind` (and `name`, if given) in a manifest file. */
+export function replicasOf(manifest: string, kind: string, name?: string): { name: string; replicas: number } {
   for (const doc of parseAllDocuments(manifest)) {
     const o: unknown = doc.toJS();
-    if (isRecord(o) && o.kind === 'Prometheus' && isRecord(o.metadata) && isRecord(o.spec))
-      return { name: String(o.metadata.name), replicas: Number(o.spec.replicas) };
+    if (isRecord(o) && o.kind === kind && isRecord(o.metadata) && isRecord(o.spec)) {
+      if (name !== undefined && o.metadata.name !== name) continue;
+      const replicas = Number(o.spec.replicas);
+      if (Number.isInteger(replicas) && replicas >= 1) return { name: String(o.metadata.name), replicas };
+    }
   }
-  throw new Error('no Prometheus with spec.replicas in the prod scale patch');
+  throw new Error(`no ${kind}${name === undefined ? '' : ` ${name}`} with spec.replicas ≥ 1 in the manifest`);
 }
+
+/** Replicas and name of the Prometheus in a manifest file (the prod scale patch). */
+export const prometheusReplicas = (manifest: string): { name: string; replicas: number } =>
+  replicasOf(manifest, 'Prometheus');
+
+/** The guard tier (k8s/base/collector/guard.yaml): StatefulSet, its headless Service, OTLP/gRPC port. */
+export const GUARD = { statefulSet: 'aurea-otel-guard', service: 'aurea-otel-guard', port: 4317 } as const;
+
+/**
+ * OTELCOL_GUARD_ENDPOINTS of the routing tier (collector/routing/config.yaml: a YAML list) for a
+ * guard StatefulSet of `replicas` pods: each pod by its stable name under the headless Service.
+ */
+export const guardEndpoints = (replicas: number): string => {
+  const pod = (i: number): string => `${GUARD.statefulSet}-${i}.${GUARD.service}:${GUARD.port}`;
+  return `[${Array.from({ length: replicas }, (_, i) => pod(i)).join(',')}]`;
+};
 
 /**
  * A Collector config to merge over collector/config.yaml (a second --config) so that every
@@ -216,6 +245,7 @@ export function generate(root = REPO_ROOT): { files: GeneratedFile[]; sources: S
 
   // Byte-identical copies.
   copy(src.collectorConfig, 'collector/config.yaml');
+  copy(src.routingConfig, 'collector/routing/config.yaml');
   copy(src.alertmanagerConfig, 'alertmanager/alertmanager.yml');
   files.push({
     path: 'collector/prometheus-fanout.yaml',
@@ -291,6 +321,17 @@ export function generate(root = REPO_ROOT): { files: GeneratedFile[]; sources: S
     configMapGenerator: [
       { name: 'aurea-collector-config', files: ['config.yaml=collector/config.yaml'] },
       { name: 'aurea-collector-prometheus-fanout', files: ['config.yaml=collector/prometheus-fanout.yaml'] },
+      { name: 'aurea-collector-routing-config', files: ['config.yaml=collector/routing/config.yaml'] },
+      // The routing tier's guard list, one per guard count (base: dev; prod: selected by k8s/components/prod).
+      ...(
+        [
+          ['aurea-otel-guard-endpoints', src.guardBase],
+          ['aurea-otel-guard-endpoints-prod', src.prometheusScale],
+        ] as const
+      ).map(([name, manifest]) => {
+        const guard = replicasOf(readFileSync(manifest, 'utf8'), 'StatefulSet', GUARD.statefulSet);
+        return { name, literals: [`OTELCOL_GUARD_ENDPOINTS=${guardEndpoints(guard.replicas)}`] };
+      }),
       {
         name: 'aurea-clickhouse-migrations',
         files: src.migrations.map((m) => `clickhouse-migrations/${basename(m)}`),
@@ -384,7 +425,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   } else {
     writeGenerated(files);
     console.log(
-      `k8s/base/generated: ${files.length} files — collector config, ${sources.ruleFiles.length} rule file(s), ` +
+      `k8s/base/generated: ${files.length} files — collector configs, ${sources.ruleFiles.length} rule file(s), ` +
         `${sources.dashboards.length} dashboard(s), ${sources.datasources.length} datasource file(s), ` +
         `${sources.dashboardProviders.length} provider file(s), ${sources.migrations.length} migration(s)`,
     );

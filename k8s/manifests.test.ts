@@ -2,7 +2,8 @@
 // and checks the rendered objects: cross-object checks of Strimzi/Altinity resources (schemas and
 // Pod Security: k8s/admission.test.ts), and the deployment rules of
 // docs/deploy.md (probes, resources, non-root read-only pods, PDBs, consumer replicas ≤ partitions,
-// secrets by reference only, images built by a Dockerfile in the repository, NetworkPolicies).
+// secrets by reference only, images built by a Dockerfile in the repository, the two Collector
+// tiers, NetworkPolicies and the paths they open).
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +42,67 @@ function partitionsOf(objects: K8sObject[], topicName: string): number {
   const t = byKind(objects, 'KafkaTopic').find((x) => obj(x.spec).topicName === topicName);
   if (!t) throw new Error(`no KafkaTopic for ${topicName}`);
   return Number(obj(t.spec).partitions);
+}
+
+/** A pod as NetworkPolicies see it: its namespace and labels. */
+interface PodRef {
+  namespace: string;
+  labels: Record<string, string>;
+}
+
+/** Whether a label selector (matchLabels + matchExpressions) selects `labels`; `{}` selects all. */
+function selects(sel: Json, labels: Record<string, string>): boolean {
+  return (
+    Object.entries(obj(sel.matchLabels)).every(([k, v]) => labels[k] === v) &&
+    arr(sel.matchExpressions).every((e) => {
+      const v = labels[String(e.key)];
+      const values = (e.values as string[] | undefined) ?? [];
+      if (e.operator === 'In') return v !== undefined && values.includes(v);
+      if (e.operator === 'NotIn') return v === undefined || !values.includes(v);
+      if (e.operator === 'Exists') return v !== undefined;
+      if (e.operator === 'DoesNotExist') return v === undefined;
+      throw new Error(`unknown selector operator ${String(e.operator)}`);
+    })
+  );
+}
+
+/**
+ * Whether the NetworkPolicies of `namespace` let `from` open a TCP connection to `to` on `port`
+ * (the Kubernetes semantics: a pod selected by any policy of a type is isolated for it, and then
+ * needs a rule of one of those policies admitting the peer and port; egress and ingress both).
+ * Peers by ipBlock are not matched (the policies' ipBlocks exclude the private ranges pods use).
+ */
+function connects(policies: K8sObject[], namespace: string, from: PodRef, to: PodRef, port: number): boolean {
+  const peerMatches = (peer: Json, pod: PodRef): boolean => {
+    if (peer.ipBlock !== undefined) return false;
+    const ns = peer.namespaceSelector;
+    const nsOk =
+      ns === undefined
+        ? pod.namespace === namespace
+        : selects(obj(ns), { 'kubernetes.io/metadata.name': pod.namespace });
+    return nsOk && (peer.podSelector === undefined || selects(obj(peer.podSelector), pod.labels));
+  };
+  const portOk = (rule: Json): boolean =>
+    arr(rule.ports).length === 0 ||
+    arr(rule.ports).some((p) => (p.protocol ?? 'TCP') === 'TCP' && Number(p.port) === port);
+  const side = (type: 'Egress' | 'Ingress', self: PodRef, peer: PodRef): boolean => {
+    if (self.namespace !== namespace) return true; // no policy of ours isolates it
+    const rulesKey = type === 'Egress' ? 'egress' : 'ingress';
+    const peersKey = type === 'Egress' ? 'to' : 'from';
+    const isolating = policies.filter(
+      (np) =>
+        (obj(np.spec).policyTypes as string[]).includes(type) && selects(obj(obj(np.spec).podSelector), self.labels),
+    );
+    return (
+      isolating.length === 0 ||
+      isolating.some((np) =>
+        arr(obj(np.spec)[rulesKey]).some(
+          (r) => portOk(r) && (arr(r[peersKey]).length === 0 || arr(r[peersKey]).some((x) => peerMatches(x, peer))),
+        ),
+      )
+    );
+  };
+  return side('Egress', from, to) && side('Ingress', to, from);
 }
 
 describe('k8s overlays', () => {
@@ -115,10 +177,10 @@ describe('k8s overlays', () => {
     }
   });
 
-  it('every Deployment has a PodDisruptionBudget selecting its pods', () => {
+  it('every Deployment and StatefulSet has a PodDisruptionBudget selecting its pods', () => {
     for (const [o, objects] of renders) {
       const pdbs = byKind(objects, 'PodDisruptionBudget');
-      for (const d of byKind(objects, 'Deployment')) {
+      for (const d of [...byKind(objects, 'Deployment'), ...byKind(objects, 'StatefulSet')]) {
         const labels = podLabelsOf(d);
         const pdb = pdbs.find((p) => {
           const sel = obj(obj(p.spec).selector).matchLabels as Record<string, string> | undefined;
@@ -131,7 +193,8 @@ describe('k8s overlays', () => {
 
   it('dev runs one replica of everything with no autoscaler; prod is scaled and highly available', () => {
     const dev = renders.get('dev') ?? [];
-    for (const d of byKind(dev, 'Deployment')) expect(obj(d.spec).replicas, d.metadata.name).toBe(1);
+    for (const d of [...byKind(dev, 'Deployment'), ...byKind(dev, 'StatefulSet')])
+      expect(obj(d.spec).replicas, d.metadata.name).toBe(1);
     expect(byKind(dev, 'HorizontalPodAutoscaler').length + byKind(dev, 'ScaledObject').length).toBe(0);
     const devChi = arr(obj(obj(named(dev, 'ClickHouseInstallation', 'aurea').spec).configuration).clusters)[0];
     expect(obj(devChi?.layout)).toEqual({ shardsCount: 1, replicasCount: 1 });
@@ -141,6 +204,7 @@ describe('k8s overlays', () => {
       const prod = renders.get(o) ?? [];
       for (const name of ['aurea-orchestrator', 'aurea-analytics-api', 'aurea-otel-gateway'])
         expect(Number(obj(named(prod, 'Deployment', name).spec).replicas), `${o} ${name}`).toBeGreaterThanOrEqual(2);
+      expect(Number(obj(named(prod, 'StatefulSet', 'aurea-otel-guard').spec).replicas), o).toBeGreaterThanOrEqual(2);
       const chi = arr(obj(obj(named(prod, 'ClickHouseInstallation', 'aurea').spec).configuration).clusters)[0];
       // One shard (docs/clickhouse.md, "Cluster notes"), replicated for availability.
       expect(Number(obj(chi?.layout).shardsCount)).toBe(1);
@@ -158,7 +222,7 @@ describe('k8s overlays', () => {
           .map((p) => p.metadata.name)
           .sort(),
       ).toEqual(['brokers', 'controllers']);
-      for (const d of byKind(prod, 'Deployment'))
+      for (const d of [...byKind(prod, 'Deployment'), ...byKind(prod, 'StatefulSet')])
         expect(arr(podSpecOf(d).topologySpreadConstraints).length, `${o} ${d.metadata.name}`).toBeGreaterThan(0);
     }
   });
@@ -229,7 +293,12 @@ describe('k8s overlays', () => {
         for (const v of Object.values(obj(obj(chi.spec).configuration).users ?? {}))
           if (typeof v === 'string' && v.includes('/')) secrets.add(v.split('/')[0] ?? '');
       expect([...secrets].sort()).toEqual(
-        expect.arrayContaining(['aurea-analytics-api-keys', 'aurea-clickhouse', 'aurea-grafana']),
+        expect.arrayContaining([
+          'aurea-analytics-api-cursor',
+          'aurea-analytics-api-keys',
+          'aurea-clickhouse',
+          'aurea-grafana',
+        ]),
       );
       for (const s of secrets) expect(docs, `docs/deploy.md must tell how to create Secret ${s}`).toContain(s);
     }
@@ -265,6 +334,7 @@ describe('k8s overlays', () => {
   });
 
   it('every Aurea image is built by a Dockerfile in the repository (multi-stage, Node 24, non-root)', () => {
+    const deployDoc = readFileSync(join(REPO_ROOT, 'docs', 'deploy.md'), 'utf8');
     for (const [o, objects] of renders) {
       for (const w of workloads(objects)) {
         for (const c of arr(podSpecOf(w).containers)) {
@@ -272,12 +342,15 @@ describe('k8s overlays', () => {
           const m = /\/aurea\/([a-z-]+):/.exec(image);
           if (!m) continue;
           const name = m[1] ?? '';
-          // Aurea's services share services/Dockerfile (entry point chosen by --build-arg SERVICE);
-          // other images (the Collector) have their own under k8s/images/<name>/.
+          // Aurea's services share services/Dockerfile (entry point chosen by --build-arg SERVICE); the
+          // Collector images share k8s/images/otelcol/Dockerfile (distribution chosen by --build-arg
+          // MANIFEST: otelcol ← collector/builder-config.yaml, otelcol-<tier> ← collector/<tier>/…);
+          // other images have their own under k8s/images/<name>/.
           const isService = existsSync(join(REPO_ROOT, 'services', name, 'src', 'main.ts'));
+          const collector = /^otelcol(?:-([a-z]+))?$/.exec(name);
           const file = isService
             ? join(REPO_ROOT, 'services', 'Dockerfile')
-            : [join(REPO_ROOT, 'k8s', 'images', name, 'Dockerfile')].find(existsSync);
+            : [join(REPO_ROOT, 'k8s', 'images', collector ? 'otelcol' : name, 'Dockerfile')].find(existsSync);
           expect(file, `${o}: no Dockerfile for ${image}`).toBeDefined();
           const df = readFileSync(file ?? '', 'utf8');
           expect(df.match(/^FROM /gm)?.length ?? 0, `${file}: multi-stage`).toBeGreaterThanOrEqual(2);
@@ -293,9 +366,61 @@ describe('k8s overlays', () => {
             expect(df).toMatch(/^ARG SERVICE$/m);
             expect(df).toContain('services/${AUREA_SERVICE}/src/main.ts');
           }
+          if (collector) {
+            const manifest = collector[1] === undefined ? 'builder-config.yaml' : `${collector[1]}/builder-config.yaml`;
+            expect(existsSync(join(REPO_ROOT, 'collector', manifest)), `${image}: collector/${manifest}`).toBe(true);
+            expect(df).toMatch(/^ARG MANIFEST=builder-config.yaml$/m);
+            if (collector[1] !== undefined)
+              expect(deployDoc, `docs/deploy.md builds ${image}`).toContain(`--build-arg MANIFEST=${manifest}`);
+            // Our own components (the guard manifest's `path:` module) are in the build context, and
+            // the Builder version is the manifest's dist.version, not a second copy of it.
+            expect(df).toMatch(/^COPY collector\/components\/ /m);
+            expect(df).not.toMatch(/\b0\.1\d\d\.\d+\b/);
+          }
         }
       }
     }
+  });
+
+  it('Collector in two tiers: routing Deployment behind a plain Service, guards behind a headless one', () => {
+    for (const [o, objects] of renders) {
+      const gateway = named(objects, 'Deployment', 'aurea-otel-gateway');
+      const guard = named(objects, 'StatefulSet', 'aurea-otel-guard');
+      const image = (w: K8sObject): string => String(arr(podSpecOf(w).containers)[0]?.image);
+      expect(image(gateway), o).toMatch(/\/aurea\/otelcol-routing:/);
+      expect(image(guard), o).toMatch(/\/aurea\/otelcol:/);
+      // No affinity: the routing key, not the connection, picks a stream's guard (docs/collector.md).
+      const svc = obj(named(objects, 'Service', 'aurea-otel-gateway').spec);
+      expect(svc.type, o).toBe('ClusterIP');
+      expect(svc.sessionAffinity ?? 'None', o).toBe('None');
+      expect(svc.sessionAffinityConfig, o).toBeUndefined();
+      expect(svc.selector, o).toEqual(obj(obj(gateway.spec).selector).matchLabels);
+      expect(arr(svc.ports).map((p) => p.port)).toEqual([4317, 4318]);
+      // Each guard pod has a stable DNS name: the StatefulSet's serviceName is a headless Service of its pods.
+      const spec = obj(guard.spec);
+      const headless = obj(named(objects, 'Service', String(spec.serviceName)).spec);
+      expect(headless.clusterIP, o).toBe('None');
+      expect(headless.selector, o).toEqual(obj(spec.selector).matchLabels);
+      const grpc = arr(headless.ports).find((p) => p.port === 4317);
+      const ports = arr(arr(podSpecOf(guard).containers)[0]?.ports);
+      expect(ports.find((p) => p.name === grpc?.targetPort)?.containerPort, o).toBe(4317);
+      expect(podLabelsOf(guard)['aurea.dev/collector-tier']).toBe('guard');
+      expect(podLabelsOf(gateway)['aurea.dev/collector-tier']).toBe('routing');
+      // Only guards push (Prometheus, Kafka): the routing tier is no Kafka client.
+      expect(podLabelsOf(guard)['aurea.dev/kafka-client']).toBe('true');
+      expect(podLabelsOf(gateway)['aurea.dev/kafka-client']).toBeUndefined();
+    }
+    const agent = named(renders.get('prod') ?? [], 'DaemonSet', 'aurea-otel-agent');
+    expect(String(arr(podSpecOf(agent).containers)[0]?.image)).toMatch(/\/aurea\/otelcol-routing:/);
+  });
+
+  it('Prometheus stores OTLP start times as 0 samples (created-timestamp-zero-ingestion, as the local stack)', () => {
+    const lib = readFileSync(join(REPO_ROOT, 'scripts', 'stack', 'lib.sh'), 'utf8');
+    expect(lib).toMatch(/PROMETHEUS_FEATURES:-created-timestamp-zero-ingestion\b/);
+    for (const [o, objects] of renders)
+      expect(obj(named(objects, 'Prometheus', 'aurea').spec).enableFeatures, o).toEqual([
+        'created-timestamp-zero-ingestion',
+      ]);
   });
 
   it('NetworkPolicies: default deny on every Aurea pod, and every policy selects pods that exist', () => {
@@ -313,19 +438,59 @@ describe('k8s overlays', () => {
         pods.push(obj(obj(x.spec).podMetadata).labels as Record<string, string>);
       for (const labels of pods)
         expect(labels['app.kubernetes.io/part-of'], `${o}: pod ${JSON.stringify(labels)}`).toBe('aurea');
-      const matches = (sel: Json, labels: Record<string, string>): boolean =>
-        Object.entries(obj(sel.matchLabels)).every(([k, v]) => labels[k] === v) &&
-        arr(sel.matchExpressions).every(
-          (e) => e.operator === 'In' && (e.values as string[]).includes(labels[String(e.key)] ?? ''),
-        );
       for (const np of byKind(objects, 'NetworkPolicy'))
         expect(
-          pods.some((l) => matches(obj(obj(np.spec).podSelector), l)),
+          pods.some((l) => selects(obj(obj(np.spec).podSelector), l)),
           `${o}: ${np.metadata.name} selects no pod`,
         ).toBe(true);
       const kafka = named(objects, 'Kafka', 'aurea');
       const peers = arr(arr(obj(obj(kafka.spec).kafka).listeners)[0]?.networkPolicyPeers);
       expect(peers.length, `${o}: Kafka listener must restrict its peers`).toBeGreaterThan(0);
+    }
+  });
+  it('NetworkPolicies: clients → routing tier, routing → guards on 4317, guards → Prometheus', () => {
+    for (const [o, objects] of renders) {
+      const ns = o === 'dev' ? 'aurea-dev' : 'aurea';
+      const policies = byKind(objects, 'NetworkPolicy');
+      const pod = (kind: string, name: string): PodRef => ({
+        namespace: ns,
+        labels:
+          kind === 'Prometheus'
+            ? (obj(obj(named(objects, kind, name).spec).podMetadata).labels as Record<string, string>)
+            : podLabelsOf(named(objects, kind, name)),
+      });
+      const can = (from: PodRef, to: PodRef, port: number): boolean => connects(policies, ns, from, to, port);
+      const consumer = pod('Deployment', 'aurea-consumer');
+      const gateway = pod('Deployment', 'aurea-otel-gateway');
+      const guard = pod('StatefulSet', 'aurea-otel-guard');
+      const prometheus = pod('Prometheus', 'aurea');
+      const elsewhere: PodRef = { namespace: 'team-a', labels: { app: 'instrumented' } };
+      const broker: PodRef = { namespace: ns, labels: { 'strimzi.io/cluster': 'aurea', 'strimzi.io/kind': 'Kafka' } };
+      const expected: [string, boolean, boolean][] = [
+        ['service → gateway gRPC', can(consumer, gateway, 4317), true],
+        ['service → gateway HTTP', can(consumer, gateway, 4318), true],
+        ['other namespace → gateway', can(elsewhere, gateway, 4318), true],
+        ['service → guard', can(consumer, guard, 4317), false],
+        ['other namespace → guard', can(elsewhere, guard, 4317), false],
+        ['gateway → guard gRPC', can(gateway, guard, 4317), true],
+        ['gateway → guard HTTP', can(gateway, guard, 4318), false],
+        ['guard → Prometheus', can(guard, prometheus, 9090), true],
+        ['gateway → Prometheus', can(gateway, prometheus, 9090), false],
+        ['guard → Kafka', can(guard, broker, 9092), true],
+        ['gateway → Kafka', can(gateway, broker, 9092), false],
+        ['Prometheus scrapes the guard', can(prometheus, guard, 8888), true],
+        ['Prometheus scrapes the gateway', can(prometheus, gateway, 8888), true],
+      ];
+      if (o === 'prod') {
+        const agent = pod('DaemonSet', 'aurea-otel-agent');
+        expected.push(
+          ['service → agent', can(consumer, agent, 4318), true],
+          ['agent → gateway', can(agent, gateway, 4317), true],
+          ['agent → guard', can(agent, guard, 4317), false],
+          ['agent → Prometheus', can(agent, prometheus, 9090), false],
+        );
+      }
+      for (const [path, actual, want] of expected) expect(actual, `${o}: ${path}`).toBe(want);
     }
   });
 });

@@ -1,16 +1,19 @@
-// Single source: the Collector config, Prometheus rule files, Grafana dashboards/provisioning and
-// ClickHouse migrations inside the rendered manifests are the very files the rest of the
-// repository (and its tests) use — byte for byte for ConfigMaps, group for group for
-// PrometheusRules — and the checked-in k8s/base/generated folder is current.
+// Single source: the Collector configs (guard and routing tier), Prometheus rule files, Grafana
+// dashboards/provisioning and ClickHouse migrations inside the rendered manifests are the very files
+// the rest of the repository (and its tests) use — byte for byte for ConfigMaps, group for group for
+// PrometheusRules — the routing tier's guard list is derived from the guard replicas, and the
+// checked-in k8s/base/generated folder is current.
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
+  GUARD,
   REPO_ROOT,
   classifyGrafanaFile,
   generate,
+  guardEndpoints,
   isRuleFile,
   prometheusFanout,
   staleFiles,
@@ -76,6 +79,39 @@ function mountedMaps(objects: K8sObject[], kind: string, name: string): Map<stri
 const dataOf = (maps: K8sObject[] | undefined): Map<string, string> =>
   new Map((maps ?? []).flatMap((c) => Object.entries(c.data ?? {})));
 
+/** The Collector workloads of a render (routing Deployment, guard StatefulSet, agent DaemonSet). */
+const collectors = (objects: K8sObject[]): K8sObject[] =>
+  objects.filter(
+    (x) => x.metadata.name.startsWith('aurea-otel-') && ['Deployment', 'StatefulSet', 'DaemonSet'].includes(x.kind),
+  );
+const tierOf = (w: K8sObject): string =>
+  String(obj(obj(obj(obj(w.spec).template).metadata).labels)['aurea.dev/collector-tier']);
+const containerOf = (w: K8sObject): Json => arr(obj(obj(obj(w.spec).template).spec).containers)[0] ?? {};
+
+/** The value of a container's environment variable, resolved through the ConfigMaps it names. */
+function envOf(objects: K8sObject[], c: Json, name: string): string | undefined {
+  const map = (n: unknown): K8sObject | undefined =>
+    objects.find((x) => x.kind === 'ConfigMap' && x.metadata.name === n);
+  const e = arr(c.env).find((x) => x.name === name);
+  if (e !== undefined) {
+    if (typeof e.value === 'string') return e.value;
+    const ref = obj(obj(e.valueFrom).configMapKeyRef);
+    return map(ref.name)?.data?.[String(ref.key)];
+  }
+  for (const f of arr(c.envFrom)) {
+    const v = map(obj(f.configMapRef).name)?.data?.[name];
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** Collector config each tier runs: the guard collector/config.yaml, routing and agent the routing one. */
+const CONFIG_OF_TIER: Record<string, string> = {
+  guard: 'collector/config.yaml',
+  routing: 'collector/routing/config.yaml',
+  agent: 'collector/routing/config.yaml',
+};
+
 describe('single source of configuration in the rendered manifests', () => {
   it('the checked-in k8s/base/generated is current (else run `npm run k8s:generate`)', () => {
     expect(
@@ -84,38 +120,56 @@ describe('single source of configuration in the rendered manifests', () => {
     ).toEqual([]);
   });
 
-  it('the Collector gateway (and agent) run collector/config.yaml byte for byte', () => {
-    const source = readFileSync(join(REPO_ROOT, 'collector', 'config.yaml'), 'utf8');
+  it('each Collector tier runs its config byte for byte (guards: config.yaml; gateway, agent: routing/)', () => {
     for (const [o, objects] of renders) {
-      const workloads = objects.filter(
-        (x) => x.metadata.name.startsWith('aurea-otel-') && ['Deployment', 'DaemonSet'].includes(x.kind),
-      );
-      expect(workloads.length, o).toBeGreaterThanOrEqual(1);
-      for (const w of workloads) {
+      const tiers = collectors(objects).map(tierOf).sort();
+      expect(tiers, o).toEqual(o === 'prod' ? ['agent', 'guard', 'routing'] : ['guard', 'routing']);
+      for (const w of collectors(objects)) {
+        const file = CONFIG_OF_TIER[tierOf(w)] ?? '';
         const data = dataOf(mountedMaps(objects, w.kind, w.metadata.name).get('/etc/otelcol'));
         expect(
-          data.get('config.yaml') === source,
-          `${o} ${w.metadata.name}: config differs from collector/config.yaml`,
+          data.get('config.yaml') === readFileSync(join(REPO_ROOT, file), 'utf8'),
+          `${o} ${w.metadata.name}: config differs from ${file}`,
         ).toBe(true);
-        const c = arr(obj(obj(obj(w.spec).template).spec).containers)[0];
-        expect(arr(c?.args)[0]).toBe('--config=/etc/otelcol/config.yaml');
+        expect(arr(containerOf(w).args)[0]).toBe('--config=/etc/otelcol/config.yaml');
       }
     }
   });
 
-  it('prod Collectors push every point to every Prometheus replica (the generated fan-out config)', () => {
+  it('the routing tier forwards to one endpoint per guard pod; the agent to the gateway', () => {
+    const config = readFileSync(join(REPO_ROOT, 'collector', 'routing', 'config.yaml'), 'utf8');
+    expect(config).toContain('${env:OTELCOL_GUARD_ENDPOINTS');
+    for (const [o, objects] of renders) {
+      const guard = objects.find((x) => x.kind === 'StatefulSet' && x.metadata.name === GUARD.statefulSet);
+      const replicas = Number(obj(guard?.spec).replicas);
+      expect(obj(guard?.spec).serviceName, o).toBe(GUARD.service);
+      const gateway = objects.find((x) => x.kind === 'Deployment' && x.metadata.name === 'aurea-otel-gateway');
+      const endpoints = envOf(objects, containerOf(gateway as K8sObject), 'OTELCOL_GUARD_ENDPOINTS') ?? '';
+      // A YAML list, as the routing config's static resolver reads it.
+      const list = parse(endpoints) as unknown;
+      expect(list, o).toEqual(
+        Array.from({ length: replicas }, (_, i) => `${GUARD.statefulSet}-${i}.${GUARD.service}:${GUARD.port}`),
+      );
+      expect(endpoints).toBe(guardEndpoints(replicas));
+      if (o === 'prod') expect(replicas).toBeGreaterThanOrEqual(2);
+      const agent = objects.find((x) => x.kind === 'DaemonSet' && x.metadata.name === 'aurea-otel-agent');
+      if (agent)
+        expect(parse(envOf(objects, containerOf(agent), 'OTELCOL_GUARD_ENDPOINTS') ?? '')).toEqual([
+          'aurea-otel-gateway:4317',
+        ]);
+    }
+  });
+
+  it('prod guards push every point to every Prometheus replica (the generated fan-out config)', () => {
     const source = readFileSync(join(REPO_ROOT, 'collector', 'config.yaml'), 'utf8');
     const base = parse(source) as { service: { pipelines: Record<string, { exporters: string[] }> } };
     for (const [o, objects] of renders) {
       const prom = objects.find((x) => x.kind === 'Prometheus') as K8sObject;
       const replicas = Number(obj(prom.spec).replicas);
-      const collectors = objects.filter(
-        (x) => x.metadata.name.startsWith('aurea-otel-') && ['Deployment', 'DaemonSet'].includes(x.kind),
-      );
-      for (const w of collectors) {
-        const args = arr(arr(obj(obj(obj(w.spec).template).spec).containers)[0]?.args);
-        if (replicas === 1) {
-          // One replica: the operator's Service reaches it; no fan-out.
+      for (const w of collectors(objects)) {
+        const args = arr(containerOf(w).args);
+        if (replicas === 1 || tierOf(w) !== 'guard') {
+          // One replica: the operator's Service reaches it; no fan-out. Routing and agent push nowhere.
           expect(args, `${o} ${w.metadata.name}`).toEqual(['--config=/etc/otelcol/config.yaml']);
           continue;
         }
@@ -250,15 +304,29 @@ describe('environment the single-source files expect', () => {
     }
   });
 
-  it('every variable the Collector pods set is one collector/config.yaml reads', () => {
-    const config = readFileSync(join(REPO_ROOT, 'collector', 'config.yaml'), 'utf8');
-    const read = new Set([...config.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]));
+  it("every variable a Collector pod sets is one its tier's config reads", () => {
+    const reads = (file: string): Set<string> =>
+      new Set(
+        [...readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)/g)].map(
+          (m) => m[1] ?? '',
+        ),
+      );
     for (const [o, objects] of renders) {
-      const cm = objects.find(
-        (x) => x.kind === 'ConfigMap' && x.metadata.name.startsWith('aurea-collector-env'),
-      ) as K8sObject;
-      for (const k of Object.keys(cm.data ?? {}))
-        expect(read, `${o}: ${k} is set but collector/config.yaml never reads it`).toContain(k);
+      for (const w of collectors(objects)) {
+        const file = CONFIG_OF_TIER[tierOf(w)] ?? '';
+        const c = containerOf(w);
+        const set = [
+          ...arr(c.env).map((e) => String(e.name)),
+          ...arr(c.envFrom).flatMap((f) =>
+            Object.keys(
+              objects.find((x) => x.kind === 'ConfigMap' && x.metadata.name === obj(f.configMapRef).name)?.data ?? {},
+            ),
+          ),
+        ].filter((k) => k !== 'GOMEMLIMIT'); // the Go runtime's, not the config's
+        expect(set.length, `${o} ${w.metadata.name}`).toBeGreaterThan(0);
+        for (const k of set)
+          expect(reads(file), `${o} ${w.metadata.name}: ${k} is set but ${file} never reads it`).toContain(k);
+      }
     }
   });
 });
@@ -273,7 +341,12 @@ describe('generator picks up files that land later', () => {
         return content;
       };
       const collector = put('collector/config.yaml', readFileSync(join(REPO_ROOT, 'collector', 'config.yaml'), 'utf8'));
-      for (const f of ['prometheus/alertmanager/alertmanager.yml', 'k8s/components/prod/scale.yaml'])
+      for (const f of [
+        'collector/routing/config.yaml',
+        'prometheus/alertmanager/alertmanager.yml',
+        'k8s/components/prod/scale.yaml',
+        'k8s/base/collector/guard.yaml',
+      ])
         put(f, readFileSync(join(REPO_ROOT, f), 'utf8'));
       put('clickhouse/migrations/0001_x.sql', 'SELECT 1;\n');
       const rule = put(
@@ -313,7 +386,7 @@ describe('generator picks up files that land later', () => {
         expect(dataOf(mounts.get('/etc/grafana/provisioning/datasources')).get('datasources.yaml')).toBe(ds);
         expect(dataOf(mounts.get('/etc/grafana/provisioning/dashboards')).get('aurea.yaml')).toBe(prov);
         expect(
-          dataOf(mountedMaps(objects, 'Deployment', 'aurea-otel-gateway').get('/etc/otelcol')).get('config.yaml'),
+          dataOf(mountedMaps(objects, 'StatefulSet', 'aurea-otel-guard').get('/etc/otelcol')).get('config.yaml'),
         ).toBe(collector);
       } finally {
         k8s.cleanup();
@@ -328,8 +401,10 @@ describe('generator picks up files that land later', () => {
     try {
       for (const f of [
         'collector/config.yaml',
+        'collector/routing/config.yaml',
         'prometheus/alertmanager/alertmanager.yml',
         'k8s/components/prod/scale.yaml',
+        'k8s/base/collector/guard.yaml',
       ]) {
         mkdirSync(join(root, f, '..'), { recursive: true });
         writeFileSync(join(root, f), readFileSync(join(REPO_ROOT, f)));
