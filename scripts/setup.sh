@@ -4,8 +4,9 @@
 #     package-lock.json changed —
 #     this also brings the pinned Node 24 runtime (the `node` devDependency) that every npm
 #     script then runs on;
-#  2. the stack's third-party components (Kafka jars, Collector, Prometheus, kustomize) into
-#     the cache under ~/.cache/aurea, built or downloaded only when missing.
+#  2. the stack's components (scripts/stack/install.sh: Kafka jars, both Collector distributions,
+#     Prometheus, kustomize, aurea-k8s-check, Alertmanager) into the cache under ~/.cache/aurea,
+#     built or downloaded only when missing.
 source "$(dirname "${BASH_SOURCE[0]}")/stack/lib.sh"
 cd "$AUREA_ROOT"
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs every third-party component of the local stack into the cache (idempotent):
+# Installs every component the stack and the tests need into the cache (idempotent):
 # Kafka jars, the Collector distributions (gateway/guard tier and routing tier), Prometheus +
-# promtool, kustomize (renders k8s/ in the tests), Alertmanager (Debian package; the alert-routing
-# test runs a private one).
+# promtool, kustomize (renders k8s/ in the tests), aurea-k8s-check (built from k8s/admission-check:
+# the k8s tests' schema and Pod Security checks), Alertmanager (the alert-routing test runs a
+# private one).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bash "$AUREA_ROOT/scripts/stack/install-kafka.sh" >/dev/null
 bash "$AUREA_ROOT/scripts/stack/install-collector.sh" >/dev/null
