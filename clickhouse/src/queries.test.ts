@@ -17,6 +17,7 @@ import {
   jobEvents,
   kafkaEngineIngest,
   jobSummary,
+  latencyPercentiles,
   listJobs,
   OTHER_GROUP,
   project,
@@ -56,6 +57,12 @@ describe('named queries', () => {
         limit: 10,
       }),
       budgetSpend([{ scope: 'tenant', value: EVIL, from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' }]),
+      latencyPercentiles({
+        groupBy: ['repository', 'user'],
+        filters: { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z', user: EVIL, task: EVIL },
+        limit: 10,
+        tenants: [EVIL],
+      }),
     ];
     for (const q of qs) {
       expect(q.sql, q.name).not.toContain('DROP');
@@ -170,6 +177,28 @@ describe('builders for other renderings (a board\u2019s inputs)', () => {
     expect(() => attribution({ inputs: marked([]), groupBy: ['user', 'tenant'], top: 3, limit: 9 })).toThrow(/top/);
     expect(() => attribution({ groupBy: [], limit: 9 })).toThrow(/range/);
     expect(() => attribution({ groupBy: [], bucket: 'interval', filters: { from: 'x', to: 'y' }, limit: 1 })).toThrow();
+  });
+
+  it('latency percentiles: a board’s bucket and filters; statuses only from the allow-list', () => {
+    const q = latencyPercentiles({
+      inputs: marked(['task', 'repository']),
+      bucket: 'interval',
+      groupBy: ['task'],
+      limit: 50,
+    });
+    expect(q.sql).toContain('BUCKET_interval(ended_at) AS bucket');
+    expect(q.sql).toContain('task_name IN SEL_task');
+    expect(q.sql).toContain('quantilesExactInclusive(0.5, 0.95, 0.99)(latency_ms) AS latency_quantiles_ms');
+    expect(q.sql).toContain("status IN ('ok', 'error', 'timeout', 'cancelled')");
+    expect(q.sql).toMatch(/ORDER BY bucket ASC, tasks DESC, `task` ASC\nLIMIT 50$/);
+    expect(latencyPercentiles({ inputs: marked([]), groupBy: [], statuses: ['refused'], limit: 1 }).sql).toContain(
+      "status IN ('refused')",
+    );
+    expect(() =>
+      latencyPercentiles({ inputs: marked([]), groupBy: [], statuses: ["ok') OR ('1" as 'ok'], limit: 1 }),
+    ).toThrow(/status/);
+    expect(() => latencyPercentiles({ inputs: marked([]), groupBy: ['job' as 'task'], limit: 1 })).toThrow(/group/);
+    expect(() => latencyPercentiles({ groupBy: [], limit: 1 })).toThrow(/range/);
   });
 
   it('the daily trend reads the rollup by whole UTC days and refuses filters the rollup cannot apply', () => {

@@ -35,7 +35,7 @@ import {
 } from './inputs.js';
 import { EVENT_COLUMNS, readColumns } from './rows.js';
 import { TABLES } from './tables.js';
-import { TOKEN_TYPES, tokenField } from '@aurea/events';
+import { TASK_STATUSES, TOKEN_TYPES, tokenField, type TaskStatus } from '@aurea/events';
 
 /** `sum(<type>_tokens) AS <type>_tokens_sum` for every token type of the model. */
 const TOKEN_SUMS = TOKEN_TYPES.map((t) => `sum(${tokenField(t)}) AS ${tokenField(t)}_sum`);
@@ -469,6 +469,79 @@ FROM ${FROM_EVENTS}
 ${where(conds)}
 ${groupKeys.length ? `GROUP BY ${groupKeys.join(', ')}` : ''}
 ORDER BY ${[...(o.bucket ? ['bucket ASC'] : []), `${COST_SUM} DESC NULLS LAST`, ...groupKeys.filter((k) => k !== 'bucket').map((k) => `${k} ASC`)].join(', ')}
+LIMIT ${limit}`,
+    params: i.params,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Latency percentiles
+
+/** Task statuses a latency query may select (allow-list: written into the SQL as literals). */
+export const LATENCY_STATUSES = TASK_STATUSES;
+/** What a latency query counts unless told otherwise: every task that ran (a refused task never did). */
+export const LATENCY_DEFAULT_STATUSES = TASK_STATUSES.filter((s) => s !== 'refused');
+
+export interface LatencyPercentilesOptions {
+  /** Dimensions to group by: any of GROUP_BY_DIMENSIONS (task = the agent, repository, user, …). */
+  groupBy: readonly GroupByDimension[];
+  bucket?: TimeBucket | undefined;
+  /** Range and filters as values (bound as parameters). */
+  filters?: (EventFilters & { from: Date | string; to: Date | string }) | undefined;
+  /** Another rendering of the range and filters (a board's), instead of `filters`. */
+  inputs?: Inputs | undefined;
+  /** Task statuses counted; default LATENCY_DEFAULT_STATUSES. */
+  statuses?: readonly TaskStatus[] | undefined;
+  limit: number;
+  /** Only events of these tenants (TenantScope). */
+  tenants?: TenantScope;
+}
+
+/**
+ * Exact task-latency percentiles (p50, p95, p99: quantilesExactInclusive, linear interpolation
+ * between closest ranks) and time-to-first-token percentiles of streamed tasks, per time bucket ×
+ * the chosen dimensions: per agent (task), per repository, per user — ids that never become metric
+ * labels (docs/metrics.md), so these come from here, for the API and the boards alike. Busiest
+ * groups first within a bucket.
+ */
+export function latencyPercentiles(o: LatencyPercentilesOptions): NamedQuery {
+  const groups = [...new Set(o.groupBy)];
+  for (const g of groups)
+    if (!(GROUP_BY_DIMENSIONS as readonly string[]).includes(g)) throw new RangeError(`cannot group by ${g}`);
+  if (o.inputs === undefined && o.filters === undefined) throw new RangeError('latency percentiles need a range');
+  const statuses = [...new Set(o.statuses ?? LATENCY_DEFAULT_STATUSES)];
+  if (statuses.length === 0) throw new RangeError('latency percentiles need at least one task status');
+  for (const st of statuses)
+    if (!(LATENCY_STATUSES as readonly string[]).includes(st)) throw new RangeError(`unknown task status ${st}`);
+  const i = o.inputs ?? boundInputs(o.filters);
+  const limit = i.value('limit', 'UInt32', limitOf(o.limit, 10_000));
+  const conds = [
+    ...rangeConditions(i),
+    ...filterConditions(i),
+    ...scopeConditions(i, o.tenants),
+    `status IN (${statuses.map((st) => `'${st}'`).join(', ')})`,
+  ];
+  const keys = [
+    ...(o.bucket ? [`${i.time(i.bucket(o.bucket, 'ended_at'))} AS bucket`] : []),
+    ...groups.map((g) => `${DIMENSIONS[g]} AS \`${g}\``),
+  ];
+  const groupKeys = [...(o.bucket ? ['bucket'] : []), ...groups.map((g) => `\`${g}\``)];
+  return {
+    name: `latency_percentiles_${o.bucket ?? 'total'}_by_${groups.join('_') || 'none'}`,
+    sql: `SELECT
+  ${[
+    ...keys,
+    'count() AS tasks',
+    'avg(latency_ms) AS latency_avg_ms',
+    'quantilesExactInclusive(0.5, 0.95, 0.99)(latency_ms) AS latency_quantiles_ms',
+    'max(latency_ms) AS latency_max_ms',
+    'count(time_to_first_token_ms) AS streamed_tasks',
+    'quantilesExactInclusive(0.5, 0.95, 0.99)(time_to_first_token_ms) AS ttft_quantiles_ms',
+  ].join(',\n  ')}
+FROM ${FROM_EVENTS}
+${where(conds)}
+${groupKeys.length ? `GROUP BY ${groupKeys.join(', ')}` : ''}
+ORDER BY ${[...(o.bucket ? ['bucket ASC'] : []), 'tasks DESC', ...groupKeys.filter((k) => k !== 'bucket').map((k) => `${k} ASC`)].join(', ')}
 LIMIT ${limit}`,
     params: i.params,
   };

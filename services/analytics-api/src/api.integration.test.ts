@@ -301,6 +301,25 @@ describe('GET /v1/jobs', () => {
     expect((await pageAll(`from=${FROM}`, 100)).length).toBe(jobs.size);
   });
 
+  it('without from: every job of all time (no silent 30-day window), paginated; the answer says from null', async () => {
+    // The dataset reaches further back than 30 days, so a 30-day default would have hidden jobs.
+    expect(all.some((e) => Date.parse(e.ended_at) < NOW - 30 * DAY)).toBe(true);
+    const first = await get('/v1/jobs?limit=4');
+    expect(first.from).toBeNull();
+    expect(first.to).toBeNull();
+    const got = await pageAll('sort=time', 4);
+    expect(got.map((j) => j.job_id).sort()).toEqual([...byJob(all).keys()].sort());
+    expect(new Set(got.map((j) => j.job_id)).size).toBe(got.length);
+    const total = got.reduce((a, j) => a + BigInt(j.cost_usd.replace('.', '')), 0n);
+    expect(formatNanos(total)).toBe(formatNanos(sumN(all, (e) => e.costNanos)));
+    // An explicit from still bounds the list.
+    const from = new Date(NOW - 30 * DAY).toISOString();
+    const bounded = await pageAll(`from=${from}`, 50);
+    expect(bounded.map((j) => j.job_id).sort()).toEqual(
+      [...byJob(all.filter((e) => Date.parse(e.ended_at) >= Date.parse(from))).keys()].sort(),
+    );
+  });
+
   it('time range: only events that ended in [from, to) count', async () => {
     const from = '2026-10-08T00:00:00.000Z';
     const to = '2026-10-15T00:00:00.000Z';
@@ -416,5 +435,112 @@ describe('budgets', () => {
     expect(last.map((b) => b.name)).toEqual(['global-month', 'openai-day', 'nobody']);
     expect(last[2]).toEqual({ name: 'nobody', scope: 'user', period: 'rolling_7d', limitUsd: 10, spendUsd: 0 });
     expect(last.every((b) => Number.isFinite(b.limitUsd) && Number.isFinite(b.spendUsd))).toBe(true);
+  });
+});
+
+describe('GET /v1/latency', () => {
+  const FROM = '2026-01-01T00:00:00.000Z';
+  type Row = {
+    bucket: string | null;
+    group: Record<string, string | null>;
+    tasks: number;
+    latency_ms: { avg: number; p50: number; p95: number; p99: number; max: number };
+    streamed_tasks: number;
+    time_to_first_token_ms: { p50: number; p95: number; p99: number } | null;
+  };
+  type Answer = { rows: Row[]; group_by: string[]; bucket: string; status: string[] };
+  /** Expected rows: groups by `key`, busiest first, then by key (nulls as the empty string sorts). */
+  const expectRows = (rows: Row[], es: readonly SeededEvent[], key: (e: SeededEvent) => string) => {
+    const groups = new Map<string, SeededEvent[]>();
+    for (const e of es) groups.set(key(e), [...(groups.get(key(e)) ?? []), e]);
+    const want = [...groups].sort(([a, x], [b, y]) => y.length - x.length || (a < b ? -1 : a > b ? 1 : 0));
+    expect(rows.map((r) => r.tasks)).toEqual(want.map(([, g]) => g.length));
+    rows.forEach((r, i) => {
+      const g = want[i]![1];
+      const l = g.map((e) => e.latency_ms);
+      expect(r.latency_ms.p50).toBeCloseTo(quantile(l, 0.5), 6);
+      expect(r.latency_ms.p95).toBeCloseTo(quantile(l, 0.95), 6);
+      expect(r.latency_ms.p99).toBeCloseTo(quantile(l, 0.99), 6);
+      expect(r.latency_ms.avg).toBeCloseTo(sum(g, (e) => e.latency_ms) / g.length, 6);
+      expect(r.latency_ms.max).toBe(Math.max(...l));
+    });
+    return want.map(([k]) => k);
+  };
+
+  it('p50/p95/p99 per agent (task) over every task that ran, exact, duplicates counted once', async () => {
+    const r: Answer = await get(`/v1/latency?from=${FROM}`);
+    expect(r).toMatchObject({ group_by: ['task'], bucket: 'none', status: ['ok', 'error', 'timeout', 'cancelled'] });
+    const keys = expectRows(r.rows, all, (e) => e.task_name);
+    expect(r.rows.map((x) => x.group.task)).toEqual(keys);
+    expect(r.rows.every((x) => x.streamed_tasks === 0 && x.time_to_first_token_ms === null)).toBe(true);
+  });
+
+  it('per repository and user, ok tasks only; none recorded is null', async () => {
+    const r: Answer = await get(`/v1/latency?from=${FROM}&group_by=repository,user&status=ok`);
+    const ok = all.filter((e) => e.status === 'ok');
+    const keys = expectRows(r.rows, ok, (e) => `${e.repository ?? ''}\u0000${e.user ?? ''}`);
+    expect(r.rows.map((x) => `${x.group.repository ?? ''}\u0000${x.group.user ?? ''}`)).toEqual(keys);
+    expect(r.rows.some((x) => x.group.repository === null)).toBe(true);
+    // The injection-shaped repository is just a value.
+    expect(r.rows.some((x) => x.group.repository === REPOS[2])).toBe(true);
+    const one = await get(
+      `/v1/latency?from=${FROM}&group_by=user&repository=${encodeURIComponent(REPOS[2])}&task=plan`,
+    );
+    expectRows(
+      one.rows,
+      all.filter((e) => e.repository === REPOS[2] && e.task_name === 'plan'),
+      (e) => e.user ?? '',
+    );
+  });
+
+  it('by day, and a tenant-scoped key sees only its tenant', async () => {
+    const from = '2026-10-05T00:00:00.000Z';
+    const to = '2026-10-09T00:00:00.000Z';
+    const r: Answer = await get(`/v1/latency?from=${from}&to=${to}&group_by=&bucket=day`);
+    const inRange = all.filter((e) => e.ended_at >= from && e.ended_at < to);
+    const days = [...new Set(inRange.map((e) => e.ended_at.slice(0, 10)))].sort();
+    expect(r.rows.map((x) => x.bucket!.slice(0, 10))).toEqual(days);
+    r.rows.forEach((x, i) =>
+      expectRows(
+        [x],
+        inRange.filter((e) => e.ended_at.startsWith(days[i]!)),
+        () => '',
+      ),
+    );
+    const scoped = await app.inject({ url: `/v1/latency?from=${FROM}&group_by=tenant`, headers: auth(KEYS.acme) });
+    expect(scoped.statusCode).toBe(200);
+    expectRows(
+      scoped.json().rows,
+      all.filter((e) => e.tenant === 'acme'),
+      (e) => e.tenant ?? '',
+    );
+  });
+
+  it('time to first token of streamed tasks; bad parameters are 400s naming the field', async () => {
+    // Streamed tasks of a tenant of their own (inserted here, after the other tests' figures).
+    const streamed = makeDataset({ seed: 7, jobs: 2, jobPrefix: 'streamed' }).map((e, i) => ({
+      ...e,
+      tenant: 'streamco',
+      time_to_first_token_ms: i % 4 === 3 ? null : 20 + ((i * 37) % 400),
+    }));
+    await insertEvents(t.ch, streamed);
+    const r = await get(`/v1/latency?from=${FROM}&tenant=streamco&group_by=tenant`);
+    expect(r.rows).toHaveLength(1);
+    const ttft = streamed.flatMap((e) => (e.time_to_first_token_ms === null ? [] : [e.time_to_first_token_ms]));
+    expect(r.rows[0].streamed_tasks).toBe(ttft.length);
+    expect(ttft.length).toBeLessThan(streamed.length);
+    expect(r.rows[0].time_to_first_token_ms.p50).toBeCloseTo(quantile(ttft, 0.5), 6);
+    expect(r.rows[0].time_to_first_token_ms.p95).toBeCloseTo(quantile(ttft, 0.95), 6);
+    expect(r.rows[0].time_to_first_token_ms.p99).toBeCloseTo(quantile(ttft, 0.99), 6);
+    for (const [q, field] of [
+      ['status=refusedx', '/status/0'],
+      ['group_by=job', '/group_by/0'],
+      ['bucket=week', '/bucket'],
+      ['limit=0', '/limit'],
+    ] as const) {
+      const bad = await app.inject({ url: `/v1/latency?${q}`, headers: auth(KEYS.read) });
+      expect(bad.statusCode, q).toBe(400);
+      expect(JSON.stringify(bad.json().errors), q).toContain(field);
+    }
   });
 });

@@ -24,6 +24,7 @@ import { validateTaskEvent } from '@aurea/events';
 import { cursorCodec } from './cursor.js';
 import { ERROR_CODES } from './errors.js';
 import { priceOnIngest } from '@aurea/sdk/pricing/ingest';
+import { init } from '@aurea/sdk';
 import { KEYS, RecordingPublisher, TEST_PRICE, auth, testConfig, testPriceTable } from './testing/app.js';
 import { formatNanos, makeDataset, wire } from './testing/dataset.js';
 
@@ -119,6 +120,31 @@ describe('auth', () => {
     expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.metrics) })).statusCode).toBe(200);
     expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.read) })).statusCode).toBe(200);
     await locked.close();
+  });
+
+  it('records http.server.request.duration through the SDK plugin: route templates, never raw ids', async () => {
+    const sdk = await init({ serviceName: 'api-http-unit', otlp: false, kafka: false, prometheus: { enabled: true } });
+    try {
+      const api = await buildApp({ ch, config: testConfig(), logger: pino({ level: 'silent' }), aurea: sdk });
+      await api.inject({ url: '/v1/jobs/secret-job-42', headers: auth(KEYS.read) });
+      await api.inject({ url: '/v1/jobs/other-job', headers: auth(KEYS.read) });
+      await api.inject({ url: '/v1/jobs', headers: auth('wrong-key-0123456789abcdef') });
+      await api.inject({ url: '/no/such/path' });
+      const text = (await api.inject('/metrics')).body;
+      await api.close();
+      const count = (labels: string[]) =>
+        text
+          .split('\n')
+          .filter((l) => l.startsWith('http_server_request_duration_count{') && labels.every((x) => l.includes(x)))
+          .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+      expect(count(['http_route="/v1/jobs/:job_id"', 'http_request_method="GET"'])).toBe(2);
+      expect(count(['http_route="/v1/jobs"', 'http_response_status_code="401"'])).toBe(1);
+      expect(count(['http_response_status_code="404"'])).toBe(1);
+      expect(text).not.toContain('secret-job-42');
+      expect(text).not.toContain('/no/such/path');
+    } finally {
+      await sdk.shutdown({ deadlineMs: 1000 });
+    }
   });
 
   it('parses keys from config and refuses weak or malformed ones without echoing them', () => {

@@ -9,6 +9,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Meter } from '@opentelemetry/api';
 import type { AureaClickHouse } from '@aurea/clickhouse';
+import type { HttpRequestRecord } from '@aurea/sdk';
+import { aureaFastify } from '@aurea/sdk/fastify';
 import type { Logger } from '@aurea/common';
 import { LIMITS } from '@aurea/events';
 import { authPlugin } from './auth.js';
@@ -22,20 +24,15 @@ import { budgetsRoutes } from './routes/budgets.js';
 import { eventsRoutes } from './routes/events.js';
 import { healthRoutes, type ReadinessChecks } from './routes/health.js';
 import { jobsRoutes } from './routes/jobs.js';
+import { latencyRoutes } from './routes/latency.js';
 import { repriceRoutes } from './routes/reprice.js';
 
 /** The parts of the SDK handle (`await init(...)` of @aurea/sdk) the API uses. */
 export interface AureaHandle {
   setBudgets(budgets: BudgetGauge[]): void;
   metricsHandler?(req: IncomingMessage, res: ServerResponse): void | Promise<void>;
-  /** http.server.request.duration through the SDK's own instrument (preferred over `meter`). */
-  recordHttpRequest?(r: {
-    method: string;
-    route: string;
-    statusCode: number;
-    durationS: number;
-    errorType?: string;
-  }): void;
+  /** http.server.request.duration through the SDK's fastify plugin (preferred over `meter`). */
+  recordHttpRequest?(r: HttpRequestRecord): void;
   meter?: Meter;
 }
 
@@ -108,6 +105,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
             name: 'attribution',
             description: 'Cost by model, provider, service, task, tenant, user, repository over time',
           },
+          { name: 'latency', description: 'Exact latency percentiles per agent, repository, user, …' },
           { name: 'budgets', description: 'Budgets defined as data, their spend and projection' },
           { name: 'ingest', description: 'Task events in' },
           { name: 'health', description: 'Liveness, readiness, metrics' },
@@ -123,15 +121,8 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   const aureaHttp = o.aurea?.recordHttpRequest?.bind(o.aurea);
   const meter = o.meter ?? o.aurea?.meter;
   if (aureaHttp && !o.meter) {
-    app.addHook('onResponse', (req, reply, done) => {
-      aureaHttp({
-        method: req.method,
-        route: req.routeOptions.url ?? 'unmatched',
-        statusCode: reply.statusCode,
-        durationS: reply.elapsedTime / 1000,
-      });
-      done();
-    });
+    // The SDK's plugin (docs/sdk.md): route templates, aborted requests, url.scheme, error.type.
+    await app.register(aureaFastify, { aurea: { recordHttpRequest: aureaHttp } });
   } else if (meter) {
     const duration = meter.createHistogram('http.server.request.duration', {
       unit: 's',
@@ -163,6 +154,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     async (v1) => {
       await v1.register(jobsRoutes, ctx);
       await v1.register(attributionRoutes, ctx);
+      await v1.register(latencyRoutes, ctx);
       await v1.register(budgetsRoutes, ctx);
       await v1.register(eventsRoutes, ctx);
       await v1.register(repriceRoutes, ctx);

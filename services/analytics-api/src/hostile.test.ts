@@ -292,6 +292,7 @@ describe('properties: any request gets an answer, never a 5xx; errors in the doc
       `/v1/jobs/${SHARED_JOB}`,
       `/v1/jobs/${SHARED_JOB}/events`,
       '/v1/attribution',
+      '/v1/latency',
       '/v1/budgets',
       '/v1/budgets/acme-month',
     ];

@@ -34,3 +34,21 @@ export function resolveRange(from: string | undefined, to: string | undefined, n
     to: toMs === undefined ? undefined : new Date(toMs).toISOString(),
   };
 }
+
+/**
+ * The range of a read that may cover all time (the jobs list, docs/api.md): no `from` means no
+ * lower bound, never a silent default; `to` must be later than `from` when both are given.
+ */
+export function resolveOpenRange(
+  from: string | undefined,
+  to: string | undefined,
+): { from: string | undefined; to: string | undefined } {
+  const fromMs = from === undefined ? undefined : ms('from', from);
+  const toMs = to === undefined ? undefined : ms('to', to);
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs)
+    throw new BadRequestError([{ in: 'querystring', field: '/to', message: 'must be later than from' }]);
+  return {
+    from: fromMs === undefined ? undefined : new Date(fromMs).toISOString(),
+    to: toMs === undefined ? undefined : new Date(toMs).toISOString(),
+  };
+}

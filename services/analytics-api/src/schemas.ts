@@ -1,7 +1,14 @@
 // TypeBox schemas of requests and responses: fastify validates requests with them, serializes
 // responses with them, and @fastify/swagger publishes them as the OpenAPI document.
 import { Type, type Static, type TInteger, type TSchema } from '@sinclair/typebox';
-import { BUCKETS, GROUP_BY_DIMENSIONS, JOB_SORT_NAMES, JOB_STATUSES } from '@aurea/clickhouse/queries';
+import {
+  BUCKETS,
+  GROUP_BY_DIMENSIONS,
+  JOB_SORT_NAMES,
+  JOB_STATUSES,
+  LATENCY_DEFAULT_STATUSES,
+  LATENCY_STATUSES,
+} from '@aurea/clickhouse/queries';
 import { FIELDS, LIMITS, TASK_STATUSES, TIME_RANGE, TOKEN_TYPES, type FieldSpec, type TokenType } from '@aurea/events';
 import { CURSOR_MAX_LENGTH, CURSOR_PATTERN } from './cursor.js';
 
@@ -57,7 +64,12 @@ export const PageQuery = (maxPage: number, def = 50) => ({
 export const JobsListQuery = (maxPage: number) =>
   Type.Object(
     {
-      ...TimeRangeQuery,
+      from: Type.Optional(
+        QueryTime(
+          'Inclusive lower bound on task end time (RFC 3339). Default: none — every job, all time (paginate with cursor)',
+        ),
+      ),
+      to: TimeRangeQuery.to,
       ...DimensionQuery,
       status: Type.Optional(
         lit(JOB_STATUSES, {
@@ -93,6 +105,35 @@ export const AttributionQuery = Type.Object(
     bucket: lit([...(Object.keys(BUCKETS) as (keyof typeof BUCKETS)[]), 'none'], {
       default: 'day',
       description: 'Time bucket: hour, day, month, or none',
+    }),
+    limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Maximum rows' }),
+  },
+  { additionalProperties: false },
+);
+
+export const LatencyQuery = Type.Object(
+  {
+    ...TimeRangeQuery,
+    ...DimensionQuery,
+    task: Type.Optional(Name('Only task name (agent)')),
+    group_by: Type.Array(lit(GROUP_BY_DIMENSIONS), {
+      minItems: 0,
+      maxItems: 3,
+      uniqueItems: true,
+      default: ['task'],
+      description: `Dimensions to group by (default task, the agent): repeat the parameter or separate with commas (${GROUP_BY_DIMENSIONS.join(', ')})`,
+    }),
+    bucket: lit([...(Object.keys(BUCKETS) as (keyof typeof BUCKETS)[]), 'none'], {
+      default: 'none',
+      description: 'Time bucket: hour, day, month, or none (default)',
+    }),
+    status: Type.Array(lit(LATENCY_STATUSES), {
+      minItems: 1,
+      maxItems: LATENCY_STATUSES.length,
+      uniqueItems: true,
+      default: [...LATENCY_DEFAULT_STATUSES],
+      description:
+        'Task statuses counted: repeat or separate with commas. Default: every task that ran (all but refused)',
     }),
     limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000, description: 'Maximum rows' }),
   },
@@ -146,7 +187,7 @@ export const JobListItem = Type.Object({
 
 export const JobListResponse = Type.Object({
   currency: Currency,
-  from: Time('Effective lower bound'),
+  from: Type.Union([Time('Effective lower bound'), Type.Null()], { description: 'null: no lower bound (all time)' }),
   to: Type.Union([Time('Effective upper bound'), Type.Null()]),
   sort: lit(JOB_SORT_NAMES),
   order: lit(['asc', 'desc'] as const),
@@ -236,6 +277,43 @@ export const AttributionRow = Type.Object({
   latency_avg_ms: Type.Number(),
 });
 
+const PERCENTILES = {
+  p50: Type.Number({ description: 'Exact median (linear interpolation between closest ranks)' }),
+  p95: Type.Number({ description: 'Exact 95th percentile' }),
+  p99: Type.Number({ description: 'Exact 99th percentile' }),
+};
+
+export const LatencyRow = Type.Object({
+  bucket: Type.Union([Time('Bucket start (UTC)'), Type.Null()]),
+  group: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]), {
+    description: 'The group-by values; null means none recorded',
+  }),
+  tasks: Type.Integer({ minimum: 1 }),
+  latency_ms: Type.Object(
+    {
+      avg: Type.Number(),
+      ...PERCENTILES,
+      max: Type.Number(),
+    },
+    { description: 'Task latency (wall time) in milliseconds' },
+  ),
+  streamed_tasks: Type.Integer({ minimum: 0, description: 'Tasks with a time to first token' }),
+  time_to_first_token_ms: Type.Union([
+    Type.Object(PERCENTILES, { description: 'Time to first token of streamed tasks, in milliseconds' }),
+    Type.Null(),
+  ]),
+});
+
+export const LatencyResponse = Type.Object({
+  from: Time('Effective lower bound'),
+  to: Time('Effective upper bound'),
+  bucket: Type.String(),
+  group_by: Type.Array(Type.String()),
+  status: Type.Array(Type.String()),
+  rows: Type.Array(LatencyRow),
+  truncated: Type.Boolean({ description: 'More rows matched than limit' }),
+});
+
 export const AttributionResponse = Type.Object({
   currency: Currency,
   from: Time('Effective lower bound'),
@@ -283,3 +361,4 @@ export const IngestAccepted = Type.Object({
 
 export type JobsListQueryT = Static<ReturnType<typeof JobsListQuery>>;
 export type AttributionQueryT = Static<typeof AttributionQuery>;
+export type LatencyQueryT = Static<typeof LatencyQuery>;

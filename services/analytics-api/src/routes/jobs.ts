@@ -16,7 +16,7 @@ import { READ_SECURITY, type RouteContext } from '../context.js';
 import { invalidCursor } from '../cursor.js';
 import { errorResponses, sendError } from '../errors.js';
 import { formatMoney, parseMoney } from '../money.js';
-import { resolveRange } from '../range.js';
+import { resolveOpenRange } from '../range.js';
 import { apiEvent, latency, time, totals, type LatencyRow, type TotalsRow } from '../rows.js';
 import { fromStoredRow } from '@aurea/clickhouse/rows';
 import { timeMs } from '@aurea/events';
@@ -84,7 +84,7 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
       schema: {
         summary: 'List jobs',
         description:
-          'Jobs with task activity in the time range, with their totals over the range. Dimension filters select jobs that involve the value. Keyset pagination: pass next_cursor back as cursor (with the same filters).',
+          'Jobs with task activity in the time range, with their totals over the range; without `from`, every job of all time. Dimension filters select jobs that involve the value. Keyset pagination: pass next_cursor back as cursor (with the same filters).',
         tags: ['jobs'],
         security: READ_SECURITY,
         querystring: JobsListQuery(config.maxPageSize),
@@ -108,7 +108,8 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
         if (from === undefined && typeof c.f === 'string') from = c.f;
         if (to === undefined && typeof c.t === 'string') to = c.t;
       }
-      const range = resolveRange(from, to);
+      // No `from`: every job, all time (docs/api.md) — never a silent window.
+      const range = resolveOpenRange(from, to);
       const rows = await runQuery<JobListRow>(
         ch,
         listJobs({
@@ -135,7 +136,7 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
       const last = page.at(-1);
       return {
         currency: CURRENCY,
-        from: range.from,
+        from: range.from ?? null,
         to: range.to ?? null,
         sort: q.sort,
         order: q.order,
@@ -155,7 +156,7 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
                 o: q.order,
                 v: last.sort_value_s,
                 j: last.job_id,
-                f: range.from,
+                ...(range.from === undefined ? {} : { f: range.from }),
                 ...(range.to === undefined ? {} : { t: range.to }),
               })
             : null,
