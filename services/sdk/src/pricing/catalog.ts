@@ -28,6 +28,32 @@ export const CATALOG_PROVIDER: Readonly<Record<string, string>> = Object.freeze(
 });
 
 /**
+ * Alibaba Cloud Model Studio (DashScope), under the provider names its users send (the seed
+ * systems' `alibaba_cloud`, the API's `dashscope`, …; OTel has no name for it). The catalog has no
+ * Alibaba provider, but its OpenRouter listing carries Alibaba's own list prices for the flagship
+ * models, which OpenRouter resells at Alibaba's price: those entries price these models, checked
+ * against Alibaba's page by a test (docs/pricing.md, "Alibaba Cloud (Qwen)"). Any other model under
+ * these names is unpriced (never $0) unless a price file gives it: OpenRouter's prices of other
+ * Qwen models are third parties' (open weights), not Alibaba's.
+ */
+export const ALIBABA_PROVIDERS: readonly string[] = Object.freeze([
+  'alibaba',
+  'alibaba_cloud',
+  'alibaba-cloud',
+  'alibaba.cloud',
+  'aliyun',
+  'dashscope',
+  'qwen',
+]);
+/** Alibaba model name → the catalog entry (OpenRouter's listing) holding Alibaba's list price. */
+export const ALIBABA_CATALOG_MODELS: Readonly<Record<string, string>> = Object.freeze({
+  'qwen-max': 'qwen-max',
+  'qwen-plus': 'qwen/qwen-plus',
+  'qwen-turbo': 'qwen-turbo',
+});
+const ALIBABA_CATALOG_PROVIDER = 'openrouter';
+
+/**
  * Price keys of the catalog (prices/units.yml upstream) for each token type, most specific first:
  * a type without its own price is billed at its parent's (what the catalog's own calcPrice does
  * with usage it has no specific price for).
@@ -185,7 +211,12 @@ export function catalogModel(provider: string, model: string): CatalogModel | nu
   let out: CatalogModel | null = null;
   const p = provider.toLowerCase();
   try {
-    const r = calcPrice({}, model, { providerId: CATALOG_PROVIDER[p] ?? p });
+    const alibaba = ALIBABA_PROVIDERS.includes(p);
+    const id = alibaba ? ALIBABA_CATALOG_MODELS[model.toLowerCase()] : model;
+    const r =
+      id === undefined
+        ? null
+        : calcPrice({}, id, { providerId: alibaba ? ALIBABA_CATALOG_PROVIDER : (CATALOG_PROVIDER[p] ?? p) });
     if (r !== null) {
       out = compiled.get(r.model) ?? null;
       if (out === null) {

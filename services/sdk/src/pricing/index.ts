@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { SERVICE_TIERS, TOKEN_TYPES, tokenField, type ServiceTier, type TokenType } from '@aurea/events';
 import {
+  ALIBABA_PROVIDERS,
   CATALOG_VERSION,
   INPUT_INDEXES,
   PRICE_KEYS,
@@ -27,7 +28,7 @@ import {
   type Ratio,
 } from './decimal.js';
 
-export { CATALOG_VERSION, CATALOG_PROVIDER } from './catalog.js';
+export { ALIBABA_CATALOG_MODELS, ALIBABA_PROVIDERS, CATALOG_VERSION, CATALOG_PROVIDER } from './catalog.js';
 export { formatNanos } from './decimal.js';
 export type { RateCard } from './catalog.js';
 export type { Ratio } from './decimal.js';
@@ -154,6 +155,11 @@ export const DEFAULT_CONVENTIONS: Readonly<Record<string, ProviderConvention>> =
   'gcp.vertex_ai': { input_includes_cache_read: true, output_includes_reasoning: false },
   anthropic: { input_includes_cache_read: false, output_includes_reasoning: false },
   'aws.bedrock': { input_includes_cache_read: false, output_includes_reasoning: false },
+  // Alibaba's OpenAI-compatible API counts like OpenAI: prompt_tokens include cached_tokens,
+  // completion_tokens include reasoning_tokens.
+  ...Object.fromEntries(
+    ALIBABA_PROVIDERS.map((p) => [p, { input_includes_cache_read: true, output_includes_reasoning: true }]),
+  ),
 });
 const EXCLUSIVE: ProviderConvention = Object.freeze({
   input_includes_cache_read: false,
@@ -174,6 +180,12 @@ export const DEFAULT_SERVICE_TIERS: readonly ServiceTierRule[] = Object.freeze([
   { provider: 'gcp.gemini', tier: 'batch', multiplier: '0.5', source: 'ai.google.dev pricing: Batch, 50% off' },
   { provider: 'gcp.gemini', tier: 'flex', multiplier: '0.5', source: 'ai.google.dev pricing: Flex, 50% off' },
   { provider: 'gcp.vertex_ai', tier: 'batch', multiplier: '0.5', source: 'Vertex AI batch prediction, 50% off' },
+  ...ALIBABA_PROVIDERS.map((provider) => ({
+    provider,
+    tier: 'batch' as const,
+    multiplier: '0.5',
+    source: 'alibabacloud.com Model Studio billing: batch calls cost 50% of real-time calls',
+  })),
 ] satisfies ServiceTierRule[]);
 
 const VERSION_MAX = 64;

@@ -13,6 +13,10 @@
 //         (2.5 Pro: in $1.25 (≤ 200k prompt) / $2.50 (> 200k), out incl. thinking $10 / $15;
 //         2.5 Flash: in text $0.30, audio $1.00, out incl. thinking $2.50).
 //  [MIS]  https://mistral.ai/pricing (Mistral Large: $2 in, $6 out).
+//  [ALI]  https://www.alibabacloud.com/help/en/model-studio/billing-for-model-studio (Model Studio,
+//         international; flagship models per 1M tokens: qwen-max $1.6 in / $6.4 out, qwen-plus
+//         $0.4 / $1.2, qwen-turbo $0.05 / $0.2; context-cache hits billed at 40% of the input price;
+//         batch calls 50% of real-time).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,6 +186,62 @@ describe('catalog prices for real usage payloads (expected costs worked out by h
     // 2,000 × 2 + 1,000 × 6 = 10,000 µ$
     expect(price('mistral_ai', 'mistral-large-latest', { prompt_tokens: 2000, completion_tokens: 1000 }).cost).toBe(
       '0.010000000',
+    );
+  });
+});
+
+describe('Alibaba Cloud (Qwen) under the provider names users send [ALI]', () => {
+  // DashScope's OpenAI-compatible usage: prompt_tokens include prompt_tokens_details.cached_tokens.
+  it('qwen-plus (alibaba_cloud), a cached call', () => {
+    const r = price('alibaba_cloud', 'qwen-plus', {
+      prompt_tokens: 12000,
+      completion_tokens: 900,
+      prompt_tokens_details: { cached_tokens: 5000 },
+    });
+    // 7,000 × 0.40 + 5,000 × 0.16 (40% of 0.40) + 900 × 1.20 = 2,800 + 800 + 1,080 = 4,680 µ$
+    expect(r).toMatchObject({ cost: '0.004680000', status: 'priced', source: 'catalog' });
+  });
+
+  it('qwen-max (dashscope) and qwen-turbo (alibaba), whatever the case of the names', () => {
+    // 3,000 × 1.6 + 1,000 × 6.4 = 4,800 + 6,400 = 11,200 µ$
+    expect(price('dashscope', 'qwen-max', { prompt_tokens: 3000, completion_tokens: 1000 }).cost).toBe('0.011200000');
+    expect(price('Alibaba', 'Qwen-Max', { prompt_tokens: 3000, completion_tokens: 1000 }).cost).toBe('0.011200000');
+    // 8,000 × 0.05 + 2,000 × 0.02 + 500 × 0.2 = 400 + 40 + 100 = 540 µ$
+    const turbo = price('alibaba', 'qwen-turbo', {
+      prompt_tokens: 10000,
+      completion_tokens: 500,
+      prompt_tokens_details: { cached_tokens: 2000 },
+    });
+    expect(turbo.cost).toBe('0.000540000');
+    // The camelCase usage object in Alibaba's (OpenAI-compatible) convention: input includes cacheRead.
+    const camel = priceUsage({
+      provider: 'qwen',
+      model: 'qwen-turbo',
+      usage: normalizeUsage({ input: 10000, output: 500, cacheRead: 2000 }, defaultPriceTable.convention('qwen'))!,
+      at: AT,
+    });
+    expect(camel.cost).toBe('0.000540000');
+  });
+
+  it('batch calls at half price; a Qwen model the catalog has no Alibaba price for is unpriced, never $0', () => {
+    // (3,000 × 1.6 + 1,000 × 6.4) × 0.5 = 5,600 µ$
+    const batch = price(
+      'alibaba_cloud',
+      'qwen-max',
+      { prompt_tokens: 3000, completion_tokens: 1000 },
+      {
+        serviceTier: 'batch',
+      },
+    );
+    expect(batch.cost).toBe('0.005600000');
+    for (const model of ['qwen3-235b-a22b', 'qwen-plus-2025-07-28', 'qwen-vl-max'])
+      expect(price('alibaba_cloud', model, { prompt_tokens: 10, completion_tokens: 1 }), model).toMatchObject({
+        cost: null,
+        status: 'unknown_model',
+      });
+    // The same model through OpenRouter is OpenRouter's business: its own listing, untouched.
+    expect(price('openrouter', 'qwen/qwen-plus', { prompt_tokens: 1000, completion_tokens: 0 }).cost).toBe(
+      '0.000400000',
     );
   });
 });
