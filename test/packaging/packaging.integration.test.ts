@@ -92,7 +92,8 @@ function runtimeImports(dir: string): Set<string> {
   const out = new Set<string>();
   for (const f of installedFiles(join(dir, 'dist')).filter((p) => p.endsWith('.js'))) {
     const src = readFileSync(f, 'utf8');
-    for (const m of src.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm)) {
+    // A specifier never spans lines: a string that ends in ".from" followed by another string is no import.
+    for (const m of src.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"\n]+)['"]/gm)) {
       const spec = m[1]!;
       if (spec.startsWith('.') || spec.startsWith('node:')) continue;
       const parts = spec.split('/');
@@ -172,14 +173,38 @@ const events = require('@aurea/events');
 console.log(JSON.stringify({ init: typeof sdk.init, priceUsage: typeof pricing.priceUsage, topic: events.TOPICS.taskEvents }));
 `;
 
+// A fastify server with the plugin entry (fastify is the user's own dependency, a peer of @aurea/sdk/fastify).
+const APP_FASTIFY_MJS = `import Fastify from 'fastify';
+import { init } from '@aurea/sdk';
+import { aureaFastify } from '@aurea/sdk/fastify';
+const aurea = await init({ serviceName: 'pkg-fastify', kafka: false, otlp: false, prometheus: { enabled: true } });
+const app = Fastify();
+await app.register(aureaFastify, { aurea });
+app.get('/items/:id', (req) => ({ id: req.params.id }));
+app.get('/metrics', (req, reply) => { reply.hijack(); aurea.metricsHandler(req.raw, reply.raw); });
+await app.inject('/items/41');
+await app.inject('/items/42');
+const text = (await app.inject('/metrics')).body;
+await app.close();
+await aurea.shutdown({ deadlineMs: 1000 });
+const line = text.split('\\n').find((l) => l.startsWith('http_server_request_duration_count{') && l.includes('http_route="/items/:id"'));
+console.log(JSON.stringify({ count: line ? Number(line.split(' ').pop()) : null, rawIds: text.includes('/items/41') }));
+`;
+
 // A TypeScript consumer: type-checks against the published declarations only.
-const CONSUMER_TS = `import { init, monitorTask, type Aurea, type TaskOptions } from '@aurea/sdk';
+const CONSUMER_TS = `import Fastify from 'fastify';
+import { init, monitorTask, type Aurea, type TaskOptions } from '@aurea/sdk';
+import { aureaFastify, type AureaFastifyOptions } from '@aurea/sdk/fastify';
 import { priceUsage } from '@aurea/sdk/pricing';
 import { TOPICS, validateTaskEvent, type TaskEventV1 } from '@aurea/events';
 
 const options: TaskOptions = { jobId: 'job-1', taskName: 'summarize', model: 'gpt-4o', provider: 'openai' };
 export async function main(): Promise<number> {
   const aurea: Aurea = await init({ serviceName: 'consumer', kafka: false, otlp: false });
+  const opts: AureaFastifyOptions = { aurea };
+  await Fastify().register(aureaFastify, opts);
+  // @ts-expect-error the plugin's options are typed
+  await Fastify().register(aureaFastify, { aurea: 42 });
   const n: number = await monitorTask(options, (ctx) => {
     ctx.recordUsage({ input: 10, output: 2 });
     ctx.recordChunk();
@@ -223,6 +248,7 @@ beforeAll(async () => {
   const env = userEnv(nodes[0]!.bin);
   const typescript = JSON.parse(readFileSync(join(REPO, 'node_modules/typescript/package.json'), 'utf8')) as Manifest;
   const typesNode = JSON.parse(readFileSync(join(REPO, 'node_modules/@types/node/package.json'), 'utf8')) as Manifest;
+  const fastify = JSON.parse(readFileSync(join(REPO, 'node_modules/fastify/package.json'), 'utf8')) as Manifest;
   sh(
     'npm',
     [
@@ -234,11 +260,13 @@ beforeAll(async () => {
       ...packs.map((p) => join(work, p.filename)),
       `typescript@${typescript.version}`,
       `@types/node@${typesNode.version}`,
+      `fastify@${fastify.version}`,
     ],
     { cwd: app, env },
   );
   writeFileSync(join(app, 'app.mjs'), APP_MJS);
   writeFileSync(join(app, 'app.cjs'), APP_CJS);
+  writeFileSync(join(app, 'app-fastify.mjs'), APP_FASTIFY_MJS);
   writeFileSync(join(app, 'consumer.ts'), CONSUMER_TS);
   writeFileSync(
     join(app, 'tsconfig.json'),
@@ -331,6 +359,13 @@ describe('a plain Node program using the installed SDK', () => {
         stats: { published: number; buffered: number };
       };
       expect(report).toMatchObject({ node: `v${node.version}`, answer: 'ok', stats: { published: 1, buffered: 0 } });
+      const fastifyRun = JSON.parse(
+        sh(node.bin, ['app-fastify.mjs'], { cwd: app, env: userEnv(node.bin) })
+          .trim()
+          .split('\n')
+          .at(-1)!,
+      ) as object;
+      expect(fastifyRun, `@aurea/sdk/fastify on Node ${node.version}`).toEqual({ count: 2, rawIds: false });
       const cjs = JSON.parse(sh(node.bin, ['app.cjs'], { cwd: app, env: userEnv(node.bin) }).trim()) as object;
       expect(cjs, `require() on Node ${node.version}`).toEqual({
         init: 'function',
