@@ -176,15 +176,17 @@ export function buildOrchestrator(deps: OrchestratorDeps): Orchestrator {
 
   app.get('/v1/models', (_req, reply) => reply.send({ models: catalog }));
   app.get('/v1/stats', (_req, reply) => reply.send(runner.snapshot()));
-  // The SDK's summary of this process's metrics since start (seed 002's get_metrics_summary).
+  // The SDK's summary of this process's metrics since start (docs/sdk.md, "Stages, jobs, breakers and the summary").
   app.get('/v1/metrics/summary', (_req, reply) => reply.send(aurea.summary()));
 
   // Circuit breakers: state, manual reset, and the providers a call can go to now.
-  const breakerView = (b: BreakerSnapshot) => ({
-    ...b,
-    transitions: aurea.summary().breakers[b.provider]?.transitions ?? {},
-  });
-  app.get('/v1/breakers', (_req, reply) => reply.send({ breakers: runner.breakerSnapshots().map(breakerView) }));
+  // Transitions come from the SDK's counters (one definition: what /metrics exports).
+  const breakerViews = (bs: BreakerSnapshot[]) => {
+    const counted = aurea.summary().breakers;
+    return bs.map((b) => ({ ...b, transitions: counted[b.provider]?.transitions ?? {} }));
+  };
+  const breakerView = (b: BreakerSnapshot) => breakerViews([b])[0]!;
+  app.get('/v1/breakers', (_req, reply) => reply.send({ breakers: breakerViews(runner.breakerSnapshots()) }));
   app.get<{ Params: { provider: string } }>('/v1/breakers/:provider', (req, reply) => {
     const b = runner.breakerSnapshot(req.params.provider);
     if (!b) return notFound(reply, req.params.provider, providers);
