@@ -25,7 +25,7 @@ commands:
 options:
   --api <url>          analytics API (env AUREA_API_URL, default http://127.0.0.1:8080)
   --api-key <key>      API key (env AUREA_API_KEY)
-  --from/--to <time>   RFC 3339 time range (default: the last 30 days)
+  --from/--to <time>   RFC 3339 time range (default: jobs all time, costs the last 30 days)
   --tenant, --user, --repository, --model, --provider, --service <value>   filters
   --limit <n>          rows (default 20)
   --sort <key>         jobs: cost|tokens|latency|tasks|time (default cost)

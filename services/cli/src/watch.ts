@@ -58,10 +58,12 @@ async function sample(o: WatchOptions): Promise<Sample> {
         }),
     );
   }
+  // The same window for both reads: the last 30 days (the jobs list has no default window).
+  const from = new Date(Date.now() - 30 * 86_400_000).toISOString();
   tasks.push(
     Promise.all([
-      o.api.attribution({ bucket: 'none', limit: 1 }),
-      o.api.jobs({ sort: 'cost', order: 'desc', limit: o.top }),
+      o.api.attribution({ bucket: 'none', limit: 1, from }),
+      o.api.jobs({ sort: 'cost', order: 'desc', limit: o.top, from }),
     ])
       .then(([a, j]) => {
         s.events = a.rows.reduce((n, r) => n + r.tasks, 0);
