@@ -10,6 +10,7 @@ import { allBoards, renderJson, UID } from './src/boards/index.js';
 import { defaultDashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { TABLES } from '@aurea/clickhouse/queries';
 import {
+  annotationQuery,
   DS,
   isClickHouseQuery,
   variableQuery,
@@ -19,6 +20,8 @@ import {
   type VariableModel,
 } from './src/builders.js';
 import { panelTargets } from './src/run-targets.js';
+import { METRICS } from '@aurea/sdk';
+import { OTHER } from './src/boards/names.js';
 import { inexactIncreases } from '../prometheus/exact-form.js';
 import {
   applyConditionalAll,
@@ -33,6 +36,16 @@ import {
 } from './src/interpolate.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** Every series the recording rules of prometheus/rules/ define. */
+const records = readdirSync(join(HERE, '..', 'prometheus', 'rules'))
+  .filter((f) => f.endsWith('.yml'))
+  .flatMap((f) =>
+    (
+      parse(readFileSync(join(HERE, '..', 'prometheus', 'rules', f), 'utf8')) as {
+        groups: { rules: { record?: string }[] }[];
+      }
+    ).groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))),
+  );
 const DASH_DIR = join(HERE, 'dashboards');
 const files = readdirSync(DASH_DIR).filter((f) => f.endsWith('.json'));
 const dashboards: [string, Dashboard][] = files.map((f) => [
@@ -89,6 +102,16 @@ function datasourceRefs(v: unknown): { type: string; uid: string }[] {
   return [];
 }
 
+/** Every board's variables, in order (docs/dashboards.md lists them). */
+const VARIABLES: Record<string, string[]> = {
+  [UID.operations]: ['environment', 'service', 'provider', 'model', 'task', 'route'],
+  [UID.llmCost]: ['environment', 'service', 'provider', 'model', 'task'],
+  [UID.jobCost]: ['environment', 'service', 'provider', 'model', 'tenant', 'job'],
+  [UID.attribution]: ['environment', 'service', 'provider', 'model', 'tenant', 'job'],
+  [UID.agents]: ['environment', 'service', 'provider', 'model', 'task', 'repository', 'user'],
+  [UID.slo]: ['environment', 'service'],
+};
+
 describe('dashboard JSON', () => {
   it('is exactly what the board code generates (run `npm run grafana:generate` after editing a board)', () => {
     const boards = allBoards();
@@ -97,7 +120,7 @@ describe('dashboard JSON', () => {
       expect(readFileSync(join(DASH_DIR, f), 'utf8'), f).toBe(renderJson(board));
   });
 
-  it('has the four boards with their stable UIDs', () => {
+  it('has the six boards with their stable UIDs', () => {
     expect(dashboards.map(([, d]) => d.uid).sort()).toEqual(Object.values(UID).sort());
   });
 
@@ -140,17 +163,16 @@ describe('dashboard JSON', () => {
 
       it('defines every variable it uses, and each variable query uses only variables defined before it', () => {
         const defined = variablesOf(d).map((v) => v.name);
-        const used = new Set(strings({ panels: d.panels, links: d.links }).flatMap(variableRefs));
+        const used = new Set(
+          strings({ panels: d.panels, links: d.links, annotations: d.annotations }).flatMap(variableRefs),
+        );
         for (const name of used) expect(defined, `$${name}`).toContain(name);
         variablesOf(d).forEach((v, i) => {
           for (const name of variableRefs(variableQuery(v)))
             expect(defined.slice(0, i), `${v.name} uses $${name}`).toContain(name);
         });
-        // The four common filters are on every board; ClickHouse boards add tenant and job.
-        const expected = d.tags?.includes('clickhouse')
-          ? ['service', 'provider', 'model', 'tenant', 'job']
-          : ['environment', 'service', 'provider', 'model'];
-        expect(defined).toEqual(expect.arrayContaining(expected));
+        // The filters each board offers (docs/dashboards.md, "Variables").
+        expect(defined).toEqual(VARIABLES[d.uid!]);
       });
 
       it('every data panel has a description, targets and a unit (on the panel or per field)', () => {
@@ -226,6 +248,39 @@ describe('dashboard JSON', () => {
             expect(inexactIncreases(t.expr), `${p.title}: ${t.expr}`).toEqual([]);
           }
     expect(n).toBeGreaterThan(5);
+  });
+
+  it('every board annotates deployments and firing Aurea alerts from Prometheus', () => {
+    for (const [file, d] of dashboards) {
+      const list = d.annotations?.list ?? [];
+      expect(
+        list.map((a) => a.name),
+        file,
+      ).toEqual(['Deployments', 'Alerts']);
+      for (const a of list) {
+        expect(a.datasource, file).toEqual(DS.prometheus);
+        expect(a.enable).toBe(true);
+        expect(annotationQuery(a).expr).toMatch(a.name === 'Deployments' ? /^group by .*target_info/ : /^ALERTS\{/);
+      }
+    }
+  });
+
+  it('Prometheus queries name only SDK metrics (from its spec), recorded series of prometheus/rules, or known others', () => {
+    const allowed = new Set<string>([...Object.values(OTHER), ...records]);
+    for (const m of Object.values(METRICS))
+      for (const suffix of m.kind === 'Histogram' ? ['_bucket', '_sum', '_count'] : [''])
+        allowed.add(m.prometheus + suffix);
+    const exprs = dashboards.flatMap(([, d]) => [
+      ...allPanels(d).flatMap((p) => panelTargets(p).flatMap((t) => (isClickHouseQuery(t) ? [] : [t.expr]))),
+      ...variablesOf(d)
+        .filter((v) => v.datasource?.type === 'prometheus')
+        .map(variableQuery),
+      ...(d.annotations?.list ?? []).map((a) => annotationQuery(a).expr),
+    ]);
+    const names = new Set(exprs.flatMap((e) => [...e.matchAll(/([a-zA-Z_:][\w:]*)\{/g)].map((m) => m[1]!)));
+    for (const n of names) expect(allowed.has(n), n).toBe(true);
+    // the recorded series the boards read are all there
+    expect([...names].filter((n) => n.includes(':')).length).toBeGreaterThan(8);
   });
 
   it('thresholds are ordered and start at the base step', () => {

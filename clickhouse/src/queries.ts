@@ -685,3 +685,43 @@ export function limitOf(n: number, max: number): number {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`limit must be a positive integer, got ${n}`);
   return Math.min(n, max);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Board-only reads: figures only a Grafana board shows (no API route). Same rules as every other
+// builder here: inputs render the range, filters and constants; money stays Decimal.
+
+export interface JobCostOverTimeOptions {
+  /** The board's range and filters (row-level, like attribution). */
+  inputs: Inputs;
+  bucket: TimeBucket;
+  /** Keep the `top` jobs by cost in range (ties by job id); every other job sums as OTHER_GROUP. */
+  top: number;
+  limit: number;
+}
+
+/**
+ * Cost per time bucket × job for the most expensive jobs in the range (the rest as OTHER_GROUP):
+ * cost trends by job. A job's buckets sum to its cost in the range under the same filters.
+ */
+export function jobCostOverTime(o: JobCostOverTimeOptions): NamedQuery {
+  const i = o.inputs;
+  const limit = i.value('limit', 'UInt32', limitOf(o.limit, 10_000));
+  const conds = [...rangeConditions(i), ...filterConditions(i)];
+  const topN = `SELECT job_id FROM ${FROM_EVENTS} ${where(conds)}
+    GROUP BY job_id ORDER BY ${COST_SUM} DESC NULLS LAST, job_id ASC LIMIT ${limitOf(o.top, 100)}`;
+  return {
+    name: `job_cost_over_time_top${o.top}`,
+    sql: `SELECT
+  ${i.time(i.bucket(o.bucket, 'ended_at'))} AS bucket,
+  if(job_id IN (${topN}), job_id, '${OTHER_GROUP}') AS job,
+  ${i.money(COST_SUM)} AS cost_usd_sum,
+  count() AS tasks,
+  uniqExact(job_id) AS jobs
+FROM ${FROM_EVENTS}
+${where(conds)}
+GROUP BY bucket, job
+ORDER BY bucket ASC, ${COST_SUM} DESC NULLS LAST, job ASC
+LIMIT ${limit}`,
+    params: i.params,
+  };
+}

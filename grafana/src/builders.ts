@@ -5,6 +5,7 @@
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import {
+  AnnotationQueryBuilder,
   DashboardBuilder,
   DashboardLinkBuilder,
   DashboardLinkType,
@@ -16,6 +17,7 @@ import {
   ThresholdsMode,
   VariableRefresh,
   VariableSort,
+  type AnnotationQuery,
   type Dashboard,
   type DynamicConfigValue,
   type MatcherConfig,
@@ -27,7 +29,7 @@ import {
 import { DataqueryBuilder as PromQueryBuilder, QueryEditorMode } from '@grafana/grafana-foundation-sdk/prometheus';
 import type { NamedQuery } from '@aurea/clickhouse/queries';
 
-export type { Dashboard, Panel, RowPanel, VariableModel };
+export type { AnnotationQuery, Dashboard, Panel, RowPanel, VariableModel };
 
 /** Stable datasource UIDs; grafana/provisioning/datasources/aurea.yaml provisions exactly these. */
 export const DS = {
@@ -128,6 +130,8 @@ export interface PromQuery {
 interface VariableOptions {
   multi?: boolean;
   description?: string;
+  /** What "All" stands for in a query that is not wrapped in $__conditionalAll (a Prometheus one). */
+  allValue?: string;
 }
 
 function variable(name: string, label: string, o: VariableOptions): QueryVariableBuilder {
@@ -156,11 +160,12 @@ export function promVariable(name: string, label: string, definition: string, o:
 /** A ClickHouse variable: first column the value, second (if any) the text shown. */
 export function chVariable(name: string, label: string, q: NamedQuery, o: VariableOptions = {}) {
   const sql = new ClickHouseQueryBuilder(q, 'table').build().rawSql;
-  return variable(name, label, o)
+  const v = variable(name, label, o)
     .datasource(DS.clickhouse)
     .query({ refId: 'ClickHouseVariableQuery', queryType: 'sql', editorType: 'sql', rawSql: sql })
     .definition(sql)
     .sort(VariableSort.Disabled);
+  return o.allValue !== undefined ? v.allValue(o.allValue) : v;
 }
 
 /** The query text a variable runs (Prometheus or ClickHouse). */
@@ -305,6 +310,56 @@ export const stacked = () => new common.StackingConfigBuilder().mode(common.Stac
 
 export const dashedThresholds = () =>
   new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed);
+
+// ---------------------------------------------------------------------------------------------
+// Annotations
+
+export interface PromAnnotationSpec {
+  name: string;
+  /** An event per series over the steps where this is non-zero (Grafana's Prometheus annotations). */
+  expr: string;
+  /** Label templates ({{label}}) for the event's title and text; labels listed as its tags. */
+  title: string;
+  text: string;
+  tags: readonly string[];
+  color: string;
+  /** Resolution of the annotation query (Grafana's default: 60s). */
+  step?: string;
+}
+
+/** A Prometheus annotation query, in the form Grafana 12 stores it (the query as `target`). */
+export function promAnnotation(a: PromAnnotationSpec): AnnotationQueryBuilder {
+  const step = a.step ?? '60s';
+  return new AnnotationQueryBuilder()
+    .name(a.name)
+    .datasource(DS.prometheus)
+    .enable(true)
+    .hide(false)
+    .iconColor(a.color)
+    .target(
+      new PromQueryBuilder()
+        .datasource(DS.prometheus)
+        .editorMode(QueryEditorMode.Code)
+        .expr(a.expr)
+        .interval(step)
+        .range()
+        .refId('Anno'),
+    )
+    .titleFormat(a.title)
+    .textFormat(a.text)
+    .tagKeys(a.tags.join(','))
+    .step(step)
+    .useValueForTime(false);
+}
+
+/** The query of a Prometheus annotation (its target's expr) and its step in seconds. */
+export function annotationQuery(a: AnnotationQuery): { expr: string; stepS: number } {
+  const expr = (a.target as { expr?: string } | undefined)?.expr;
+  if (expr === undefined) throw new Error(`annotation ${a.name} has no Prometheus query`);
+  const m = /^(\d+)s$/.exec(a.step ?? '60s');
+  if (!m) throw new Error(`annotation ${a.name}: step ${a.step} is not in seconds`);
+  return { expr, stepS: Number(m[1]) };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Dashboards

@@ -4,6 +4,7 @@
 // test (every target must succeed and return data) and by the renderer (the pictures).
 import type { AureaClickHouse } from '@aurea/clickhouse';
 import {
+  annotationQuery,
   isClickHouseQuery,
   variableQuery,
   type ClickHouseQuery,
@@ -204,6 +205,57 @@ export async function runTarget(
   const sql = interpolateClickHouse(target.rawSql, vars, range, intervalMs);
   const { columns, rows } = await chRows(b.clickhouse, sql);
   return { ...base, kind: 'clickhouse', query: sql, columns, rows };
+}
+
+export interface AnnotationEvent {
+  labels: Record<string, string>;
+  /** The event's first and last step with a non-zero value (seconds); equal for a point event. */
+  from: number;
+  to: number;
+}
+
+export interface AnnotationResult {
+  name: string;
+  query: string;
+  events: AnnotationEvent[];
+}
+
+/**
+ * A board's Prometheus annotations, the way Grafana's Prometheus datasource turns a query into
+ * events: a range query over the board's range at the annotation's step; per series, each run of
+ * consecutive non-zero steps is one event (a region from its first to its last step).
+ */
+export async function runAnnotations(
+  board: Dashboard,
+  b: Backends,
+  range: TimeRange,
+  vars: Vars,
+): Promise<AnnotationResult[]> {
+  if (!b.prometheusUrl) throw new Error('no Prometheus backend');
+  const out: AnnotationResult[] = [];
+  for (const a of board.annotations?.list ?? []) {
+    if (a.datasource?.type !== 'prometheus') throw new Error(`annotation ${a.name}: not a Prometheus annotation`);
+    const { expr, stepS } = annotationQuery(a);
+    const plan = interpolatePrometheus(expr, vars, range, { scrapeIntervalS: b.scrapeIntervalS });
+    const data = (await promGet(b.prometheusUrl, '/api/v1/query_range', {
+      query: plan.expr,
+      start: String(Math.floor(range.from.getTime() / 1000 / stepS) * stepS),
+      end: String(range.to.getTime() / 1000),
+      step: String(stepS),
+    })) as NonNullable<PromResponse['data']>;
+    const events: AnnotationEvent[] = [];
+    for (const s of data.result) {
+      let open: AnnotationEvent | undefined;
+      for (const [t, v] of s.values ?? []) {
+        const on = Number(v) !== 0 && !Number.isNaN(Number(v));
+        if (on && open && Number(t) - open.to <= stepS) open.to = Number(t);
+        else if (on) events.push((open = { labels: s.metric, from: Number(t), to: Number(t) }));
+        else open = undefined;
+      }
+    }
+    out.push({ name: a.name, query: plan.expr, events });
+  }
+  return out;
 }
 
 export async function runBoard(

@@ -1,5 +1,6 @@
 // A short orchestrator-like workload instrumented with the real @aurea/sdk: tasks through
-// monitorTask and recordLlmCall, an admission queue, circuit breakers, budgets and HTTP requests,
+// monitorTask and recordLlmCall, an admission queue, stage timings, jobs end to end, circuit
+// breakers (state and transitions), budgets and HTTP requests,
 // exported over OTLP/HTTP to the Collector. The SDK's task events are collected in memory (a
 // publisher in place of Kafka) so the same run also feeds ClickHouse.
 import { init, type EventPublisher, type PublishableEvent, type PublisherStats, type FlushResult } from '@aurea/sdk';
@@ -29,6 +30,9 @@ export interface SdkWorkloadOptions {
   serviceName: string;
   otlpEndpoint: string;
   durationMs: number;
+  /** After durationMs, keep going until this is true (checked every tick), at most maxDurationMs in all. */
+  until?: () => boolean;
+  maxDurationMs?: number;
   seed?: number;
   exportIntervalMs?: number;
   jobs?: number;
@@ -49,6 +53,13 @@ export async function runSdkWorkload(o: SdkWorkloadOptions): Promise<{ events: T
   });
   const admission = aurea.queueStage('admission', { capacity: 64 });
   const llm = aurea.queueStage('llm', { capacity: 16 });
+  // Time spent per stage (aurea.stage.duration): admission (refused items carry queue_full),
+  // waiting for a worker, dispatching to the provider.
+  const stages = {
+    admission: aurea.stage('admission'),
+    wait: aurea.stage('queue_wait'),
+    dispatch: aurea.stage('dispatch'),
+  };
   const breakers = {
     openai: aurea.circuitBreaker('openai-chat', { provider: 'openai' }),
     anthropic: aurea.circuitBreaker('anthropic-chat', { provider: 'anthropic' }),
@@ -61,10 +72,13 @@ export async function runSdkWorkload(o: SdkWorkloadOptions): Promise<{ events: T
   }));
   let spend = 70;
   let calls = 0;
-  const end = Date.now() + o.durationMs;
+  const start = Date.now();
+  const end = start + o.durationMs;
+  const hardEnd = start + Math.max(o.durationMs, o.maxDurationMs ?? o.durationMs);
   let tick = 0;
-  while (Date.now() < end) {
+  while (Date.now() < end || (o.until !== undefined && !o.until() && Date.now() < hardEnd)) {
     tick++;
+    const tickStart = Date.now();
     const load = 1 + 0.7 * Math.sin(tick / 4);
     admission.setDepth(Math.round(64 * Math.min(1, 0.3 * load + r() * 0.3)));
     llm.setDepth(Math.round(16 * Math.min(1, 0.4 * load + r() * 0.4)));
@@ -72,6 +86,8 @@ export async function runSdkWorkload(o: SdkWorkloadOptions): Promise<{ events: T
     const shed = r() < 0.3 ? Math.round(arrivals * 0.2) : 0;
     admission.admitted(arrivals - shed);
     if (shed > 0) admission.shed(shed);
+    for (let k = 0; k < arrivals; k++)
+      stages.admission.record(0.0005 + r() * 0.004, k < shed ? 'queue_full' : undefined);
     llm.admitted(arrivals - shed);
     breakers.anthropic.set(r() < 0.15 ? pick(['open', 'half_open'] as const) : 'closed');
     breakers.openai.set('closed');
@@ -85,6 +101,8 @@ export async function runSdkWorkload(o: SdkWorkloadOptions): Promise<{ events: T
       const output = 50 + Math.floor(r() * 1200);
       const roll = r();
       calls++;
+      stages.wait.record(r() * 0.2 * load);
+      stages.dispatch.record(0.001 + r() * 0.01, r() < 0.03 ? 'circuit_open' : undefined);
       if (i % 2 === 0) {
         // A monitored task: real wall time, usage reported from inside.
         work.push(
@@ -132,6 +150,8 @@ export async function runSdkWorkload(o: SdkWorkloadOptions): Promise<{ events: T
       });
     }
     await Promise.all(work);
+    // One job finished per tick, end to end (aurea.job.duration).
+    aurea.recordJob({ durationS: (Date.now() - tickStart) / 1000 + r() * 30, status: r() < 0.1 ? 'error' : 'ok' });
     spend += 0.05 * load;
     aurea.setBudgets([
       { name: 'team-daily', scope: 'tenant', period: 'day', limitUsd: 120, spendUsd: spend },

@@ -6,12 +6,7 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as HistogramPanel } from '@grafana/grafana-foundation-sdk/histogram';
-import {
-  PanelBuilder as PiePanel,
-  PieChartLegendOptionsBuilder,
-  PieChartLegendValues,
-  PieChartType,
-} from '@grafana/grafana-foundation-sdk/piechart';
+import { PanelBuilder as PiePanel, PieChartType } from '@grafana/grafana-foundation-sdk/piechart';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
@@ -19,6 +14,7 @@ import {
   attribution,
   dailyCostTrend,
   dimensionValues,
+  jobCostOverTime,
   jobEvents,
   jobModelUsage,
   jobSummary,
@@ -51,6 +47,8 @@ import {
   type Dashboard,
   type Override,
 } from '../builders.js';
+import { pieLegend, pieTooltip } from '../panels.js';
+import { boardAnnotations } from './annotations.js';
 import { UID } from './uids.js';
 
 const FILTERS = {
@@ -76,10 +74,13 @@ function commonVariables() {
       'environment',
       'Environment',
       project(values('environment', {}), ['environment', `${none('environment')}`]),
-      { description: 'deployment.environment.name of the producer; (none) for events without one' },
+      // All is `.*` in the Prometheus annotations (any environment, also one the events lack);
+      // the ClickHouse queries drop the condition on All ($__conditionalAll).
+      { description: 'deployment.environment.name of the producer; (none) for events without one', allValue: '.*' },
     ),
     chVariable('service', 'Service', values('service', { environment: 'multi' }), {
       description: 'service.name of the producer',
+      allValue: '.*',
     }),
     chVariable('provider', 'Provider', values('provider', { service: 'multi' }), {
       description: 'gen_ai.provider.name',
@@ -154,8 +155,8 @@ function summaryStat(title: string, description: string, q: NamedQuery, override
     .colorMode(common.BigValueColorMode.Value);
 }
 
-function costSeries(title: string, description: string, q: NamedQuery, label: string, maxDataPoints?: number) {
-  const p = panel(new TimeseriesPanel(), { ...size(title, description, 12, 8), unit: 'currencyUSD', decimals: 4 }, [
+function costSeries(title: string, description: string, q: NamedQuery, label: string, maxDataPoints?: number, w = 12) {
+  const p = panel(new TimeseriesPanel(), { ...size(title, description, w, 8), unit: 'currencyUSD', decimals: 4 }, [
     chSeries(q),
   ])
     .interval('1m')
@@ -169,6 +170,23 @@ function costSeries(title: string, description: string, q: NamedQuery, label: st
   return maxDataPoints ? p.maxDataPoints(maxDataPoints) : p;
 }
 
+/** A donut of one job's model usage: one slice per provider/model, `value` the figure shown. */
+function modelPie(title: string, description: string, value: string, unit: string, decimals: number) {
+  return new PiePanel()
+    .title(title)
+    .description(description)
+    .span(12)
+    .height(9)
+    .datasource(chTable(jobModelUsage(JOB)).build().datasource)
+    .withTarget(chTable(project(jobModelUsage(JOB), ["concat(provider, ' / ', model) AS label", value])))
+    .unit(unit)
+    .decimals(decimals)
+    .reduceOptions(lastValue({ values: true, fields: `/^${value.split(' AS ')[1]}$/` }))
+    .pieType(PieChartType.Donut)
+    .legend(pieLegend())
+    .tooltip(pieTooltip());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Per-job cost analytics
 
@@ -177,12 +195,13 @@ export function jobCostBoard(): Dashboard {
     uid: UID.jobCost,
     title: 'Aurea / Per-job cost analytics',
     description:
-      'Per-job cost from task events in ClickHouse, computed by the analytics API\u2019s own queries: the most expensive jobs in the time range, and for the selected job its summary (status, cost, tasks, tokens, exact p50/p95 latency), task breakdown, model usage, cost over time, latency distribution and the timeline of its tasks. Costs are exact Decimal sums over the deduplicated events (FINAL); unpriced calls are counted, never guessed.',
+      'Per-job cost from task events in ClickHouse, computed by the analytics API\u2019s own queries: the most expensive jobs in the time range and their cost over time, and for the selected job its summary (status, cost, tasks, tokens, exact p50/p95 latency), task breakdown, cost and tokens by model, model usage, cost over time, latency distribution and the timeline of its tasks. Costs are exact Decimal sums over the deduplicated events (FINAL); unpriced calls are counted, never guessed.',
     tags: ['cost', 'jobs', 'clickhouse'],
     refresh: '1m',
     from: 'now-24h',
   })
     .variables([...commonVariables(), jobVariable(false)])
+    .annotations(boardAnnotations())
     .links([
       boardLink('Cost attribution', UID.attribution, 'Cost by tenant, user, repository and service'),
       boardLink('LLM cost & tokens', UID.llmCost, 'Real-time cost (Prometheus)'),
@@ -215,6 +234,20 @@ export function jobCostBoard(): Dashboard {
         unitOverride('duration', MS),
         unitOverride('started', 'dateTimeAsLocal'),
       ],
+    ),
+  );
+  b.withPanel(
+    costSeries(
+      'Cost by job over time',
+      'Cost per time bucket (by end time) of the 10 most expensive jobs in the time range, the rest summed as (other), stacked; the filters apply to each task. A job\u2019s buckets add up to its cost in the range.',
+      project(jobCostOverTime({ inputs: boardInputs(FILTERS), bucket: 'interval', top: 10, limit: 10_000 }), [
+        'bucket AS time',
+        'job',
+        'cost_usd_sum AS cost',
+      ]),
+      'job',
+      500,
+      24,
     ),
   );
 
@@ -250,7 +283,7 @@ export function jobCostBoard(): Dashboard {
       table(
         'Task breakdown',
         'The selected job by task name: tasks, failures, mean and exact p95 latency, tokens, cost and share of the job\u2019s cost, unpriced tasks.',
-        14,
+        24,
         9,
         project(jobTaskBreakdown(JOB), [
           'task_name',
@@ -267,27 +300,22 @@ export function jobCostBoard(): Dashboard {
       ),
     )
     .withPanel(
-      new PiePanel()
-        .title('Cost by model')
-        .description('Share of the selected job\u2019s cost per provider/model.')
-        .span(10)
-        .height(9)
-        .datasource(chTable(jobModelUsage(JOB)).build().datasource)
-        .withTarget(
-          chTable(project(jobModelUsage(JOB), ["concat(provider, ' / ', model) AS label", 'cost_usd_sum AS cost'])),
-        )
-        .unit('currencyUSD')
-        .decimals(4)
-        .reduceOptions(lastValue({ values: true, fields: '/^cost$/' }))
-        .pieType(PieChartType.Donut)
-        .legend(
-          new PieChartLegendOptionsBuilder()
-            .showLegend(true)
-            .displayMode(common.LegendDisplayMode.Table)
-            .placement(common.LegendPlacement.Right)
-            .values([PieChartLegendValues.Value, PieChartLegendValues.Percent]),
-        )
-        .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Single)),
+      modelPie(
+        'Cost by model',
+        'Share of the selected job\u2019s cost per provider/model.',
+        'cost_usd_sum AS cost',
+        'currencyUSD',
+        4,
+      ),
+    )
+    .withPanel(
+      modelPie(
+        'Tokens by model',
+        'Share of the selected job\u2019s tokens (all types) per provider/model.',
+        'total_tokens_sum AS tokens',
+        'short',
+        0,
+      ),
     )
     .withPanel(
       table(
@@ -445,6 +473,7 @@ export function attributionBoard(): Dashboard {
     from: 'now-7d',
   })
     .variables([...commonVariables(), jobVariable(true)])
+    .annotations(boardAnnotations())
     .links([
       boardLink('Per-job cost', UID.jobCost, 'Top jobs and one job\u2019s breakdown'),
       boardLink('LLM cost & tokens', UID.llmCost, 'Real-time cost (Prometheus)'),

@@ -1,7 +1,8 @@
 // Every Aurea dashboard, keyed by the file name it is provisioned from (grafana/dashboards/).
 import type { Dashboard } from '../builders.js';
+import { agentsBoard } from './agents.js';
 import { attributionBoard, jobCostBoard } from './clickhouse.js';
-import { llmCostBoard, operationsBoard } from './prometheus.js';
+import { llmCostBoard, operationsBoard, sloBoard } from './prometheus.js';
 
 export { UID } from './uids.js';
 
@@ -11,6 +12,8 @@ export function allBoards(): Record<string, Dashboard> {
     'aurea-llm-cost.json': llmCostBoard(),
     'aurea-job-cost.json': jobCostBoard(),
     'aurea-cost-attribution.json': attributionBoard(),
+    'aurea-agents.json': agentsBoard(),
+    'aurea-slo.json': sloBoard(),
   };
 }
 

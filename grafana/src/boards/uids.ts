@@ -4,4 +4,6 @@ export const UID = {
   llmCost: 'aurea-llm-cost',
   jobCost: 'aurea-job-cost',
   attribution: 'aurea-cost-attribution',
+  agents: 'aurea-agents',
+  slo: 'aurea-slo',
 } as const;
