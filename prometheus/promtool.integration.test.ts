@@ -15,6 +15,7 @@ const promtool = (...args: string[]) =>
 describe('promtool', () => {
   it('check config', () => {
     expect(promtool('check', 'config', 'prometheus.yml')).toMatch(/SUCCESS: prometheus\.yml is valid/);
+    expect(promtool('check', 'config', 'long-term/long-term.yml')).toMatch(/SUCCESS: .*long-term\.yml is valid/);
   });
   it('check rules', () => {
     const files = readdirSync(join(DIR, 'rules'))

@@ -61,15 +61,16 @@ start_prometheus() {
   if pid_alive "$pidfile"; then log "prometheus already running (pid $(cat "$pidfile"))"; return; fi
   require_port "$PROMETHEUS_PORT" prometheus PROMETHEUS_PORT
   local dir="$RUN/prometheus"; mkdir -p "$dir/data"
-  # The checked-in config uses the default ports; render a copy with the configured ones.
+  # The checked-in config uses the default ports; render a copy with the configured ones (and the
+  # retention time, storage.tsdb.retention in the file, from PROMETHEUS_RETENTION when set).
   rm -rf "$dir/rules"; cp -r "$AUREA_ROOT/prometheus/rules" "$dir/rules" 2>/dev/null || mkdir -p "$dir/rules"
   sed -e "s|127.0.0.1:8888|127.0.0.1:$OTELCOL_METRICS_PORT|g" -e "s|127.0.0.1:9090|127.0.0.1:$PROMETHEUS_PORT|g" \
+    -e "s|^      time: 7d\$|      time: ${PROMETHEUS_RETENTION:-7d}|" \
     "$AUREA_ROOT/prometheus/prometheus.yml" >"$dir/prometheus.yml"
   log "starting prometheus on 127.0.0.1:$PROMETHEUS_PORT"
   setsid nohup "$PROMETHEUS_BIN" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
     --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-otlp-receiver --web.enable-lifecycle \
-    --enable-feature="$PROMETHEUS_FEATURES" \
-    --storage.tsdb.retention.time="${PROMETHEUS_RETENTION:-7d}" >>"$LOGS/prometheus.log" 2>&1 9>&- &
+    --enable-feature="$PROMETHEUS_FEATURES" >>"$LOGS/prometheus.log" 2>&1 9>&- &
   echo $! >"$pidfile"
 }
 
