@@ -22,7 +22,17 @@ import { OTHER_GROUP } from '@aurea/clickhouse/queries';
 import { createLogger } from '@aurea/common';
 import { makeDataset, type SeededEvent } from '../services/analytics-api/src/testing/dataset.js';
 import { allBoards, UID } from './src/boards/index.js';
-import { runBoard, type Backends, type Selection, type TargetResult } from './src/run-targets.js';
+import { isClickHouseQuery, type Dashboard } from './src/builders.js';
+import {
+  dataPanels,
+  panelTargets,
+  runBoard,
+  runTarget,
+  type Backends,
+  type Selection,
+  type TargetResult,
+} from './src/run-targets.js';
+import type { Vars } from './src/interpolate.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -261,6 +271,87 @@ describe('jobs lists = GET /v1/jobs', () => {
       const attribution = await runBoard(board(UID.attribution), backends, c.range, c.selection);
       const top15 = (await api('/jobs', { ...range, ...c.query, limit: 15 })).jobs as ApiJob[];
       expectJobsEqual(rows(attribution.results, 'Top jobs'), top15, `attribution board, ${c.name}`);
+
+      // Cost by job over time: every task the filters select, once (the range total of
+      // GET /v1/attribution); without filters, each of the 10 most expensive jobs adds up to its
+      // cost in the range (GET /v1/jobs) and the rest is (other).
+      const perJobTime = new Map<string, bigint>();
+      for (const r of rows(perJob.results, 'Cost by job over time'))
+        perJobTime.set(String(r.job), (perJobTime.get(String(r.job)) ?? 0n) + nanos(r.cost));
+      const [total] = (await api('/attribution', { ...range, ...c.query, bucket: 'none', limit: 1 })).rows as ApiRow[];
+      const sum = [...perJobTime.values()].reduce((a, b) => a + b, 0n);
+      expect(sum, `cost by job over time, ${c.name}`).toBe(nanos(total!.cost_usd));
+      if (Object.keys(c.query).length === 0) {
+        const top10 = top20.slice(0, 10);
+        expect([...perJobTime.keys()].filter((k) => k !== OTHER_GROUP).sort()).toEqual(
+          top10.map((j) => j.job_id).sort(),
+        );
+        for (const j of top10) expect(perJobTime.get(j.job_id), j.job_id).toBe(nanos(j.cost_usd));
+        const rest = nanos(total!.cost_usd) - top10.reduce((a, j) => a + nanos(j.cost_usd), 0n);
+        expect(perJobTime.get(OTHER_GROUP) ?? 0n).toBe(rest);
+      }
+    });
+  }
+});
+
+/**
+ * The ClickHouse panels of a board whose other variables come from Prometheus (the agents board):
+ * run without Prometheus, with the given selection and every other variable on All.
+ */
+async function clickhousePanels(b: Dashboard, range: typeof FULL, selection: Record<string, string[]>) {
+  const vars: Vars = {};
+  for (const def of b.templating.list ?? [])
+    vars[def.name] = { def, options: selection[def.name] ?? [], selected: selection[def.name] ?? '$__all' };
+  const out: TargetResult[] = [];
+  for (const p of dataPanels(b))
+    for (const t of panelTargets(p))
+      if (isClickHouseQuery(t)) out.push(await runTarget(b, p, t, vars, backends, range));
+  return out;
+}
+
+interface ApiLatencyRow {
+  group: Record<string, string | null>;
+  tasks: number;
+  latency_ms: { p50: number; p95: number; p99: number };
+  time_to_first_token_ms: { p95: number } | null;
+}
+
+describe('agents board = GET /v1/latency', () => {
+  for (const c of CASES) {
+    it(`exact percentiles per agent, repository and user, ${c.name}`, async () => {
+      const agents = board(UID.agents);
+      const names = new Set((agents.templating.list ?? []).map((v) => v.name));
+      // The board has no tenant filter: ask the API for the board's filters only.
+      const selection = Object.fromEntries(Object.entries(c.selection).filter(([k]) => names.has(k))) as Record<
+        string,
+        string[]
+      >;
+      const query = Object.fromEntries(Object.entries(c.query).filter(([k]) => names.has(k)));
+      const results = await clickhousePanels(agents, c.range, selection);
+      const range = { from: iso(c.range.from), to: iso(c.range.to) };
+      for (const [panel, dim, column] of [
+        ['Latency by agent', 'task', 'agent'],
+        ['Latency by repository', 'repository', 'repository'],
+        ['Latency by user', 'user', 'user'],
+      ] as const) {
+        const expected = (await api('/latency', { ...range, ...query, group_by: dim, limit: 50 }))
+          .rows as ApiLatencyRow[];
+        const got = rows(results, panel);
+        expect(got.length, panel).toBeGreaterThan(0);
+        expect(
+          got.map((r) => [r[column], r.tasks, r.p50, r.p95, r.p99, r.ttft_p95 ?? null]),
+          `${panel}, ${c.name}`,
+        ).toEqual(
+          expected.map((e) => [
+            shown(e.group[dim]),
+            String(e.tasks),
+            e.latency_ms.p50,
+            e.latency_ms.p95,
+            e.latency_ms.p99,
+            e.time_to_first_token_ms?.p95 ?? null,
+          ]),
+        );
+      }
     });
   }
 });
