@@ -166,6 +166,7 @@ describe('per-job board = GET /v1/jobs/{job_id}', () => {
       }
 
       const pie = rows(results, 'Cost by model');
+      const tokensPie = rows(results, 'Tokens by model');
       const usage = rows(results, 'Model usage');
       expect(usage.map((u) => `${String(u.provider)}/${String(u.model)}`)).toEqual(
         s.model_usage.map((m: { provider: string; model: string }) => `${m.provider}/${m.model}`),
@@ -186,6 +187,7 @@ describe('per-job board = GET /v1/jobs/{job_id}', () => {
         expect(nanos(u.cost)).toBe(nanos(m.cost_usd));
         expect(pie[i]).toMatchObject({ label: `${m.provider} / ${m.model}` });
         expect(nanos(pie[i]!.cost)).toBe(nanos(m.cost_usd));
+        expect(tokensPie[i]).toMatchObject({ label: `${m.provider} / ${m.model}`, tokens: String(m.tokens.total) });
       }
 
       // Over a range that holds the whole job, the buckets of a task add up to its breakdown.

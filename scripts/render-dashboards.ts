@@ -556,11 +556,15 @@ async function main(): Promise<void> {
     const chRange = { from: new Date(now - 24 * 3_600_000), to: new Date(now) };
     const jobs: string[] = [];
     for (const board of Object.values(boards)) {
-      const isCh = (board.tags ?? []).includes('clickhouse');
+      const tags = board.tags ?? [];
+      // Boards reading both (the agents board) run like the Prometheus boards: the SDK run's
+      // service over the last minutes, its task events in ClickHouse.
+      const isCh = tags.includes('clickhouse') && !tags.includes('prometheus');
+      const both = tags.includes('clickhouse') && tags.includes('prometheus');
       // A picture is ~1400 px wide: ask for fewer buckets than a full-screen panel would.
       const b: Backends = isCh
         ? { clickhouse: ch, scrapeIntervalS: 15 }
-        : { prometheusUrl: PROMETHEUS, scrapeIntervalS: 5 };
+        : { prometheusUrl: PROMETHEUS, scrapeIntervalS: 5, ...(both ? { clickhouse: ch } : {}) };
       const shaped: Dashboard = isCh
         ? {
             ...board,
@@ -574,7 +578,7 @@ async function main(): Promise<void> {
       const empty = results.filter((r) => (r.series ? r.series.length === 0 : (r.rows?.length ?? 0) === 0)).length;
       const subtitle = isCh
         ? `ClickHouse (embedded engine, real migrations): ${run.events.length} task events from the SDK run + 48 sample jobs · last 24 h · rendered ${new Date(now).toISOString().slice(0, 16)}Z`
-        : `Prometheus (live stack, fed by @aurea/sdk → Collector): service ${service} · last ${Math.round((seconds + 60) / 60)} min · rendered ${new Date(now).toISOString().slice(0, 16)}Z`;
+        : `Prometheus (live stack, fed by @aurea/sdk → Collector)${both ? ' and ClickHouse (the same run\u2019s task events)' : ''}: service ${service} · last ${Math.round((seconds + 60) / 60)} min · rendered ${new Date(now).toISOString().slice(0, 16)}Z`;
       writeFileSync(join(out, `${board.uid}.svg`), renderBoard(shaped, results, range, subtitle));
       console.log(
         `${board.uid}: ${dataPanels(board).length} panels, ${results.length} targets, ${empty} empty → ${join(out, `${board.uid}.svg`)}`,

@@ -630,7 +630,7 @@ export function llmCostBoard(): Dashboard {
         title: 'Cost in range',
         description:
           'LLM cost in USD over the dashboard time range (aurea.llm.cost, computed from the price table at emit time).',
-        w: 5,
+        w: 4,
         h: 5,
         unit: 'currencyUSD',
         decimals: 2,
@@ -640,9 +640,27 @@ export function llmCostBoard(): Dashboard {
     )
     .withPanel(
       stat({
+        title: 'Cost per call',
+        description:
+          'Mean cost per task in the time range, over the tasks whose model has a price (aurea.llm.cost over aurea.tasks less aurea.cost.unpriced, exact totals): the seed\u2019s cost per request.',
+        w: 4,
+        h: 5,
+        unit: 'currencyUSD',
+        decimals: 4,
+        targets: [
+          prom(
+            `${exactIncrease(`${M.cost}{${ENV_SVC_LLM_TASK}}`)} / (${exactIncrease(`${M.tasks}{${ENV_SVC_LLM_TASK}}`)} - (${exactIncrease(`${M.unpriced}{${ENV_SVC_LLM}}`)} or vector(0)))`,
+            'USD/call',
+            { instant: true },
+          ),
+        ],
+      }),
+    )
+    .withPanel(
+      stat({
         title: 'Cost per minute',
         description: 'Current spend rate in USD per minute. Yellow above 1 USD/min, red above 5 USD/min.',
-        w: 5,
+        w: 4,
         h: 5,
         unit: 'currencyUSD',
         decimals: 4,
@@ -655,7 +673,7 @@ export function llmCostBoard(): Dashboard {
       stat({
         title: 'Tokens in range',
         description: 'Tokens of all types over the dashboard time range (aurea.llm.tokens).',
-        w: 5,
+        w: 4,
         h: 5,
         unit: 'short',
         decimals: 0,
@@ -667,7 +685,7 @@ export function llmCostBoard(): Dashboard {
         title: 'LLM call p95 latency',
         description:
           '95th percentile of gen_ai.client.operation.duration over all models. Yellow above 10 s, red above 30 s.',
-        w: 5,
+        w: 4,
         h: 5,
         unit: 's',
         thresholds: badAbove(10, 30),
