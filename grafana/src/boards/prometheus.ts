@@ -627,6 +627,18 @@ export function llmCostBoard(): Dashboard {
   b.withRow(new RowBuilder('Totals'))
     .withPanel(
       stat({
+        title: 'LLM calls in range',
+        description:
+          'LLM calls in the dashboard time range (gen_ai.client.operation.duration count: every call, priced or not, failed or not), exact.',
+        w: 4,
+        h: 5,
+        unit: 'short',
+        decimals: 0,
+        targets: [prom(exactIncrease(`${M.operationDuration}_count{${ENV_SVC_LLM}}`), 'calls', { instant: true })],
+      }),
+    )
+    .withPanel(
+      stat({
         title: 'Cost in range',
         description:
           'LLM cost in USD over the dashboard time range (aurea.llm.cost, computed from the price table at emit time).',
