@@ -118,6 +118,27 @@ describe('alerting rules', () => {
     expect(inexactIncreases('sum(increase(x{a="b"}[1h]))')).toEqual(['increase(x{a="b"}[1h])']);
     expect(inexactIncreases('sum(increase(x[1h] anchored))')).toEqual(['increase(x[1h] anchored)']);
   });
+  it('the docs name only alerts that exist, and every runbook link lands on its alert in docs/alerts.md', () => {
+    const names = new Set(alerts.map((a) => a.alert));
+    // AureaX{A,B}Y{C,D} in prose stands for the four names it expands to
+    const expand = (t: string): string[] => {
+      const m = /\{([^}]*)\}/.exec(t);
+      return m ? m[1]!.split(',').flatMap((alt) => expand(t.replace(m[0], alt))) : [t];
+    };
+    for (const doc of ['alerts.md', 'seeds.md', 'metrics.md', 'dashboards.md']) {
+      const text = readFileSync(join(DIR, '../docs', doc), 'utf8');
+      const mentioned = [...text.matchAll(/\bAurea[A-Z][A-Za-z0-9]*(?:\{[A-Za-z,]+\}[A-Za-z0-9]*)*/g)].flatMap((m) =>
+        expand(m[0]),
+      );
+      for (const n of mentioned) expect(names.has(n), `${doc}: ${n}`).toBe(true);
+    }
+    // every runbook link lands on the alert's row
+    const alertsDoc = readFileSync(join(DIR, '../docs/alerts.md'), 'utf8');
+    for (const a of alerts) {
+      const anchor = /docs\/alerts\.md#([a-z0-9]+)/.exec(a.annotations?.runbook ?? '')?.[1];
+      expect(alertsDoc, a.alert).toContain(`<a id="${anchor}"></a>${a.alert}`);
+    }
+  });
   it('every rule file starts with a header comment', () => {
     for (const f of files) expect(readFileSync(join(DIR, 'rules', f), 'utf8').startsWith('# '), f).toBe(true);
   });
