@@ -54,6 +54,12 @@ export interface CycleConsumerOptions<C> {
   fromBeginning?: boolean;
   /** A partition with lag and no cycle written for this long makes the member not ready. */
   stallMs?: number;
+  /**
+   * Lag behind the high watermarks, nothing being written, and no message from the stream for this
+   * long: the stream is closed and consumed again from the committed offsets (default 10 s). A
+   * client's fetch loop can stop without an error after brokers die (docs/kafka.md).
+   */
+  idleRestartMs?: number;
   lagIntervalMs?: number;
   /** Unable to consume for this long: onFatal is called once. */
   giveUpMs?: number;
@@ -67,6 +73,10 @@ export interface CycleConsumerOptions<C> {
 export interface CycleConsumerState {
   cycles: number;
   streamRestarts: number;
+  /** Streams re-opened because they delivered nothing while partitions had lag (idleRestartMs). */
+  idleRestarts: number;
+  /** Group members replaced after their stream failed (including an unanswered commit or an idle stream). */
+  consumerReplacements: number;
   /** Writes are failing and being retried: the stream does not fetch meanwhile. */
   paused: boolean;
   /** A stream is open and consuming. */
@@ -81,9 +91,26 @@ export interface CycleConsumerState {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A commit unanswered for this long ends the stream (see writeCycle). */
+const COMMIT_TIMEOUT_MS = 10_000;
+/** Closing a stream waits at most this long for its fetches in flight. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+class CommitStuckError extends Error {
+  constructor(ms: number) {
+    super(`offset commit unanswered for ${ms} ms`);
+  }
+}
+
+class IdleStreamError extends Error {
+  constructor(ms: number) {
+    super(`no message for ${Math.round(ms / 1000)} s while partitions have lag`);
+  }
+}
+
 export class CycleConsumer<C extends { readonly size: number }> {
   private readonly log: Logger;
-  private readonly consumer: Consumer<Buffer, Buffer, string, string>;
+  private consumer: Consumer<Buffer, Buffer, string, string>;
   readonly producer: Producer<Buffer, Buffer, string, string>;
   private stream: MessagesStream<Buffer, Buffer, string, string> | undefined;
   private loop: Promise<void> | undefined;
@@ -99,10 +126,18 @@ export class CycleConsumer<C extends { readonly size: number }> {
   private consumingSince = 0;
   /** Set while a stream is pumped: write what is in hand and finish (stop()). */
   private finishPump: (() => void) | undefined;
+  /** Set while a stream is pumped: end it with an error unless a cycle is being written; true if ended. */
+  private abortPump: ((err: Error) => boolean) | undefined;
+  /** When the current stream last delivered a message. */
+  private lastMessageAt = 0;
+  /** When the cycle being written started writing (0: none). */
+  private writingSince = 0;
   private lastError: string | undefined;
   private readonly st: CycleConsumerState = {
     cycles: 0,
     streamRestarts: 0,
+    idleRestarts: 0,
+    consumerReplacements: 0,
     paused: false,
     consuming: false,
     lag: {},
@@ -112,13 +147,31 @@ export class CycleConsumer<C extends { readonly size: number }> {
 
   constructor(private readonly o: CycleConsumerOptions<C>) {
     this.log = o.logger;
-    this.consumer = createConsumer(o.kafka, {
-      groupId: o.groupId,
-      groupInstanceId: o.kafka.groupInstanceId,
-      maxWaitMs: o.maxWaitMs ?? 100,
-      maxBytes: o.maxBytes ?? 16 * 1024 * 1024,
-    });
+    this.consumer = this.newConsumer();
     this.producer = createBytesProducer(o.kafka);
+  }
+
+  private newConsumer(): Consumer<Buffer, Buffer, string, string> {
+    return createConsumer(this.o.kafka, {
+      groupId: this.o.groupId,
+      groupInstanceId: this.o.kafka.groupInstanceId,
+      maxWaitMs: this.o.maxWaitMs ?? 100,
+      maxBytes: this.o.maxBytes ?? 16 * 1024 * 1024,
+    });
+  }
+
+  /**
+   * A new group member in place of one whose stream failed (the client's state may not recover: a
+   * commit it never answers, a stream that delivers nothing): the old one is closed (bounded), the
+   * new one joins with the same static instance id and takes the partitions over without waiting
+   * out a session.
+   */
+  private async replaceConsumer(err: Error): Promise<void> {
+    const old = this.consumer;
+    this.consumer = this.newConsumer();
+    this.st.consumerReplacements++;
+    this.log.info({ err: err.message }, 'a new group member replaces the failed one');
+    await Promise.race([old.close(true).catch(() => undefined), sleep(CLOSE_TIMEOUT_MS)]);
   }
 
   state(): CycleConsumerState {
@@ -138,7 +191,9 @@ export class CycleConsumer<C extends { readonly size: number }> {
     if (behind.length > 0 && now - Math.max(s.lastWriteAt, this.consumingSince) > (this.o.stallMs ?? 30_000))
       return {
         ready: false,
-        reason: `stalled: partitions ${behind.map(([p]) => p).join(', ')} behind, nothing written`,
+        reason:
+          `stalled: partitions ${behind.map(([p]) => p).join(', ')} behind, nothing written` +
+          (this.writingSince ? `; a cycle has been writing for ${Math.round((now - this.writingSince) / 1000)} s` : ''),
       };
     return { ready: true };
   }
@@ -190,7 +245,7 @@ export class CycleConsumer<C extends { readonly size: number }> {
           this.o.onFatal?.(fatal);
           return false;
         },
-        { initialMs: 500, maxMs: 10_000 },
+        { initialMs: 500, maxMs: 2_000 },
       ).catch(() => false);
       if (!again) return;
     }
@@ -219,6 +274,11 @@ export class CycleConsumer<C extends { readonly size: number }> {
       return false;
     } catch (err) {
       if (this.stopping) return false;
+      // A failed stream's member is not reused: after brokers die the client's group state can
+      // stay stuck (commits queued behind a rejoin that never completes); a new member with the
+      // same static instance id takes the partitions back in a second or two.
+      await this.closeStream();
+      await this.replaceConsumer(err as Error);
       if (since !== 0 && Date.now() - since > 60_000) {
         this.st.streamRestarts++;
         this.log.warn({ err }, 'stream failed: consuming again from the committed offsets');
@@ -226,11 +286,16 @@ export class CycleConsumer<C extends { readonly size: number }> {
       }
       throw err;
     } finally {
-      const stream = this.stream;
-      this.stream = undefined;
-      this.st.consuming = false;
-      if (stream && !stream.closed) await stream.close().catch(() => undefined);
+      await this.closeStream();
     }
+  }
+
+  private async closeStream(): Promise<void> {
+    const stream = this.stream;
+    this.stream = undefined;
+    this.st.consuming = false;
+    // Bounded: closing waits for fetches in flight, which a dead broker may never answer.
+    if (stream && !stream.closed) await Promise.race([stream.close().catch(() => undefined), sleep(CLOSE_TIMEOUT_MS)]);
   }
 
   /**
@@ -251,12 +316,19 @@ export class CycleConsumer<C extends { readonly size: number }> {
         failed = true;
         clearTimeout(timer);
         this.finishPump = undefined;
+        this.abortPump = undefined;
         reject(err instanceof Error ? err : new Error(String(err)));
+      };
+      this.abortPump = (err) => {
+        if (writing || failed) return false;
+        fail(err);
+        return true;
       };
       const finishIfStopping = () => {
         if (this.stopping && !writing && cycle.size === 0) {
           clearTimeout(timer);
           this.finishPump = undefined;
+          this.abortPump = undefined;
           resolve();
         }
       };
@@ -269,9 +341,11 @@ export class CycleConsumer<C extends { readonly size: number }> {
         cycle = hooks.newCycle();
         last = new Map();
         writing = true;
+        this.writingSince = Date.now();
         this.writeCycle(full, commits).then(
           () => {
             writing = false;
+            this.writingSince = 0;
             if (closed && !this.stopping) return fail(new Error('the message stream closed'));
             if (stream.isPaused() && !this.stopping && !this.st.paused) stream.resume();
             if (cycle.size >= this.o.maxCycleMessages || (this.stopping && cycle.size > 0)) flush();
@@ -280,11 +354,13 @@ export class CycleConsumer<C extends { readonly size: number }> {
           },
           (err: unknown) => {
             writing = false;
+            this.writingSince = 0;
             fail(err);
           },
         );
       };
       stream.on('data', (m: KafkaMessage) => {
+        this.lastMessageAt = Date.now();
         hooks.add(cycle, m);
         last.set(m.partition, m);
         if (cycle.size >= this.o.maxCycleMessages) {
@@ -305,7 +381,19 @@ export class CycleConsumer<C extends { readonly size: number }> {
 
   private async writeCycle(cycle: C, last: Map<number, KafkaMessage>): Promise<void> {
     await this.o.hooks.write(cycle, { producer: this.producer, retry: (w, fn, f) => this.retry(w, fn, f) });
-    await this.retry('commit offsets', () => this.commit(last));
+    let stuck: Error | undefined;
+    await this.retry('commit offsets', async () => {
+      try {
+        await this.commit(last);
+      } catch (err) {
+        if (!(err instanceof CommitStuckError)) throw err;
+        stuck = err;
+      }
+    });
+    // A commit the client never answers (it queues commits during a group rejoin that may never
+    // complete): the stream is consumed again from the committed offsets; the cycle, already
+    // written, is read again and its rows collapse (docs/consumer.md).
+    if (stuck) throw stuck;
     for (const [p, m] of last) this.written.set(p, m.offset + 1n);
     this.st.cycles++;
     this.st.lastWriteAt = Date.now();
@@ -313,16 +401,23 @@ export class CycleConsumer<C extends { readonly size: number }> {
 
   /** Commit the next offset of every partition of the cycle (its last message, + 1). */
   private async commit(last: Map<number, KafkaMessage>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.all(
-        [...last.values()].map(
-          (m) =>
-            new Promise<void>((ok, fail) => {
-              void m.commit((e) => (e ? fail(e) : ok()));
-            }),
+      await Promise.race([
+        Promise.all(
+          [...last.values()].map(
+            (m) =>
+              new Promise<void>((ok, fail) => {
+                void m.commit((e) => (e ? fail(e) : ok()));
+              }),
+          ),
         ),
-      );
+        new Promise<never>((_, fail) => {
+          timer = setTimeout(() => fail(new CommitStuckError(COMMIT_TIMEOUT_MS)), COMMIT_TIMEOUT_MS);
+        }),
+      ]);
     } catch (err) {
+      if (err instanceof CommitStuckError) throw err;
       // A rebalance took the partition away: its new owner consumes it again from the last
       // committed offset (the services' writes are idempotent for that: docs/consumer.md).
       if (!this.consumer.isActive()) {
@@ -330,6 +425,8 @@ export class CycleConsumer<C extends { readonly size: number }> {
         return;
       }
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -356,8 +453,22 @@ export class CycleConsumer<C extends { readonly size: number }> {
       }
       this.st.lag = lag;
       this.st.lagReadAt = Date.now();
+      this.restartIfIdle(lag);
     } catch (err) {
       this.log.warn({ err }, 'cannot read high watermarks for lag');
+    }
+  }
+
+  /** See idleRestartMs: a stream that delivers nothing while its partitions have lag is re-opened. */
+  private restartIfIdle(lag: Record<number, number>): void {
+    if (this.stopping || this.st.paused || !this.st.consuming) return;
+    if (!Object.values(lag).some((l) => l > 0)) return;
+    const idleMs = Date.now() - Math.max(this.lastMessageAt, this.consumingSince);
+    const limit = this.o.idleRestartMs ?? 10_000;
+    if (idleMs < limit) return;
+    if (this.abortPump?.(new IdleStreamError(idleMs))) {
+      this.st.idleRestarts++;
+      this.log.warn({ idleMs, lag }, 'the stream delivers nothing while partitions have lag: consuming again');
     }
   }
 

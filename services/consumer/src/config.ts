@@ -26,6 +26,8 @@ export const consumerEnv = {
   CONSUMER_SHUTDOWN_DEADLINE_MS: env.int(10_000, 100),
   /** Lag behind the high watermark with nothing written for this long: not ready. */
   CONSUMER_STALL_MS: env.int(30_000, 1_000),
+  /** How often the brokers' high watermarks are read for lag (/ready, aurea.consumer.lag). */
+  CONSUMER_LAG_INTERVAL_MS: env.int(5_000, 100),
   /** Unable to consume for this long: exit non-zero (the orchestrator restarts the process). */
   CONSUMER_GIVE_UP_MS: env.int(300_000, 1_000),
   /** Apply clickhouse/migrations at start (required in embedded mode: one process per data dir). */
@@ -59,6 +61,7 @@ export function consumerOptionsFromEnv(cfg: ConsumerConfig): Omit<ConsumerOption
     retryMaxMs: cfg.CONSUMER_RETRY_MAX_MS,
     shutdownDeadlineMs: cfg.CONSUMER_SHUTDOWN_DEADLINE_MS,
     stallMs: cfg.CONSUMER_STALL_MS,
+    lagIntervalMs: cfg.CONSUMER_LAG_INTERVAL_MS,
     giveUpMs: cfg.CONSUMER_GIVE_UP_MS,
   };
 }
