@@ -2,12 +2,21 @@
 // and bench/failover.bench.ts (docs/kafka.md): the SDK's public API (init with every broker,
 // monitorTask around an LLM-shaped call) produces at a fixed rate into a 6-partition topic
 // (replication 3, min.insync.replicas 2); the broker leading most partitions is SIGKILLed, left
-// down, restarted, and the next kill waits until every replica is back in sync. A plain consumer
-// group reads the topic meanwhile (for the catch-up time); at the end the SDK shuts down, and the
-// topic is read back in full to count what Kafka holds against what the SDK counted as published.
+// down, restarted, and the next kill waits until every replica is back in sync. The project's
+// consumer service (services/consumer/src/main.ts, its own process, embedded ClickHouse) writes the
+// topic meanwhile; its /ready is sampled for lag and readiness. After the kills the SDK shuts down,
+// the consumer catches up, and every broker is stopped for a while (the consumer cannot make
+// progress: /ready must say so) and started again. Then the consumer stops, the topic is read back
+// in full to count what Kafka holds against what the SDK counted as published, and ClickHouse's
+// totals are compared with what Kafka holds.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Consumer, stringDeserializers } from '@platformatic/kafka';
-import { createConsumer } from '@aurea/common';
+import { createClickHouse } from '@aurea/clickhouse';
 import { init, type EventPublisher } from '@aurea/sdk';
 import type { LocalCluster } from './kafka-cluster.js';
 
@@ -20,6 +29,8 @@ export interface FailoverOptions {
   warmupMs?: number;
   /** After a restarted broker is back in sync, before the next kill. */
   settleMs?: number;
+  /** Stop every broker at the end, with the consumer running (default true). */
+  outage?: boolean;
   /** Instead of the SDK's own Kafka publisher (to measure another Transport behind the same buffer). */
   publisher?: (brokers: string[], topic: string) => EventPublisher;
   log?: (msg: string) => void;
@@ -34,8 +45,38 @@ export interface KillResult {
   peakBufferedBytes: number;
   /** From the kill until the SDK last held a second's worth of events or more (before the next kill). */
   secondsToDrain: number;
-  /** From the kill until every event published ≥ 1 s earlier has been read by the consumer group. */
+  /**
+   * From the kill until the last moment (before the next kill) the pipeline was a second or more
+   * behind: the consumer not ready, or its lag behind the brokers' high watermarks, or the SDK's
+   * buffer, at least one second of traffic.
+   */
   secondsToCatchUp: number;
+  /** Longest run of non-200 /ready answers after this kill. */
+  secondsNotReady: number;
+}
+
+/** The whole cluster down, with the consumer running: what /ready said. */
+export interface OutageResult {
+  /** From stopping the last broker to the first non-200 /ready. */
+  secondsToNotReady: number;
+  /** /ready answers while every broker was down after that first non-200, and how many were 200. */
+  samplesWhileDown: number;
+  readyWhileDown: number;
+  /** From starting the brokers again to /ready 200 (the same consumer process). */
+  secondsToReadyAgain: number;
+}
+
+/** ClickHouse (task_events FINAL) against the distinct events Kafka holds. */
+export interface StoredTotals {
+  rows: number;
+  inputTokens: number;
+  outputTokens: number;
+  costNanos: bigint;
+  /** The same sums over the distinct events read back from Kafka. */
+  kafkaRows: number;
+  kafkaInputTokens: number;
+  kafkaOutputTokens: number;
+  kafkaCostNanos: bigint;
 }
 
 export interface FailoverResult {
@@ -55,8 +96,10 @@ export interface FailoverResult {
   kills: KillResult[];
   /** Worst of the kills. */
   secondsToCatchUp: number;
-  /** Errors the consumer group's stream reported (it is re-created after each). */
-  consumerErrors: number;
+  outage: OutageResult | null;
+  stored: StoredTotals;
+  /** The consumer process's exit code after SIGTERM. */
+  consumerExitCode: number | null;
   sdkWarnings: number;
 }
 
@@ -75,51 +118,77 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
   }
 }
 
-/**
- * A consumer group reading the topic from the start, built like the services' consumers
- * (@aurea/common createConsumer: static membership); its stream is re-opened after an error.
- */
-function startReader(
-  brokers: string[],
-  topic: string,
-  onMessage: (value: string) => void,
-  onError: (err: Error) => void,
-): { stop(): Promise<void> } {
-  const consumer = createConsumer(
-    { brokers, clientId: 'aurea-failover-reader' },
-    { groupId: `aurea-failover-${topic}`, groupInstanceId: `aurea-failover-reader-${topic}`, maxWaitMs: 100 },
-  );
-  let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
-  let stopped = false;
-  const open = async (): Promise<void> => {
-    while (!stopped) {
-      try {
-        const s = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: 500 });
-        stream = s;
-        s.on('data', (m) => onMessage(m.value.toString()));
-        await new Promise<void>((resolve) => {
-          s.once('error', (err: Error) => {
-            onError(err);
-            resolve();
-          });
-          s.once('close', () => resolve());
-        });
-        if (!stopped) await s.close().catch(() => undefined);
-      } catch (err) {
-        onError(err as Error);
-      }
-      if (!stopped) await sleep(250);
-    }
-  };
-  const running = open();
-  return {
-    stop: async () => {
-      stopped = true;
-      await stream?.close().catch(() => undefined);
-      await consumer.close(true).catch(() => undefined);
-      await running;
+interface ConsumerProcess {
+  /** GET /ready: the status code, the total lag in messages (-1 when not answered) and the body. */
+  ready(): Promise<{ status: number; lag: number; body: string }>;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  output(): string;
+}
+
+/** The consumer service as deployed (its own process), on `topic`, storing into `dataDir`. */
+async function startConsumerProcess(brokers: string[], topic: string, dlq: string, dataDir: string, logDir: string) {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const root = join(import.meta.dirname, '..', '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/consumer/src/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: brokers.join(','),
+      KAFKA_GROUP_INSTANCE_ID: `aurea-failover-consumer-${topic}`,
+      CLICKHOUSE_DATA_DIR: dataDir,
+      CLICKHOUSE_DATABASE: 'failover',
+      CONSUMER_TOPIC: topic,
+      CONSUMER_DLQ_TOPIC: dlq,
+      CONSUMER_GROUP_ID: `aurea-failover-${topic}`,
+      CONSUMER_HTTP_PORT: String(port),
+      CONSUMER_LAG_INTERVAL_MS: '500',
+      OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://127.0.0.1:4318',
+      LOG_LEVEL: process.env.AUREA_FAILOVER_CONSUMER_LOG_LEVEL ?? 'warn',
     },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  // Its whole log goes to a file next to the cluster's (kept after a failure); the tail in memory.
+  const logFile = createWriteStream(join(logDir, `consumer-${topic}.log`));
+  const keep = (d: Buffer) => {
+    logFile.write(d);
+    out = (out + d.toString()).slice(-20_000);
   };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.on('exit', () => logFile.end());
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const base = `http://127.0.0.1:${port}`;
+  const proc: ConsumerProcess = {
+    ready: async () => {
+      try {
+        const r = await fetch(`${base}/ready`, { signal: AbortSignal.timeout(2_000) });
+        const body = await r.text();
+        const parsed = JSON.parse(body) as { lag?: Record<string, number> };
+        const lag = Object.values(parsed.lag ?? {}).reduce((n, l) => n + l, 0);
+        return { status: r.status, lag, body };
+      } catch (err) {
+        return { status: 0, lag: -1, body: (err as Error).message };
+      }
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+    output: () => out,
+  };
+  await until('the consumer to be ready', 90_000, async () => {
+    if (child.exitCode !== null) throw new Error(`consumer exited ${child.exitCode}: ${out.slice(-2000)}`);
+    return (await proc.ready()).status === 200;
+  }).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n--- consumer output ---\n${out.slice(-3000)}`);
+  });
+  return proc;
 }
 
 /** Reads the whole topic once (a fresh group, from the start, up to the high watermarks). */
@@ -159,43 +228,73 @@ async function readBack(brokers: string[], topic: string, onMessage: (value: str
   }
 }
 
+/** A decimal string (ClickHouse's toString of a Decimal(18, 9) sum) in nano-dollars. */
+function decimalToNanos(s: string): bigint {
+  const [whole, frac = ''] = s.split('.');
+  return BigInt(whole!) * 1_000_000_000n + BigInt((frac + '000000000').slice(0, 9));
+}
+
 export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
   const { cluster } = o;
   const rate = o.rate ?? 2_000;
   const kills = o.kills ?? 3;
   const downMs = o.downMs ?? 20_000;
-  const log = o.log ?? (() => undefined);
+  const log = (msg: string) => (o.log ?? (() => undefined))(`${new Date().toISOString()} ${msg}`);
   const topic = `failover-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const dlq = `${topic}-dlq`;
   const prefix = `${topic}:`;
   await cluster.createTopic(topic, 6);
+  await cluster.createTopic(dlq, 1);
   await until('topic leaders', 30_000, async () =>
     (await cluster.partitions(topic)).every((p) => p.leader >= 0 && p.isr.length === Math.min(3, cluster.nodes)),
   );
+  const dataDir = await mkdtemp(join(tmpdir(), 'aurea-failover-clickhouse-'));
+  let consumer: ConsumerProcess | undefined;
+  try {
+    consumer = await startConsumerProcess(
+      cluster.brokers,
+      topic,
+      dlq,
+      dataDir,
+      process.env.AUREA_FAILOVER_LOG_DIR ?? tmpdir(),
+    );
+    return await scenario(o, consumer, { cluster, rate, kills, downMs, log, topic, prefix, dataDir });
+  } catch (err) {
+    if (consumer) (err as Error).message += `\n--- consumer output ---\n${consumer.output().slice(-3000)}`;
+    throw err;
+  } finally {
+    await consumer?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
 
-  // Sized for the whole run: publish and read times per task, indexed by task number.
+interface Run {
+  cluster: LocalCluster;
+  rate: number;
+  kills: number;
+  downMs: number;
+  log: (msg: string) => void;
+  topic: string;
+  prefix: string;
+  dataDir: string;
+}
+
+async function scenario(o: FailoverOptions, consumer: ConsumerProcess, r: Run): Promise<FailoverResult> {
+  const { cluster, rate, kills, downMs, log, topic, prefix } = r;
   const capacity = Math.ceil((rate * ((o.warmupMs ?? 5_000) + kills * (downMs + 60_000) + 10_000)) / 1000);
-  const publishedAt = new Float64Array(capacity);
-  const readAt = new Float64Array(capacity);
   const durations = new Float64Array(capacity);
-  const indexOf = (value: string): number => {
-    const m = /"task_id":"([^"]+)"/.exec(value);
-    if (!m?.[1]?.startsWith(prefix)) return -1;
-    return Number(m[1].slice(prefix.length));
-  };
 
-  let consumerErrors = 0;
-  const reader = startReader(
-    cluster.brokers,
-    topic,
-    (value) => {
-      const i = indexOf(value);
-      if (i >= 0 && readAt[i] === 0) readAt[i] = Date.now();
-    },
-    (err) => {
-      consumerErrors++;
-      log(`consumer stream error: ${err.message}`);
-    },
-  );
+  // The consumer's /ready, sampled every 250 ms: [time, status, lag in messages].
+  const readySamples: [number, number, number][] = [];
+  let sampling = true;
+  const readyLoop = (async () => {
+    while (sampling) {
+      const t = Date.now();
+      const { status, lag } = await consumer.ready();
+      readySamples.push([t, status, lag]);
+      await sleep(250);
+    }
+  })();
 
   let sdkWarnings = 0;
   const quiet = { warn: () => void sdkWarnings++, error: () => void sdkWarnings++ };
@@ -233,7 +332,6 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
           throws++;
         }
         durations[i] = performance.now() - t0;
-        publishedAt[i] = Date.now();
       }
       await sleep(5);
     }
@@ -271,66 +369,104 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
   }
   loading = false;
   await load;
+  const loadEnd = Date.now();
   clearInterval(sampler);
   await aurea.shutdown({ deadlineMs: 60_000 });
   const stats = aurea.publisher!.stats();
-  // Let the group read the tail, then stop it.
-  if (failure === undefined) await sleep(2_000);
-  await reader.stop();
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) {
+    sampling = false;
+    await readyLoop;
+    throw failure;
+  }
+  // Everything Kafka acknowledged is written by the consumer: ready, nothing behind.
+  let last = '';
+  await until('the consumer to catch up', 180_000, async () => {
+    const x = await consumer.ready();
+    last = `${x.status} ${x.body}`;
+    return x.status === 200 && x.lag === 0;
+  }).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; last /ready: ${last}`);
+  });
+  log(`consumer caught up ${((Date.now() - loadEnd) / 1000).toFixed(1)} s after the load stopped`);
+  sampling = false;
+  await readyLoop;
 
+  const outage = o.outage === false ? null : await wholeClusterOutage(cluster, consumer, log);
+  const consumerExitCode = await consumer.stop();
+
+  // What Kafka holds: every message of the topic, the distinct events of this run.
   const seen = new Uint8Array(tasks);
   let distinctInKafka = 0;
+  let kafkaInputTokens = 0;
+  let kafkaOutputTokens = 0;
+  let kafkaCostNanos = 0n;
   const messagesInKafka = await readBack(cluster.brokers, topic, (value) => {
-    const i = indexOf(value);
-    if (i >= 0 && i < tasks && seen[i] === 0) {
-      seen[i] = 1;
-      distinctInKafka++;
-    }
+    const e = JSON.parse(value) as {
+      task_id: string;
+      cost_usd: number | string | null;
+      usage: { input_tokens?: number; output_tokens?: number };
+    };
+    if (!e.task_id.startsWith(prefix)) return;
+    const i = Number(e.task_id.slice(prefix.length));
+    if (!(i >= 0 && i < tasks) || seen[i] === 1) return;
+    seen[i] = 1;
+    distinctInKafka++;
+    kafkaInputTokens += e.usage.input_tokens ?? 0;
+    kafkaOutputTokens += e.usage.output_tokens ?? 0;
+    // An event's cost has at most 9 decimals (its JSON number or string); scaled and rounded exactly.
+    if (e.cost_usd !== null) kafkaCostNanos += BigInt(Math.round(Number(e.cost_usd) * 1e9));
   });
 
-  // Catch-up per kill: the consumer group lags by more than 1 s at instant T when an event
-  // published (monitorTask returned) at or before T - 1 s had not been read by T — whether it waited
-  // in the SDK's buffer or in Kafka. secondsToCatchUp: from the kill to the end of the last such
-  // instant before the next kill (0 when the lag never exceeded 1 s).
-  const order = Array.from({ length: tasks }, (_, i) => i)
-    .filter((i) => seen[i] === 1)
-    .sort((a, b) => publishedAt[a]! - publishedAt[b]!);
-  const pub = order.map((i) => publishedAt[i]!);
-  const maxRead: number[] = [];
-  let m = 0;
-  for (const i of order) maxRead.push((m = Math.max(m, readAt[i] === 0 ? Infinity : readAt[i]!)));
-  const lastAtOrBefore = (t: number): number => {
-    let lo = 0;
-    let hi = pub.length - 1;
-    let ans = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (pub[mid]! <= t) {
-        ans = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return ans;
-  };
-  const end = pub[pub.length - 1] ?? Date.now();
+  const ch = await createClickHouse({ database: 'failover', dataDir: r.dataDir });
+  let stored: StoredTotals;
+  try {
+    const rs = await ch.client.query({
+      query: `SELECT count() AS rows, toString(sum(input_tokens)) AS input, toString(sum(output_tokens)) AS output,
+                     toString(sum(cost_usd)) AS cost
+              FROM task_events FINAL`,
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ rows: string; input: string; output: string; cost: string }>();
+    stored = {
+      rows: Number(row!.rows),
+      inputTokens: Number(row!.input),
+      outputTokens: Number(row!.output),
+      costNanos: decimalToNanos(row!.cost),
+      kafkaRows: distinctInKafka,
+      kafkaInputTokens,
+      kafkaOutputTokens,
+      kafkaCostNanos,
+    };
+  } finally {
+    await ch.close();
+  }
+
   const kResults: KillResult[] = killResults.map(({ node, ledPartitions, at }, k) => {
-    const until = killResults[k + 1]?.at ?? end;
-    let lastLagging = -1;
-    for (let t = at; t <= until; t += 100) {
-      const j = lastAtOrBefore(t - 1_000);
-      if (j >= 0 && maxRead[j]! > t) lastLagging = t;
-    }
+    const until = killResults[k + 1]?.at ?? loadEnd;
     const window = samples.filter(([t]) => t >= at && t <= until);
+    const readyWindow = readySamples.filter(([t]) => t >= at && t <= until);
     let drained = at;
     for (const [t, events] of window) if (events >= rate) drained = t;
+    // A second or more behind: not ready, lag of a second's traffic, or a second's traffic buffered.
+    let lastBehind = -1;
+    for (const [t, status, lag] of readyWindow) if (status !== 200 || lag >= rate) lastBehind = Math.max(lastBehind, t);
+    for (const [t, events] of window) if (events >= rate) lastBehind = Math.max(lastBehind, t);
+    let longest = 0;
+    let since = -1;
+    for (const [t, status] of readyWindow) {
+      if (status !== 200) {
+        if (since < 0) since = t;
+        longest = Math.max(longest, t - since + 250);
+      } else since = -1;
+    }
     return {
       node,
       ledPartitions,
       peakBufferedEvents: Math.max(0, ...window.map((w) => w[1])),
       peakBufferedBytes: Math.max(0, ...window.map((w) => w[2])),
       secondsToDrain: (drained - at) / 1000,
-      secondsToCatchUp: lastLagging < 0 ? 0 : (lastLagging + 100 - at) / 1000,
+      secondsToCatchUp: lastBehind < 0 ? 0 : (lastBehind + 250 - at) / 1000,
+      secondsNotReady: longest / 1000,
     };
   });
 
@@ -351,7 +487,51 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
     },
     kills: kResults,
     secondsToCatchUp: Math.max(0, ...kResults.map((k) => k.secondsToCatchUp)),
-    consumerErrors,
+    outage,
+    stored,
+    consumerExitCode,
     sdkWarnings,
   };
+}
+
+/** Every broker SIGKILLed for `downMs` while the consumer runs, then started again. */
+async function wholeClusterOutage(
+  cluster: LocalCluster,
+  consumer: ConsumerProcess,
+  log: (msg: string) => void,
+  downMs = 15_000,
+): Promise<OutageResult> {
+  for (let n = 1; n <= cluster.nodes; n++) await cluster.kill(n);
+  const stoppedAt = Date.now();
+  log(`every broker killed; the consumer cannot make progress`);
+  let notReadyAt = 0;
+  const deadline = stoppedAt + 60_000;
+  while (notReadyAt === 0 && Date.now() < deadline) {
+    if ((await consumer.ready()).status !== 200) notReadyAt = Date.now();
+    else await sleep(250);
+  }
+  if (notReadyAt === 0) throw new Error('/ready stayed 200 for 60 s with every broker down');
+  let samplesWhileDown = 0;
+  let readyWhileDown = 0;
+  while (Date.now() < notReadyAt + downMs) {
+    samplesWhileDown++;
+    if ((await consumer.ready()).status === 200) readyWhileDown++;
+    await sleep(250);
+  }
+  const restartAt = Date.now();
+  for (let n = 1; n <= cluster.nodes; n++) await cluster.startNode(n);
+  await until('/ready 200 with the brokers back', 180_000, async () => (await consumer.ready()).status === 200);
+  const readyAt = Date.now();
+  log(`brokers back; the consumer ready ${((readyAt - restartAt) / 1000).toFixed(1)} s after the restart`);
+  return {
+    secondsToNotReady: (notReadyAt - stoppedAt) / 1000,
+    samplesWhileDown,
+    readyWhileDown,
+    secondsToReadyAgain: (readyAt - restartAt) / 1000,
+  };
+}
+
+/** A result as JSON (nano-dollar sums are bigints). */
+export function failoverJson(r: FailoverResult): string {
+  return JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
