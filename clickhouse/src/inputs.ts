@@ -79,6 +79,18 @@ export type EventFilters = {
   to?: Date | string | undefined;
 } & { [D in Dimension]?: string | undefined };
 
+/** The dimension filters a request's query carries (its keys named as DIMENSIONS; others ignored). */
+export function dimensionFilters(q: { readonly [D in Dimension]?: string | undefined }): {
+  [D in Dimension]?: string;
+} {
+  const out: { [D in Dimension]?: string } = {};
+  for (const d of DIMENSION_NAMES) {
+    const v = q[d];
+    if (v !== undefined) out[d] = v;
+  }
+  return out;
+}
+
 const TIME_TYPE = "DateTime64(3, 'UTC')";
 
 /**

@@ -2,7 +2,7 @@
 // service, task, tenant, user, repository — for charts and chargeback.
 import type { FastifyPluginCallback } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { CURRENCY, attribution, type Bucket, type GroupByDimension } from '@aurea/clickhouse/queries';
+import { CURRENCY, attribution, dimensionFilters, type Bucket, type GroupByDimension } from '@aurea/clickhouse/queries';
 import { runQuery } from '../ch.js';
 import { READ_SECURITY, type RouteContext } from '../context.js';
 import { errorResponses } from '../errors.js';
@@ -61,14 +61,7 @@ export const attributionRoutes: FastifyPluginCallback<RouteContext> = (fastify, 
           filters: {
             from,
             to,
-            tenant: q.tenant,
-            user: q.user,
-            repository: q.repository,
-            service: q.service,
-            environment: q.environment,
-            model: q.model,
-            provider: q.provider,
-            task: q.task,
+            ...dimensionFilters(q),
           },
           limit: q.limit + 1,
           tenants: req.tenants,

@@ -3,6 +3,7 @@ import type { FastifyPluginCallback } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   CURRENCY,
+  dimensionFilters,
   jobEvents,
   jobModelUsage,
   jobSummary,
@@ -116,13 +117,7 @@ export const jobsRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx, do
           filters: {
             from: range.from,
             to: range.to,
-            tenant: q.tenant,
-            user: q.user,
-            repository: q.repository,
-            service: q.service,
-            environment: q.environment,
-            model: q.model,
-            provider: q.provider,
+            ...dimensionFilters(q),
             status: q.status,
           },
           sort: q.sort,

@@ -3,7 +3,7 @@
 // metrics cannot give, since repository and user are ids, never labels (docs/api.md, "Latency").
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { latencyPercentiles, type Bucket, type GroupByDimension } from '@aurea/clickhouse/queries';
+import { dimensionFilters, latencyPercentiles, type Bucket, type GroupByDimension } from '@aurea/clickhouse/queries';
 import type { TaskStatus } from '@aurea/events';
 import { runQuery } from '../ch.js';
 import { READ_SECURITY, type RouteContext } from '../context.js';
@@ -78,14 +78,7 @@ export const latencyRoutes: FastifyPluginCallback<RouteContext> = (fastify, ctx,
           filters: {
             from: range.from,
             to,
-            tenant: q.tenant,
-            user: q.user,
-            repository: q.repository,
-            service: q.service,
-            environment: q.environment,
-            model: q.model,
-            provider: q.provider,
-            task: q.task,
+            ...dimensionFilters(q),
           },
           limit: q.limit + 1,
           tenants: req.tenants,
