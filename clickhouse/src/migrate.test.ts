@@ -39,9 +39,10 @@ async function copyMigrations(): Promise<string> {
   return dir;
 }
 
+/** The database's tables, without the temporary table a refreshable view's refresh in progress holds. */
 async function tables(ch: AureaClickHouse): Promise<string[]> {
   const rs = await ch.client.query({
-    query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+    query: "SELECT name FROM system.tables WHERE database = {db:String} AND NOT startsWith(name, '.tmp') ORDER BY name",
     query_params: { db: ch.database },
     format: 'JSONEachRow',
   });
