@@ -52,6 +52,8 @@ describe('the workspace-only source condition', () => {
     const flag = `--conditions=${condition}`;
     expect(read('.npmrc')).toMatch(new RegExp(`^node-options=.*${flag}`, 'm'));
     expect(read('scripts/stack/lib.sh')).toContain(flag);
-    expect(read('services/Dockerfile')).toMatch(new RegExp(`NODE_OPTIONS=${flag}`));
+    // On the service's command line: the manifests' NODE_OPTIONS (heap size) must not replace it.
+    expect(read('services/Dockerfile')).toMatch(new RegExp(`^CMD .*exec node ${flag} `, 'm'));
+    expect(read('services/Dockerfile')).not.toMatch(/NODE_OPTIONS=/);
   });
 });
