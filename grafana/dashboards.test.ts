@@ -171,7 +171,7 @@ describe('dashboard JSON', () => {
           for (const name of variableRefs(variableQuery(v)))
             expect(defined.slice(0, i), `${v.name} uses $${name}`).toContain(name);
         });
-        // The filters each board offers (docs/dashboards.md, "Variables").
+        // The filters each board offers (docs/dashboards.md, the table of template variables).
         expect(defined).toEqual(VARIABLES[d.uid!]);
       });
 

@@ -53,7 +53,7 @@ export interface NamedQuery {
 }
 
 export const EVENTS_TABLE = TABLES.events;
-/** The job_costs rollup (0002): per (job_id, kafka_partition) sums, merged eventually. */
+/** The job_costs rollup (0005): per-job sums recomputed from task_events FINAL by a refreshable view. */
 export const JOB_COSTS_TABLE = TABLES.jobCosts;
 const FROM_EVENTS = `${TABLES.events} FINAL`;
 

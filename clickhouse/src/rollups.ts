@@ -1,6 +1,6 @@
 // The rollups (0005): tables recomputed from task_events FINAL by refreshable materialized views
 // (docs/clickhouse.md, "Rollups"). Readers that must see the latest totals right away (tests,
-// the benchmarks, a repricing) refresh them on demand.
+// the benchmarks) refresh them on demand.
 import type { AureaClickHouse } from './client.js';
 import { quoteIdent } from './client.js';
 import { TABLES } from './tables.js';

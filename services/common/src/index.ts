@@ -1,7 +1,6 @@
 export * from './config.js';
 export * from './logger.js';
 export * from './shutdown.js';
-export * from './kafka-log.js';
 export * from './probes.js';
 export * from './rng.js';
 export * from './kafka.js';

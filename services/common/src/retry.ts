@@ -1,6 +1,7 @@
 // Retrying a write until it succeeds (or the caller gives up), with exponential backoff and full
 // jitter from exponential-backoff. Every service writing to a dependency that may be down
-// (ClickHouse, Kafka) retries through this, so the pacing is one rule (docs/consumer.md, "Retries").
+// (ClickHouse, Kafka) retries through this, so the pacing is one rule (docs/consumer.md,
+// "Failure classes and what each gets").
 import { backOff } from 'exponential-backoff';
 
 export interface RetryPolicy {

@@ -1,7 +1,8 @@
 // Kafka → ClickHouse consumer (docs/consumer.md): a CycleConsumer (@aurea/common; the fetch
 // loop, commits after the write, retries with backpressure, restarts, lag, readiness) whose
 // cycles are task events: each message is decoded and validated as it arrives (plan.ts), and a
-// cycle is written as one insert per month it touches, dead letters first.
+// cycle is written as one insert per month it touches, then its dead letters (the invalid
+// messages and any rows the engine refused), before the offsets are committed.
 //  - Bad content never stops ingest: invalid messages and rows the engine refuses go to the
 //    dead-letter topic with their reason; only an unavailable dependency (ClickHouse, Kafka)
 //    makes the consumer wait, retrying with backoff while fetching pauses.

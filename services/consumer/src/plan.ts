@@ -10,7 +10,7 @@
 //  3. A partition's offset is committed only after every insert and every dead letter of the
 //     cycle succeeded. After a crash the cycle is fetched again from the committed offset and
 //     rewritten: rows written twice collapse by (job_id, event_id) under FINAL, which every
-//     money read and every rollup uses (docs/clickhouse.md, "Exactness").
+//     money read and every rollup uses (docs/consumer.md, "Exactness").
 import { decodeTaskEvent, type FieldError, type InvalidReason, type NormalizedTaskEvent } from '@aurea/events';
 import { monthOfRow, toRow, type RowValues } from '@aurea/clickhouse/rows';
 

@@ -1,7 +1,7 @@
 // A circuit breaker per provider. closed → (N consecutive failures) → open: calls fail fast
 // for `cooldownMs` → half_open: up to `halfOpenProbes` calls go through; one success closes
-// it, one failure reopens it; `reset()` closes it by hand (docs/orchestrator.md, "Circuit
-// breakers"). Every transition is reported (the SDK exports the state and counts transitions).
+// it, one failure reopens it; `reset()` closes it by hand (docs/orchestrator.md, "HTTP API":
+// the breaker endpoints). Every transition is reported (the SDK exports the state and counts transitions).
 import { ProviderError } from './providers/types.js';
 
 export type BreakerState = 'closed' | 'half_open' | 'open';

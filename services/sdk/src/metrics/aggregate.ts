@@ -4,8 +4,8 @@
 // attribute set (sorted keys + JSON) — ~1 µs per call measured here, and a task touches about
 // ten instruments. Instead a task resolves its series once (one Map lookup, cached) and bumps
 // plain numbers in cells whose attribute objects were built when the series was first seen.
-// Sums leave through OTel observable instruments (so the Views' allow-lists still apply);
-// histograms leave through a MetricProducer plugged into every reader (see telemetry.ts).
+// Sums, gauges and histograms leave through a MetricProducer plugged into every reader (see
+// telemetry.ts).
 // Attribute sets are built only from the allow-list in spec.ts, and the number of series is
 // capped: past the cap, data lands on an `otel.metric.overflow=true` series like the OTel SDK's.
 import type { Attributes } from '@opentelemetry/api';

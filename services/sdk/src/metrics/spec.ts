@@ -113,7 +113,7 @@ export const ATTRIBUTE_BOUNDS: Record<string, string> = {
   [A.jobStatus]: 'ok, error, timeout, cancelled, refused',
   [A.budgetName]: 'budgets configured; tens',
   [A.budgetScope]: 'global, tenant, provider, model, … (configured); a handful',
-  [A.budgetPeriod]: 'day, week, month, … (configured); a handful',
+  [A.budgetPeriod]: 'calendar_month or rolling_<N>d (configured); a handful',
   [A.budgetPolicy]: 'allow, deny',
   [A.dropReason]: 'buffer_full, shutdown, too_large, serialize_error',
   [A.httpMethod]: 'HTTP methods (others mapped to _OTHER)',

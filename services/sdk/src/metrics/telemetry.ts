@@ -345,7 +345,7 @@ export class Telemetry implements MetricProducer {
   private seriesCount = 0;
   private overflowSeries: TaskSeries | undefined;
 
-  // Sum tables (exported through observable instruments).
+  // Sum tables (exported by this MetricProducer).
   readonly tasks: CellTable<SumCell>;
   readonly active: CellTable<SumCell>;
   readonly cost: CellTable<SumCell>;
