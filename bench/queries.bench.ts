@@ -80,7 +80,9 @@ for (const size of SIZES) {
   notes.push(
     `@${label}: top-100 jobs p50 ${results[`topJobsP50Ms_${label}`]} ms pruned through the job_costs rollup vs ${results[`topJobsFullScanP50Ms_${label}`]} ms as a full task_events FINAL aggregation (${SCAN_RUNS} runs); both return identical rows (checked).`,
   );
-  const sTarget = label === '10M' ? 500 : 50;
+  // Targets (docs/performance.md): at 10M the job summary < 20 ms and the top jobs < 100 ms; at 1M both < 50 ms.
+  const sTarget = label === '10M' ? 20 : 50;
+  const tTarget = label === '10M' ? 100 : 50;
   rows.push(
     {
       benchmark: 'queries',
@@ -95,8 +97,8 @@ for (const size of SIZES) {
       figure: `top-100 jobs by cost (30 d) p99 @${label}`,
       value: results[`topJobsP99Ms_${label}`]!,
       unit: 'ms',
-      target: `< ${sTarget} ms`,
-      met: results[`topJobsP99Ms_${label}`]! < sTarget,
+      target: `< ${tTarget} ms`,
+      met: results[`topJobsP99Ms_${label}`]! < tTarget,
     },
   );
 }
