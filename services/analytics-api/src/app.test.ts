@@ -19,7 +19,7 @@ import type { Logger } from '@aurea/common';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { parseApiKeys } from './auth.js';
-import { apiConfigFromEnv, loadApiEnv } from './config.js';
+import { apiConfigFromEnv, loadApiEnv, parseTrustProxy } from './config.js';
 import { validateTaskEvent } from '@aurea/events';
 import { cursorCodec } from './cursor.js';
 import { ERROR_CODES } from './errors.js';
@@ -120,6 +120,40 @@ describe('auth', () => {
     expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.metrics) })).statusCode).toBe(200);
     expect((await locked.inject({ url: '/metrics', headers: auth(KEYS.read) })).statusCode).toBe(200);
     await locked.close();
+  });
+
+  it('url.scheme from X-Forwarded-Proto only behind a trusted proxy (API_TRUST_PROXY)', async () => {
+    expect(parseTrustProxy('')).toBe(false);
+    expect(parseTrustProxy('true')).toBe(true);
+    expect(parseTrustProxy('10.0.0.0/8, 127.0.0.1')).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    const schemes = async (trustProxy: boolean | string[]) => {
+      const sdk = await init({
+        serviceName: 'api-proxy-unit',
+        otlp: false,
+        kafka: false,
+        prometheus: { enabled: true },
+      });
+      try {
+        const api = await buildApp({
+          ch,
+          config: testConfig({ trustProxy }),
+          logger: pino({ level: 'silent' }),
+          aurea: sdk,
+        });
+        // inject() connects from 127.0.0.1, as a proxy on the same host would.
+        await api.inject({ url: '/v1/jobs', headers: { ...auth(KEYS.read), 'x-forwarded-proto': 'https' } });
+        const text = (await api.inject('/metrics')).body;
+        await api.close();
+        return text
+          .split('\n')
+          .filter((l) => l.startsWith('http_server_request_duration_count{') && l.includes('http_route="/v1/jobs"'))
+          .map((l) => /url_scheme="([^"]*)"/.exec(l)?.[1]);
+      } finally {
+        await sdk.shutdown({ deadlineMs: 1000 });
+      }
+    };
+    expect(await schemes(false)).toEqual(['http']);
+    expect(await schemes(['127.0.0.1'])).toEqual(['https']);
   });
 
   it('records http.server.request.duration through the SDK plugin: route templates, never raw ids', async () => {

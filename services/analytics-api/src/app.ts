@@ -73,6 +73,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
       },
     },
     bodyLimit: o.config.ingest.bodyLimitBytes,
+    trustProxy: o.config.trustProxy ?? false,
     // A path parameter may be as long as the contract allows an id (decoded characters); longer → 414.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: LIMITS.id },
     // What fastify's router and Node's HTTP parser reject answers in the API's error shape too.

@@ -28,6 +28,23 @@ export interface ApiConfig {
   cursorSecrets?: readonly string[] | undefined;
   /** Price table for events priced on ingest (undefined: the built-in one). */
   priceTable?: IngestPriceTable | undefined;
+  /**
+   * Which proxies' X-Forwarded-For/-Proto/-Host to believe (fastify's trustProxy): none (false),
+   * all (true), or these addresses/CIDRs. Sets the client address in logs and url.scheme on the
+   * HTTP metrics behind a TLS-terminating proxy.
+   */
+  trustProxy?: boolean | string[] | undefined;
+}
+
+/** API_TRUST_PROXY: '' or false → none; true → all; else comma-separated addresses/CIDRs. */
+export function parseTrustProxy(v: string): boolean | string[] {
+  const t = v.trim();
+  if (t === '' || t === 'false') return false;
+  if (t === 'true') return true;
+  return t
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export const apiEnvSchema = z.object({
@@ -54,6 +71,8 @@ export const apiEnvSchema = z.object({
   CURSOR_SECRET: z.string().min(MIN_CURSOR_SECRET_LENGTH).optional(),
   /** The secret before the last rotation: cursors it signed stay valid while it is set. */
   CURSOR_SECRET_PREVIOUS: z.string().min(MIN_CURSOR_SECRET_LENGTH).optional(),
+  /** Proxies whose X-Forwarded-* headers are believed: see parseTrustProxy. */
+  API_TRUST_PROXY: z.string().default(''),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
@@ -88,5 +107,6 @@ export function apiConfigFromEnv(e: ApiEnv): ApiConfig {
     maxPageSize: e.MAX_PAGE_SIZE,
     cursorSecrets: [e.CURSOR_SECRET, e.CURSOR_SECRET_PREVIOUS].filter((x): x is string => x !== undefined),
     priceTable: e.AUREA_PRICE_TABLE === '' ? undefined : loadIngestPriceTable(e.AUREA_PRICE_TABLE),
+    trustProxy: parseTrustProxy(e.API_TRUST_PROXY),
   };
 }
