@@ -116,6 +116,6 @@ report({
     },
   ],
   notes: [
-    `${RATE} events/s through monitorTask, ${KILLS} SIGKILLs of the broker leading most partitions, ${DOWN_MS / 1000} s down each; 3 KRaft nodes, 6 partitions, replication 3, min.insync.replicas 2; catch-up = from the kill until the project's consumer (its own process, embedded ClickHouse) is ready with less than a second of traffic behind the high watermarks and the SDK holds less than a second of events; SDK delivering again = its buffer back under one second of events; outage = every broker SIGKILLed for 15 s after the run, with the consumer running (seconds until /ready is non-200, and until it is 200 again after the restart).`,
+    `${RATE} events/s through monitorTask, ${KILLS} SIGKILLs of the broker leading most partitions, ${DOWN_MS / 1000} s down each; 3 KRaft nodes, 6 partitions, replication 3, min.insync.replicas 2; catch-up = from the kill until the project's consumer (its own process, embedded ClickHouse) is ready with less than a second of traffic behind the high watermarks (in two /ready samples in a row, 250 ms apart) and the SDK holds less than a second of events; SDK delivering again = its buffer back under one second of events; outage = every broker SIGKILLed for 15 s after the run, with the consumer running (seconds until /ready is non-200, and until it is 200 again after the restart).`,
   ],
 });

@@ -281,6 +281,7 @@ export class CycleConsumer<C extends { readonly size: number }> {
       await this.replaceConsumer(err as Error);
       if (since !== 0 && Date.now() - since > 60_000) {
         this.st.streamRestarts++;
+        this.lastError = (err as Error).message;
         this.log.warn({ err }, 'stream failed: consuming again from the committed offsets');
         return true;
       }
