@@ -309,6 +309,9 @@ export class CycleConsumer<C extends { readonly size: number }> {
       let cycle = hooks.newCycle();
       let last = new Map<number, KafkaMessage>();
       let timer: NodeJS.Timeout | undefined;
+      // When the cycle in hand received its first message: it is written cycleMs after that, or as
+      // soon as the write before it ends if that took longer (never a full cycleMs after the write).
+      let openedAt = 0;
       let writing = false;
       let failed = false;
       let closed = false;
@@ -349,8 +352,10 @@ export class CycleConsumer<C extends { readonly size: number }> {
             this.writingSince = 0;
             if (closed && !this.stopping) return fail(new Error('the message stream closed'));
             if (stream.isPaused() && !this.stopping && !this.st.paused) stream.resume();
+            const due = openedAt + this.o.cycleMs - Date.now();
             if (cycle.size >= this.o.maxCycleMessages || (this.stopping && cycle.size > 0)) flush();
-            else if (cycle.size > 0) timer ??= setTimeout(flush, this.o.cycleMs);
+            else if (cycle.size > 0 && due <= 0) flush();
+            else if (cycle.size > 0) timer ??= setTimeout(flush, due);
             finishIfStopping();
           },
           (err: unknown) => {
@@ -362,6 +367,7 @@ export class CycleConsumer<C extends { readonly size: number }> {
       };
       stream.on('data', (m: KafkaMessage) => {
         this.lastMessageAt = Date.now();
+        if (cycle.size === 0) openedAt = this.lastMessageAt;
         hooks.add(cycle, m);
         last.set(m.partition, m);
         if (cycle.size >= this.o.maxCycleMessages) {

@@ -4,7 +4,8 @@
 // that are not UTF-8, unpaired surrogates, over-range costs, LZ4 and Snappy batches from another
 // client, rows the engine refuses — is dead-lettered with its reason while other jobs keep
 // flowing; a ClickHouse outage pauses fetching and loses nothing; months interleaved in a
-// partition cost one insert per month per cycle.
+// partition cost one insert per month per cycle; a cycle gathered during a slow write is written
+// as soon as that write ends.
 // One data dir for this file (the engine allows one per process), one database per test.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -227,6 +228,47 @@ describe('consumer (in-process)', () => {
     expect(a.events).toEqual(expected.perJob);
     expect(a.jobs).toEqual(expected.perJob);
     expect(a.days).toEqual(expected.perDay);
+  });
+
+  it('a write that outlasts CONSUMER_CYCLE_MS: the cycle gathered meanwhile is written as soon as it ends', async () => {
+    const { topic, dlq, ch } = await setup(3);
+    // Every insert into task_events takes ~1.2 s: a view on it sleeps once per inserted block.
+    await ch.client.command({ query: 'CREATE TABLE slow_sink (n UInt8) ENGINE = Null' });
+    await ch.client.command({
+      query: 'CREATE MATERIALIZED VIEW slow_writes TO slow_sink AS SELECT toUInt8(sleep(1.2)) AS n FROM task_events',
+    });
+    const expected = emptyExpected();
+    const c = await run(ch, topic, dlq, { cycleMs: 1_000 });
+    // Events arrive all the time, so every write has a cycle waiting behind it that is already
+    // due when it ends. The gaps between write completions then come from the writes alone
+    // (~1.2 s); a cycle that waited its cycleMs again after the write would make them ~2.2 s.
+    const done: number[] = [];
+    let producing = true;
+    const producer = (async () => {
+      for (let seed = 100; producing; seed++) {
+        await produce(topic, makeStream(30, 3, expected, seed));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    let cycles = c.stats().cycles;
+    const until = Date.now() + 60_000;
+    while (done.length < 7 && Date.now() < until) {
+      if (c.stats().cycles > cycles) {
+        cycles = c.stats().cycles;
+        done.push(Date.now());
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    producing = false;
+    await producer;
+    expect(done.length).toBe(7);
+    const gaps = done.slice(2).map((t, i) => t - done[i + 1]!);
+    gaps.sort((x, y) => x - y);
+    expect(gaps[2]!).toBeGreaterThanOrEqual(1_100); // the writes are slow …
+    expect(gaps[2]!).toBeLessThan(1_800); // … and nothing waits on top of them
+    await waitFor('stored', async () => (await countFinal(ch)) >= expected.events, 60_000);
+    await c.stop();
+    expect((await actualTotals(ch)).events).toEqual(expected.perJob);
   });
 
   it('months interleaved in one partition: one insert per month per cycle, totals exact', async () => {
