@@ -307,6 +307,8 @@ export class JobRunner {
     ]);
     clearTimeout(timer);
     if (timedOut) {
+      const running = [...this.jobs.values()].filter((j) => j.record.status === 'running').length;
+      this.o.logger.warn({ deadlineMs, running }, 'drain deadline reached: cancelling the jobs still running');
       for (const j of this.jobs.values())
         j.abort.abort(new ProviderError('cancelled', 'orchestrator shutting down', false));
       await all;
