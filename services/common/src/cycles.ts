@@ -128,6 +128,8 @@ export class CycleConsumer<C extends { readonly size: number }> {
   private finishPump: (() => void) | undefined;
   /** Set while a stream is pumped: end it with an error unless a cycle is being written; true if ended. */
   private abortPump: ((err: Error) => boolean) | undefined;
+  /** Set while a stream is pumped: true when no message is in hand, being written or buffered. */
+  private pumpIdle: (() => boolean) | undefined;
   /** When the current stream last delivered a message. */
   private lastMessageAt = 0;
   /** When the cycle being written started writing (0: none). */
@@ -321,6 +323,7 @@ export class CycleConsumer<C extends { readonly size: number }> {
         clearTimeout(timer);
         this.finishPump = undefined;
         this.abortPump = undefined;
+        this.pumpIdle = undefined;
         reject(err instanceof Error ? err : new Error(String(err)));
       };
       this.abortPump = (err) => {
@@ -328,11 +331,13 @@ export class CycleConsumer<C extends { readonly size: number }> {
         fail(err);
         return true;
       };
+      this.pumpIdle = () => !writing && !failed && cycle.size === 0 && stream.readableLength === 0;
       const finishIfStopping = () => {
         if (this.stopping && !writing && cycle.size === 0) {
           clearTimeout(timer);
           this.finishPump = undefined;
           this.abortPump = undefined;
+          this.pumpIdle = undefined;
           resolve();
         }
       };
@@ -449,6 +454,16 @@ export class CycleConsumer<C extends { readonly size: number }> {
         for (const p of unknown) {
           const c = offsets[p];
           if (c !== undefined && c >= 0n) this.written.set(p, c);
+        }
+      }
+      // With nothing in hand, every message the stream fetched is written: its fetch position is
+      // this process's position too. It can be past the last message written — transaction
+      // markers and aborted transactions' records are never delivered (read_committed) — and
+      // the high watermark counts them (docs/consumer.md, "Readiness and lag").
+      if (this.pumpIdle?.() === true && this.stream) {
+        for (const p of assigned) {
+          const fetched = this.stream.offsetsToFetch.get(`${topic}:${p}`);
+          if (fetched !== undefined && fetched > (this.written.get(p) ?? -1n)) this.written.set(p, fetched);
         }
       }
       const lag: Record<number, number> = {};

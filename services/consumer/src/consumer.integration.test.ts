@@ -5,13 +5,15 @@
 // client, rows the engine refuses — is dead-lettered with its reason while other jobs keep
 // flowing; a ClickHouse outage pauses fetching and loses nothing; months interleaved in a
 // partition cost one insert per month per cycle; a cycle gathered during a slow write is written
-// as soon as that write ends.
+// as soon as that write ends; a transactional producer's aborted records are not stored and its
+// markers leave no lag.
 // One data dir for this file (the engine allows one per process), one database per test.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse, migrate, type AureaClickHouse } from '@aurea/clickhouse';
+import { Producer, stringSerializers } from '@platformatic/kafka';
 import { createLogger } from '@aurea/common';
 import { DLQ_HEADERS } from '@aurea/events';
 import { startConsumer, type ConsumerHandle, type ConsumerOptions } from './consumer.js';
@@ -269,6 +271,46 @@ describe('consumer (in-process)', () => {
     await waitFor('stored', async () => (await countFinal(ch)) >= expected.events, 60_000);
     await c.stop();
     expect((await actualTotals(ch)).events).toEqual(expected.perJob);
+  });
+
+  it('a transactional producer: committed events stored, aborted ones not, and the markers leave no lag', async () => {
+    const { topic, dlq, ch } = await setup(1);
+    const expected = emptyExpected();
+    const committed = makeStream(300, 4, expected, 61);
+    const aborted = makeStream(100, 2, emptyExpected(), 62).map((v) => v.replace('"job_id":"', '"job_id":"aborted-'));
+    // Another service's producer with Kafka transactions (as Kafka Streams or an exactly-once sink writes).
+    const producer = new Producer({
+      clientId: 'it-transactional',
+      bootstrapBrokers: KAFKA.brokers,
+      idempotent: true,
+      transactionalId: uniqueName('tx'),
+      serializers: stringSerializers,
+    });
+    try {
+      const send = (values: string[]) => ({ messages: values.map((value) => ({ topic, value })) });
+      const t1 = await producer.beginTransaction();
+      await t1.send(send(committed.slice(0, 200)));
+      await t1.commit();
+      const t2 = await producer.beginTransaction();
+      await t2.send(send(aborted));
+      await t2.abort();
+      const t3 = await producer.beginTransaction();
+      await t3.send(send(committed.slice(200)));
+      await t3.commit(); // the partition ends with a commit marker, not an event
+    } finally {
+      await producer.close();
+    }
+    const c = await run(ch, topic, dlq, { stallMs: 2_000 });
+    await waitFor('committed events stored', async () => (await countFinal(ch)) >= expected.events, 30_000);
+    // Read (read_committed) and written: everything up to the high watermark, markers included.
+    await waitFor('lag zero', allCaughtUp(c, 1), 15_000);
+    await new Promise((r) => setTimeout(r, 2_500)); // past stallMs: nothing written, nothing behind
+    expect(c.readiness()).toEqual({ ready: true });
+    await c.stop();
+    expect(c.stats()).toMatchObject({ deadLettered: 0, idleRestarts: 0 });
+    const a = await actualTotals(ch);
+    expect(a.stored).toBe(expected.events);
+    expect(a.events).toEqual(expected.perJob);
   });
 
   it('months interleaved in one partition: one insert per month per cycle, totals exact', async () => {
