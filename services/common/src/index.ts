@@ -6,3 +6,4 @@ export * from './rng.js';
 export * from './kafka.js';
 export * from './retry.js';
 export * from './cycles.js';
+export * from './produce.js';

@@ -6,8 +6,9 @@
 // flowing; a ClickHouse outage pauses fetching and loses nothing; months interleaved in a
 // partition cost one insert per month per cycle; a cycle gathered during a slow write is written
 // as soon as that write ends; a transactional producer's aborted records are not stored and its
-// markers leave no lag.
+// markers leave no lag; dead letters larger than their topic accepts are all written.
 // One data dir for this file (the engine allows one per process), one database per test.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -311,6 +312,45 @@ describe('consumer (in-process)', () => {
     const a = await actualTotals(ch);
     expect(a.stored).toBe(expected.events);
     expect(a.events).toEqual(expected.perJob);
+  });
+
+  it('dead letters larger than the dead-letter topic accepts: every one written, the events behind them stored', async () => {
+    // The dead-letter topic takes 1 MiB per record batch (Kafka's default); the poison is 3,000
+    // messages of 1 KiB that are not UTF-8 (0xff never is) and do not compress — 3 MiB of dead
+    // letters in one cycle — and one message of 1.5 MiB, larger than the topic takes on its own.
+    const topic = uniqueName('it-events');
+    const dlq = uniqueName('it-dlq');
+    cleanups.push(
+      await createTopics([
+        { topic, partitions: 1 },
+        { topic: dlq, partitions: 1, configs: { 'max.message.bytes': String(1024 * 1024) } },
+      ]),
+    );
+    const ch = await createClickHouse({ database: uniqueName('it').replace('-', '_'), dataDir });
+    cleanups.push(() => ch.close());
+    await migrate(ch, {});
+    const garbage = (n: number) => Buffer.concat([Buffer.from([0xff]), randomBytes(n - 1)]);
+    const poison = Array.from({ length: 3_000 }, () => garbage(1_024));
+    const big = garbage(1_536 * 1_024);
+    for (let i = 0; i < poison.length; i += 200) await produceBytes(topic, poison.slice(i, i + 200));
+    await produceBytes(topic, [big]);
+    const expected = emptyExpected();
+    await produce(topic, makeStream(100, 5, expected, 71));
+    const c = await run(ch, topic, dlq, { cycleMs: 1_000 });
+    await waitFor('the events behind the poison stored', async () => (await countFinal(ch)) >= expected.events, 60_000);
+    await c.stop();
+    expect(c.stats().deadLettered).toBe(poison.length + 1);
+    const letters = await readTopic(dlq, poison.length + 1);
+    expect(letters.every((m) => m.headers.get(DLQ_HEADERS.reason) === 'invalid_utf8')).toBe(true);
+    const whole = letters.filter((m) => !m.headers.has(DLQ_HEADERS.valueBytes));
+    expect(new Set(whole.map((m) => m.value.toString('hex')))).toEqual(new Set(poison.map((v) => v.toString('hex'))));
+    // The one too large for the topic: its first 64 KiB, its length, and where the original is.
+    const cut = letters.filter((m) => m.headers.has(DLQ_HEADERS.valueBytes));
+    expect(cut).toHaveLength(1);
+    expect(cut[0]!.headers.get(DLQ_HEADERS.valueBytes)).toBe(String(big.length));
+    expect(cut[0]!.value.equals(big.subarray(0, 64 * 1024))).toBe(true);
+    expect(cut[0]!.headers.get(DLQ_HEADERS.sourceOffset)).toBe(String(poison.length));
+    expect((await actualTotals(ch)).events).toEqual(expected.perJob);
   });
 
   it('months interleaved in one partition: one insert per month per cycle, totals exact', async () => {

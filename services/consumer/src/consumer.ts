@@ -10,6 +10,7 @@ import type { Meter } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import {
   CycleConsumer,
+  produceBounded,
   type CycleConsumerState,
   type KafkaConfig,
   type KafkaMessage,
@@ -17,7 +18,7 @@ import {
   type WriteContext,
 } from '@aurea/common';
 import { classifyError, insertRows, type AureaClickHouse } from '@aurea/clickhouse';
-import { TOPICS, deadLetterHeaders } from '@aurea/events';
+import { TOPICS, cutDeadLetter, deadLetterHeaders } from '@aurea/events';
 import { ConsumerMetrics } from './metrics.js';
 import { CycleBuilder, splitInsert, type Accept, type DlqItem, type InMessage, type MonthInsert } from './plan.js';
 
@@ -182,23 +183,21 @@ class TaskEventConsumer {
 
   private async deadLetter(items: DlqItem[], ctx: WriteContext): Promise<void> {
     const failedAt = new Date();
-    await ctx.retry(
+    await produceBounded(
+      ctx,
       'dead-letter',
-      () =>
-        ctx.producer.send({
-          messages: items.map((d) => ({
-            topic: this.dlqTopic,
-            key: d.message.key ?? undefined,
-            value: d.message.value ?? Buffer.alloc(0),
-            headers: deadLetterHeaders(
-              d.reason,
-              d.errors,
-              { topic: this.topic, partition: d.message.partition, offset: d.message.offset },
-              failedAt,
-            ),
-          })),
-        }),
-      { count: items.length },
+      items.map((d) => ({
+        topic: this.dlqTopic,
+        key: d.message.key ?? undefined,
+        value: d.message.value ?? Buffer.alloc(0),
+        headers: deadLetterHeaders(
+          d.reason,
+          d.errors,
+          { topic: this.topic, partition: d.message.partition, offset: d.message.offset },
+          failedAt,
+        ),
+      })),
+      { shrink: cutDeadLetter },
     );
     for (const d of items) this.metrics.counted('dead_lettered', 1, d.reason);
     this.counts.deadLettered += items.length;

@@ -22,10 +22,18 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export async function createTopics(topics: { topic: string; partitions: number }[]): Promise<() => Promise<void>> {
+export async function createTopics(
+  topics: { topic: string; partitions: number; configs?: Record<string, string> }[],
+): Promise<() => Promise<void>> {
   const admin = createAdmin(KAFKA);
   try {
-    for (const t of topics) await admin.createTopics({ topics: [t.topic], partitions: t.partitions, replicas: 1 });
+    for (const t of topics)
+      await admin.createTopics({
+        topics: [t.topic],
+        partitions: t.partitions,
+        replicas: 1,
+        configs: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+      });
   } finally {
     await admin.close();
   }

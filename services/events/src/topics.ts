@@ -17,6 +17,8 @@ export const DLQ_HEADERS = {
   sourcePartition: 'aurea-dlq-source-partition',
   sourceOffset: 'aurea-dlq-source-offset',
   failedAt: 'aurea-dlq-failed-at',
+  /** Only on a dead letter whose value was cut to fit the topic: the original value's length. */
+  valueBytes: 'aurea-dlq-value-bytes',
 } as const;
 
 /** Where a dead-lettered message came from. */
@@ -26,8 +28,26 @@ export interface DeadLetterSource {
   offset: bigint | string;
 }
 
-/** Field errors kept on a dead letter: the first 50, each message cut to 500 characters. */
-export const DLQ_LIMITS = { errors: 50, message: 500, field: 256 } as const;
+/**
+ * Field errors kept on a dead letter: the first 50, each message cut to 500 characters. A dead
+ * letter the dead-letter topic refuses as too large keeps the first cutValueBytes of its value.
+ */
+export const DLQ_LIMITS = { errors: 50, message: 500, field: 256, cutValueBytes: 64 * 1024 } as const;
+
+/**
+ * A dead letter the broker refused as too large, made smaller: its value cut to
+ * DLQ_LIMITS.cutValueBytes, then to nothing, with the original length in a header. The source
+ * coordinates still name the original message, which stays in its topic for its retention.
+ * Undefined when nothing is left to cut.
+ */
+export function cutDeadLetter<M extends { value: Buffer; headers?: Record<string, string> | undefined }>(
+  m: M,
+): M | undefined {
+  if (m.value.length === 0) return undefined;
+  const keep = m.value.length > DLQ_LIMITS.cutValueBytes ? DLQ_LIMITS.cutValueBytes : 0;
+  const original = m.headers?.[DLQ_HEADERS.valueBytes] ?? String(m.value.length);
+  return { ...m, value: m.value.subarray(0, keep), headers: { ...m.headers, [DLQ_HEADERS.valueBytes]: original } };
+}
 
 /**
  * The headers of a dead-lettered message (every writer of the dead-letter topic uses this):

@@ -11,13 +11,21 @@
 import type { Logger } from 'pino';
 import {
   CycleConsumer,
+  produceBounded,
   type CycleConsumerState,
   type KafkaConfig,
   type KafkaMessage,
   type Readiness,
   type WriteContext,
 } from '@aurea/common';
-import { TOPICS, deadLetterHeaders, normalizeEvent, type FieldError, type NormalizedTaskEvent } from '@aurea/events';
+import {
+  TOPICS,
+  cutDeadLetter,
+  deadLetterHeaders,
+  normalizeEvent,
+  type FieldError,
+  type NormalizedTaskEvent,
+} from '@aurea/events';
 import type { PriceTable } from '@aurea/sdk/pricing';
 import { convertSpan, type SpanRejectReason } from './convert.js';
 import type { SpanMetrics } from './metrics.js';
@@ -208,14 +216,12 @@ class SpanBridge {
 
   /** Produce the cycle's events and dead letters; the span offsets commit after (CycleConsumer). */
   private async write(cycle: SpanCycle, ctx: WriteContext): Promise<void> {
-    const send = (topic: string, out: Out[]) =>
-      ctx.retry('produce', () => ctx.producer.send({ messages: out.map((x) => ({ topic, ...x })) }), {
-        topic,
-        count: out.length,
-      });
-    for (let i = 0; i < cycle.events.length; i += this.maxEvents)
-      await send(this.output, cycle.events.slice(i, i + this.maxEvents));
-    if (cycle.dead.length > 0) await send(this.dlq, cycle.dead);
+    for (let i = 0; i < cycle.events.length; i += this.maxEvents) {
+      const events = cycle.events.slice(i, i + this.maxEvents).map((x) => ({ topic: this.output, ...x }));
+      await produceBounded(ctx, 'produce', events, { fields: { topic: this.output } });
+    }
+    const dead = cycle.dead.map((x) => ({ topic: this.dlq, ...x }));
+    await produceBounded(ctx, 'produce', dead, { shrink: cutDeadLetter, fields: { topic: this.dlq } });
     // Metrics after the broker acknowledged the events: a cycle consumed again after a crash is
     // counted again (docs/otlp-spans.md, "Real-time metrics").
     for (const e of cycle.normalized) this.o.metrics?.record(e);
