@@ -3,9 +3,10 @@
 // POST /v1/events against the real Kafka broker of the stack (unique topic per run): accepted
 // events are on the topic keyed by job_id, as sent but marked `api` and priced by Aurea (a price
 // file that knows none of the dataset's models: every cost is the client's, kept as provided); a
-// request with one invalid event publishes nothing; /ready reports Kafka; an unreachable broker →
-// 503 naming kafka.
-import { randomUUID } from 'node:crypto';
+// request with one invalid event publishes nothing; a request larger than the topic takes in one
+// record batch is published in parts; /ready reports Kafka; an unreachable broker → 503 naming
+// kafka.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import type { FastifyInstance } from 'fastify';
@@ -29,7 +30,16 @@ beforeAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
-    topics: [{ topic: TOPIC, numPartitions: 3, replicationFactor: 1 }],
+    // Kafka's default limit per record batch (and the task-events topic's in k8s/), not the local
+    // stack's 10 MiB.
+    topics: [
+      {
+        topic: TOPIC,
+        numPartitions: 3,
+        replicationFactor: 1,
+        configEntries: [{ name: 'max.message.bytes', value: String(1024 * 1024) }],
+      },
+    ],
     waitForLeaders: true,
   });
   await admin.disconnect();
@@ -69,6 +79,8 @@ afterAll(async () => {
   await admin.deleteTopics({ topics: [TOPIC] }).catch(() => undefined);
   await admin.disconnect();
 });
+
+const uuid = (): string => randomUUID();
 
 async function until(pred: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
@@ -123,6 +135,35 @@ describe('POST /v1/events → Kafka', () => {
       expect(new Set(msgs.map((m) => m.partition)).size).toBe(1);
       expect(msgs.map((m) => m.value.event_id)).toEqual(all.filter((e) => e.job_id === jobId).map((e) => e.event_id));
     }
+  });
+
+  it('a request larger than the topic takes in one batch is published in parts: 202, every event on the topic', async () => {
+    // 250 events of one job (one partition), each with 32 attributes of 256 random characters:
+    // ~2.3 MB of JSON that gzip barely shrinks, against the topic's 1 MiB per record batch.
+    const [base] = makeDataset({ seed: 21, jobs: 1 }).map(wire);
+    const events = Array.from({ length: 250 }, () => ({
+      ...base!,
+      event_id: uuid(),
+      task_id: uuid(),
+      attributes: Object.fromEntries(
+        Array.from({ length: 32 }, (_, k) => [`attr_${k}`, randomBytes(192).toString('base64')]),
+      ),
+    }));
+    const body = JSON.stringify(events);
+    expect(body.length).toBeGreaterThan(2 * 1024 * 1024);
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { ...auth(KEYS.ingest), 'content-type': 'application/json' },
+      payload: body,
+    });
+    expect(r.statusCode).toBe(202);
+    const ids = new Set(events.map((e) => e.event_id));
+    await until(() => received.filter((m) => ids.has(m.value.event_id as string)).length >= ids.size);
+    const got = received.filter((m) => ids.has(m.value.event_id as string));
+    expect(got.map((m) => m.value.event_id)).toEqual(events.map((e) => e.event_id)); // in order
+    const sent = new Map(events.map((e) => [e.event_id, e.attributes]));
+    for (const m of got) expect(m.value.attributes).toEqual(sent.get(m.value.event_id as string));
   });
 
   it('an event sent without `source` is marked as coming through the API', async () => {

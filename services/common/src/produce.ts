@@ -28,15 +28,25 @@ export function isTooLarge(err: unknown, depth = 0): boolean {
   return Array.isArray(e.errors) && e.errors.some((x) => isTooLarge(x, depth + 1));
 }
 
+/** What messageBytes needs of a message (bytes or strings). */
+export interface SizedMessage {
+  key?: Buffer | string | undefined;
+  value: Buffer | string;
+  headers?: Record<string, string> | undefined;
+}
+
+const byteLength = (v: Buffer | string | undefined) =>
+  v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+
 /** A message's size in a request, roughly: key, value, header names and values, record overhead. */
-export function messageBytes(m: OutMessage): number {
-  let n = 64 + (m.key?.length ?? 0) + m.value.length;
+export function messageBytes(m: SizedMessage): number {
+  let n = 64 + byteLength(m.key) + byteLength(m.value);
   for (const [k, v] of Object.entries(m.headers ?? {})) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
   return n;
 }
 
 /** Consecutive runs of messages of at most maxBytes each (a larger message is a run of its own). */
-export function chunkByBytes<M extends OutMessage>(messages: readonly M[], maxBytes: number): M[][] {
+export function chunkByBytes<M extends SizedMessage>(messages: readonly M[], maxBytes: number): M[][] {
   const out: M[][] = [];
   let run: M[] = [];
   let bytes = 0;
