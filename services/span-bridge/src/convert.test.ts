@@ -166,6 +166,32 @@ describe('convertSpan', () => {
     expect(validateTaskEvent(e).ok).toBe(true);
   });
 
+  it('an OpenLLMetry span (llm.request.type, gen_ai.system, no gen_ai.operation.name) is a GenAI span', async () => {
+    const legacy = (type: string) => ({
+      'llm.request.type': type,
+      'gen_ai.system': 'openai',
+      'gen_ai.request.model': 'gpt-x',
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 500,
+    });
+    const e = await one(legacy('chat'));
+    // gpt-x from 2025-06-01: $1 / $4 per 1M tokens → 1000 × 1e-6 + 500 × 4e-6.
+    expect(e).toMatchObject({
+      operation: 'chat',
+      provider: 'openai',
+      request_model: 'gpt-x',
+      pricing_status: 'priced',
+    });
+    expect(e.cost_usd).toBeCloseTo(0.003, 12);
+    expect((await one(legacy('completion'))).operation).toBe('text_completion');
+    expect((await one(legacy('embedding'))).operation).toBe('embeddings');
+    expect((await one(legacy('rerank'))).operation).toBe('rerank');
+    // The convention's name wins when both are there.
+    expect((await one({ ...legacy('completion'), 'gen_ai.operation.name': 'chat' })).operation).toBe('chat');
+    const [none] = await convert({ 'service.name': 's' }, [{ name: 'db query', start: JULY, end: JULY + 5 }]);
+    expect(none).toEqual({ kind: 'skipped', reason: 'not_genai' });
+  });
+
   it('uses the trace id as the job, span id as task, span name as task name when none is given', async () => {
     const e = await one(chat());
     expect(e.job_id).toBe(e.trace_id);

@@ -91,6 +91,17 @@ const LEGACY_USAGE = {
   reasoning: 'gen_ai.usage.reasoning_tokens',
 } as const;
 
+/**
+ * OpenLLMetry's operation attribute, read when gen_ai.operation.name is absent (its OpenAI and
+ * Anthropic instrumentations set only this on their spans), and its values' convention names.
+ */
+export const LEGACY_OPERATION = 'llm.request.type';
+const LEGACY_OPERATION_NAMES: Record<string, string> = {
+  chat: 'chat',
+  completion: 'text_completion',
+  embedding: 'embeddings',
+};
+
 /** Deprecated gen_ai.system values whose gen_ai.provider.name is spelled differently. */
 const SYSTEM_TO_PROVIDER: Record<string, string> = {
   'az.ai.inference': 'azure.ai.inference',
@@ -248,7 +259,9 @@ function price(
 export function convertSpan(span: OtlpSpan, ctx: ConvertContext): ConvertResult {
   const a = span.attributes;
   const res = ctx.resourceAttributes;
-  const operation = text(a[GENAI_ATTRS.operation]);
+  const legacy = text(a[LEGACY_OPERATION]);
+  const operation =
+    text(a[GENAI_ATTRS.operation]) ?? (legacy === undefined ? undefined : (LEGACY_OPERATION_NAMES[legacy] ?? legacy));
   if (operation === undefined) return { kind: 'skipped', reason: 'not_genai' };
   if (text(lookup(a, res, AUREA_ATTRS.taskEvents)) === 'sdk') return { kind: 'skipped', reason: 'reported_by_sdk' };
   try {

@@ -534,6 +534,50 @@ describe('OTLP spans → Collector → Kafka → span bridge → task events →
 });
 
 describe('dead letters and offsets (private spans topic)', () => {
+  it('an OpenLLMetry span (llm.request.type, no gen_ai.operation.name) passes the Collector and is priced', async () => {
+    const service = `${SERVICE}-openllmetry`;
+    const exporter = new OTLPTraceExporter({ url: `${COLLECTOR}/v1/traces` });
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': service }),
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    const t = Date.now();
+    // What OpenLLMetry's OpenAI instrumentation sets on a chat span.
+    provider
+      .getTracer('opentelemetry.instrumentation.openai.v1', '0.40.0')
+      .startSpan('openai.chat', {
+        kind: SpanKind.CLIENT,
+        startTime: t,
+        attributes: {
+          'llm.request.type': 'chat',
+          'gen_ai.system': 'openai',
+          'gen_ai.request.model': 'gpt-4o-mini',
+          'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
+          'gen_ai.usage.input_tokens': 2000,
+          'gen_ai.usage.output_tokens': 100,
+          'llm.usage.total_tokens': 2100,
+        },
+      })
+      .end(t + 700);
+    await provider.forceFlush();
+    await provider.shutdown();
+    const got = await waitFor('the OpenLLMetry span as a task event', () =>
+      raw.map((m) => JSON.parse(m.value.toString()) as TaskEventV1).find((e) => e.service === service),
+    );
+    expect(got).toMatchObject({
+      source: 'otlp',
+      operation: 'chat',
+      provider: 'openai',
+      request_model: 'gpt-4o-mini',
+      pricing_status: 'priced',
+      usage: { input_tokens: 2000, output_tokens: 100 },
+    });
+    expect(got.cost_usd).toBeCloseTo(
+      expectedCost('openai', 'gpt-4o-mini-2024-07-18', t, { input: 2000, output: 100 }),
+      12,
+    );
+  });
+
   it('dead-letters undecodable messages and unconvertible spans (exact span bytes), converts the rest, commits after', async () => {
     const groupId = `it-span-bridge-private-${RUN}`;
     const dead: { value: Buffer; key: string; headers: IHeaders; partition: number }[] = [];
