@@ -92,8 +92,8 @@ const LEGACY_USAGE = {
 } as const;
 
 /**
- * OpenLLMetry's operation attribute, read when gen_ai.operation.name is absent (its OpenAI and
- * Anthropic instrumentations set only this on their spans), and its values' convention names.
+ * OpenLLMetry's operation attribute, read when gen_ai.operation.name is absent (its OpenAI
+ * instrumentation sets only this on its spans), and its values' convention names.
  */
 export const LEGACY_OPERATION = 'llm.request.type';
 const LEGACY_OPERATION_NAMES: Record<string, string> = {
