@@ -22,6 +22,7 @@ import { parseApiKeys } from './auth.js';
 import { apiConfigFromEnv, loadApiEnv, parseTrustProxy } from './config.js';
 import { validateTaskEvent } from '@aurea/events';
 import { cursorCodec } from './cursor.js';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { ERROR_CODES } from './errors.js';
 import { priceOnIngest } from '@aurea/sdk/pricing/ingest';
 import { init } from '@aurea/sdk';
@@ -252,6 +253,43 @@ describe('ingest', () => {
       headers: { ...auth(key), 'content-type': 'application/json' },
       payload: JSON.stringify(payload),
     });
+
+  it('a compressed body (Content-Encoding gzip, deflate or br) is read as its JSON; an unknown encoding is a 415', async () => {
+    const evs = makeDataset({ jobs: 1, seed: 8 }).map(wire);
+    const json = Buffer.from(JSON.stringify(evs));
+    const send = (encoding: string, payload: Buffer) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { ...auth(KEYS.ingest), 'content-type': 'application/json', 'content-encoding': encoding },
+        payload,
+      });
+    const bodies = { gzip: gzipSync(json), deflate: deflateSync(json), br: brotliCompressSync(json) };
+    for (const [encoding, payload] of Object.entries(bodies)) {
+      publisher.batches = [];
+      const r = await send(encoding, payload);
+      expect(r.statusCode, encoding).toBe(202);
+      expect(r.json().event_ids).toEqual(evs.map((e) => e.event_id));
+      expect(publisher.batches.flat().map((e) => e.event_id)).toEqual(evs.map((e) => e.event_id));
+    }
+    const odd = await send('zstd-x', json);
+    expect(odd.statusCode).toBe(415);
+    expect(odd.json().error).toBe('unsupported_media_type');
+    // Corrupt gzip: a 400, nothing published.
+    publisher.batches = [];
+    const corrupt = await send('gzip', bodies.gzip.subarray(0, 20));
+    expect(corrupt.statusCode).toBe(400);
+    expect(corrupt.json().error).toBe('bad_request');
+    expect(publisher.batches).toHaveLength(0);
+    // A small body that expands past INGEST_BODY_LIMIT_BYTES: 413, as an uncompressed one would be.
+    const limit = testConfig().ingest.bodyLimitBytes;
+    const bomb = gzipSync(Buffer.alloc(limit + 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(limit / 100);
+    const big = await send('gzip', bomb);
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error).toBe('payload_too_large');
+    expect(publisher.batches).toHaveLength(0);
+  });
 
   it('accepts one event or many, answers 202 with the ids, publishes each once', async () => {
     publisher.batches = [];

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Meter } from '@opentelemetry/api';
@@ -83,6 +84,17 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
 
   app.addSchema(ErrorSchema);
   installErrorHandler(app);
+  // Request bodies may be compressed (Content-Encoding gzip, deflate or br: what HTTP clients and
+  // collectors send); answers are not. bodyLimit bounds the decompressed body (fastify counts the
+  // decoded bytes), so a small compressed body cannot expand past it (docs/api.md, Conventions).
+  await app.register(compress, {
+    globalCompression: false,
+    requestEncodings: ['gzip', 'deflate', 'br'],
+    onUnsupportedRequestEncoding: (_req, encoding) =>
+      Object.assign(new Error(`unsupported Content-Encoding ${JSON.stringify(encoding)}: use gzip, deflate or br`), {
+        statusCode: 415,
+      }),
+  });
 
   if (o.config.docs) {
     await app.register(swagger, {
