@@ -3,28 +3,11 @@
 // breakers (state and transitions), budgets and HTTP requests,
 // exported over OTLP/HTTP to the Collector. The SDK's task events are collected in memory (a
 // publisher in place of Kafka) so the same run also feeds ClickHouse.
-import { init, type EventPublisher, type PublishableEvent, type PublisherStats, type FlushResult } from '@aurea/sdk';
+import { MemoryPublisher, init } from '@aurea/sdk';
 import type { TaskEventV1 } from '@aurea/events';
 import { SAMPLE_MODELS as SDK_MODELS, rng } from './pipeline-data.js';
 
 const TASKS = ['plan', 'retrieve', 'summarize', 'review', 'answer'] as const;
-
-class CollectingPublisher implements EventPublisher {
-  readonly events: TaskEventV1[] = [];
-  publish(e: PublishableEvent): boolean {
-    this.events.push('toEvent' in e ? e.toEvent() : e);
-    return true;
-  }
-  flush(): Promise<FlushResult> {
-    return Promise.resolve({ pending: 0 });
-  }
-  close(): Promise<FlushResult> {
-    return Promise.resolve({ pending: 0 });
-  }
-  stats(): PublisherStats {
-    return { published: this.events.length, buffered: 0, dropped: new Map() };
-  }
-}
 
 export interface SdkWorkloadOptions {
   serviceName: string;
@@ -43,7 +26,7 @@ export interface SdkWorkloadOptions {
 export async function runSdkWorkload(o: SdkWorkloadOptions): Promise<{ events: TaskEventV1[]; calls: number }> {
   const r = rng(o.seed ?? 3);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const publisher = new CollectingPublisher();
+  const publisher = new MemoryPublisher();
   const aurea = await init({
     serviceName: o.serviceName,
     kafka: false,

@@ -4,11 +4,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@aurea/common';
-import { init, type Aurea } from '@aurea/sdk';
+import { MemoryPublisher, init, type Aurea } from '@aurea/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildOrchestrator, type Orchestrator } from './app.js';
 import { loadConfig } from './config.js';
-import { CapturingPublisher } from './testing.js';
 import type { JobRecord } from './jobs.js';
 
 /**
@@ -57,7 +56,7 @@ async function start(env: Record<string, string> = {}) {
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const publisher = new CapturingPublisher();
+  const publisher = new MemoryPublisher();
   aurea = await init({
     serviceName: `orch-unit-${Math.random().toString(36).slice(2, 8)}`,
     otlp: false,

@@ -8,11 +8,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@aurea/common';
-import { init, type Aurea } from '@aurea/sdk';
+import { MemoryPublisher, init, type Aurea } from '@aurea/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildOrchestrator, type Orchestrator } from './app.js';
 import { budgetOptions, loadConfig } from './config.js';
-import { CapturingPublisher } from './testing.js';
 import type { JobRecord, RunnerStats } from './jobs.js';
 import { SimulatedProvider } from './providers/simulated.js';
 import type { CompletionRequest, ProviderAdapter } from './providers/types.js';
@@ -93,7 +92,7 @@ afterEach(async () => {
 
 async function start(env: Record<string, string>) {
   const config = loadConfig({ SIM_LATENCY_SCALE: '0.01', LOG_LEVEL: 'silent', ...env });
-  const publisher = new CapturingPublisher();
+  const publisher = new MemoryPublisher();
   const provider = new CountingProvider();
   aurea = await init({
     serviceName: `orch-budget-${Math.random().toString(36).slice(2, 8)}`,

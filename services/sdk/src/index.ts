@@ -28,6 +28,7 @@ export {
 } from './budget.js';
 export {
   BufferedPublisher,
+  MemoryPublisher,
   DEFAULT_MAX_BUFFERED_BYTES,
   createKafkaPublisher,
   type EventPublisher,

@@ -2,7 +2,7 @@
 // most maxBufferedBytes of serialised events, every refused event is counted, publish never throws.
 import { describe, expect, it } from 'vitest';
 import type { TaskEventV1 } from '@aurea/events';
-import { createKafkaPublisher } from './publisher.js';
+import { MemoryPublisher, createKafkaPublisher } from './publisher.js';
 
 const quiet = { warn: () => undefined, error: () => undefined };
 
@@ -47,5 +47,18 @@ describe('BufferedPublisher bounds', () => {
     expect(publisher.stats()).toMatchObject({ buffered: 1, published: 0 });
     expect(publisher.stats().dropped.get('too_large')).toBe(1);
     await publisher.close(100);
+  });
+});
+
+describe('MemoryPublisher', () => {
+  it('keeps every event, deferred ones built, in the order published', async () => {
+    const a = { job_id: 'j1', event_id: 'e1' } as unknown as TaskEventV1;
+    const b = { job_id: 'j2', event_id: 'e2' } as unknown as TaskEventV1;
+    const p = new MemoryPublisher();
+    expect(p.publish(a)).toBe(true);
+    expect(p.publish({ job_id: 'j2', toEvent: () => b })).toBe(true);
+    expect(p.events).toEqual([a, b]);
+    expect(await p.close()).toEqual({ pending: 0 });
+    expect(p.stats()).toEqual({ published: 2, buffered: 0, dropped: new Map() });
   });
 });

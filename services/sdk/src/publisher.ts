@@ -51,6 +51,27 @@ export interface EventPublisher {
   stats(): PublisherStats;
 }
 
+/**
+ * A publisher that keeps the task events in memory, in order, as they would go to Kafka: for
+ * tests, and for runs whose events are read back in-process. Never drops.
+ */
+export class MemoryPublisher implements EventPublisher {
+  readonly events: TaskEventV1[] = [];
+  publish(event: PublishableEvent): boolean {
+    this.events.push('toEvent' in event ? event.toEvent() : event);
+    return true;
+  }
+  flush(): Promise<FlushResult> {
+    return Promise.resolve({ pending: 0 });
+  }
+  close(): Promise<FlushResult> {
+    return this.flush();
+  }
+  stats(): PublisherStats {
+    return { published: this.events.length, buffered: 0, dropped: new Map() };
+  }
+}
+
 export interface OutgoingMessage {
   key: string;
   value: string;

@@ -5,32 +5,9 @@ import {
   InMemoryMetricExporter,
   type MetricData,
 } from '@opentelemetry/sdk-metrics';
-import { validateTaskEvent, uuidv7Time, type TaskEventV1 } from '@aurea/events';
-import {
-  init,
-  monitorTask as topMonitorTask,
-  type Aurea,
-  type EventPublisher,
-  type PublishableEvent,
-} from './index.js';
+import { validateTaskEvent, uuidv7Time } from '@aurea/events';
+import { MemoryPublisher, init, monitorTask as topMonitorTask, type Aurea, type EventPublisher } from './index.js';
 import { METRICS, type MetricSpec } from './metrics/spec.js';
-
-class CollectingPublisher implements EventPublisher {
-  events: TaskEventV1[] = [];
-  publish(e: PublishableEvent): boolean {
-    this.events.push('toEvent' in e ? e.toEvent() : e);
-    return true;
-  }
-  flush() {
-    return Promise.resolve({ pending: 0 });
-  }
-  close() {
-    return Promise.resolve({ pending: 0 });
-  }
-  stats() {
-    return { published: this.events.length, buffered: 0, dropped: new Map([['buffer_full' as const, 0]]) };
-  }
-}
 
 let aurea: Aurea | undefined;
 afterEach(async () => {
@@ -40,7 +17,7 @@ afterEach(async () => {
 
 async function setup(extra: Partial<Parameters<typeof init>[0]> = {}) {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const publisher = new CollectingPublisher();
+  const publisher = new MemoryPublisher();
   aurea = await init({
     serviceName: 'unit-svc',
     otlp: false,
