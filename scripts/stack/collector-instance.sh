@@ -59,10 +59,4 @@ PROMETHEUS_OTLP_ENDPOINT="http://127.0.0.1:$PROMETHEUS_PORT/api/v1/otlp" KAFKA_B
 AUREA_ENV="${AUREA_ENV:-local}" \
   setsid nohup "$bin" --config "${OTELCOL_CONFIG:-$config}" >>"$logfile" 2>&1 &
 echo $! >"$pidfile"
-start=$SECONDS
-until curl -fsS "http://127.0.0.1:$OTELCOL_HEALTH_PORT/" >/dev/null 2>&1; do
-  pid_alive "$pidfile" || { tail -n 30 "$logfile" >&2; die "collector $name exited during start; see $logfile"; }
-  [ $((SECONDS - start)) -lt 60 ] || die "collector $name not healthy after 60 s; see $logfile"
-  sleep 0.2
-done
-log "collector $name healthy after $((SECONDS - start)) s"
+wait_started "collector $name" 60 "$pidfile" "$logfile" curl -fsS "http://127.0.0.1:$OTELCOL_HEALTH_PORT/"

@@ -97,4 +97,17 @@ wait_until() {
   log "$what healthy after $((SECONDS - start)) s"
 }
 
+# wait_started NAME TIMEOUT_S PIDFILE LOGFILE CMD...: until CMD succeeds; dies with the log's tail
+# when the process exits first, or when TIMEOUT_S passes.
+wait_started() {
+  local what="$1" timeout="$2" pidfile="$3" logfile="$4"; shift 4
+  local start=$SECONDS
+  until "$@" >/dev/null 2>&1; do
+    pid_alive "$pidfile" || { tail -n 30 "$logfile" >&2; die "$what exited during start; see $logfile"; }
+    [ $((SECONDS - start)) -lt "$timeout" ] || die "$what not ready after ${timeout} s; see $logfile"
+    sleep 0.2
+  done
+  log "$what ready after $((SECONDS - start)) s"
+}
+
 manifest_hash() { sha256sum "$@" | sha256sum | cut -c1-16; }

@@ -35,10 +35,5 @@ setsid nohup "$PROMETHEUS_BIN" --config.file="$dir/prometheus.yml" --storage.tsd
   --web.listen-address="127.0.0.1:$LONG_TERM_PROMETHEUS_PORT" --web.enable-remote-write-receiver \
   --web.enable-lifecycle >>"$logfile" 2>&1 &
 echo $! >"$pidfile"
-start=$SECONDS
-until curl -fsS "http://127.0.0.1:$LONG_TERM_PROMETHEUS_PORT/-/ready" >/dev/null 2>&1; do
-  pid_alive "$pidfile" || { tail -n 30 "$logfile" >&2; die "long-term prometheus exited during start; see $logfile"; }
-  [ $((SECONDS - start)) -lt 60 ] || die "long-term prometheus not ready after 60 s; see $logfile"
-  sleep 0.2
-done
-log "long-term prometheus ready after $((SECONDS - start)) s: http://127.0.0.1:$LONG_TERM_PROMETHEUS_PORT"
+wait_started "long-term prometheus (http://127.0.0.1:$LONG_TERM_PROMETHEUS_PORT)" 60 "$pidfile" "$logfile" \
+  curl -fsS "http://127.0.0.1:$LONG_TERM_PROMETHEUS_PORT/-/ready"
